@@ -1,0 +1,119 @@
+/**
+ * The message-oriented transport contract that the upper layers (ASAP
+ * instance, registrar, sessions) build on. `src/transport/` implements it on
+ * the npm `sctp` package, over UDP encapsulation (RFC 6951) or raw IP.
+ *
+ * @module
+ */
+import type { EventEmitter } from 'eventemitter3';
+
+/** Per-message options of {@link Association.send}. */
+export interface SendOptions {
+  /** SCTP payload protocol identifier (11 = ASAP, 12 = ENRP, others: application). */
+  ppid: number;
+  /** Stream number; default 0. */
+  stream?: number;
+  /** Deliver without ordering; default false. */
+  unordered?: boolean;
+  /** Cancels a send still waiting in the write queue. */
+  signal?: AbortSignal;
+}
+
+/** Metadata of a received message. */
+export interface MessageInfo {
+  ppid: number;
+  stream: number;
+  unordered: boolean;
+}
+
+/**
+ * Why an association closed:
+ * - `shutdown`: graceful SCTP shutdown (either side);
+ * - `abort`: the peer or we sent ABORT;
+ * - `timeout`: failure detection gave up (heartbeats or retransmissions exhausted);
+ * - `unreachable`: ICMP told us the peer is unreachable (e.g. port unreachable);
+ * - `refused`: the connection attempt was refused or answered with ABORT;
+ * - `local`: closed by the local endpoint closing.
+ */
+export type CloseReason = 'shutdown' | 'abort' | 'timeout' | 'unreachable' | 'refused' | 'local';
+
+/** A transport address: IP address and SCTP port. */
+export interface TransportAddress {
+  address: string;
+  port: number;
+}
+
+/** Events of an {@link Association}. */
+export interface AssociationEvents {
+  /** One complete SCTP user message. */
+  message: (data: Uint8Array, info: MessageInfo) => void;
+  /** Emitted once when the association is gone; no event follows. */
+  close: (reason: CloseReason, error?: Error) => void;
+  /** A non-fatal problem; always an `Error`. */
+  error: (error: Error) => void;
+  /** The write queue drained below its high-water mark again. */
+  drain: () => void;
+}
+
+/** Failure-detection and retransmission tuning (milliseconds). */
+export interface FailureDetectionOptions {
+  /** Heartbeat interval on an idle path. */
+  heartbeatInterval?: number;
+  /** Initial, minimum and maximum retransmission timeout. */
+  rtoInitial?: number;
+  rtoMin?: number;
+  rtoMax?: number;
+  /** Consecutive failed retransmissions/heartbeats before the association is declared dead. */
+  maxRetransmissions?: number;
+  /** Maximum INIT/COOKIE-ECHO retransmissions before a connect fails. */
+  maxInitRetransmissions?: number;
+}
+
+/** One SCTP association, message oriented. */
+export interface Association extends EventEmitter<AssociationEvents> {
+  /** Local transport address. */
+  readonly local: TransportAddress;
+  /** Primary remote transport address. */
+  readonly remote: TransportAddress;
+  /** True until `close` has been emitted. */
+  readonly open: boolean;
+  /** Bytes waiting in the write queue. */
+  readonly bufferedAmount: number;
+  /**
+   * Queues one message. Resolves when the message has been handed to SCTP
+   * (not when the peer acknowledged it); rejects with an `RSerPoolError`
+   * when the association closes first or the message is larger than the cap.
+   */
+  send(data: Uint8Array, options: SendOptions): Promise<void>;
+  /** Graceful shutdown; resolves when the association is closed. */
+  close(): Promise<void>;
+  /** Immediate ABORT. */
+  abort(reason?: string): void;
+}
+
+/** Events of an {@link Endpoint}. */
+export interface EndpointEvents {
+  /** A peer opened an association to this (listening) endpoint. */
+  association: (association: Association) => void;
+  error: (error: Error) => void;
+  close: () => void;
+}
+
+/** Options of {@link Endpoint.connect}. */
+export interface ConnectOptions extends FailureDetectionOptions {
+  /** Give up after this many milliseconds. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A local SCTP endpoint (one port) that can accept and open many
+ * associations.
+ */
+export interface Endpoint extends EventEmitter<EndpointEvents> {
+  readonly local: TransportAddress;
+  /** Opens an association to a remote endpoint. */
+  connect(remote: TransportAddress, options?: ConnectOptions): Promise<Association>;
+  /** Aborts every association and releases the sockets. */
+  close(): Promise<void>;
+}
