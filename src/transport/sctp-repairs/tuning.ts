@@ -1,0 +1,124 @@
+/**
+ * Failure-detection, retransmission and window tuning of the repaired
+ * `sctp@1.0.0` protocol machine, global defaults plus per-association and
+ * per-endpoint overrides.
+ *
+ * The original package reads its timers from the process-wide
+ * `defs.NET_SCTP` table (`sctp.defaults()`), copied into each association at
+ * construction. The repairs read their values lazily from the tuning
+ * resolved for each association: association options, then endpoint
+ * options, then {@link DEFAULT_SCTP_TUNING}.
+ *
+ * @module
+ */
+
+/** Tuning of one association (all durations in milliseconds). */
+export interface SctpTuning {
+  /** Heartbeat interval on an idle path (RFC 4960 HB.interval). */
+  heartbeatInterval: number;
+  /** Initial retransmission timeout (RTO.Initial). */
+  rtoInitial: number;
+  /** Lower bound of the retransmission timeout (RTO.Min). */
+  rtoMin: number;
+  /** Upper bound of the retransmission timeout (RTO.Max). */
+  rtoMax: number;
+  /**
+   * Consecutive unanswered retransmissions/heartbeats after which the
+   * association is declared dead (Association.Max.Retrans, and the path
+   * error threshold Path.Max.Retrans of the single path).
+   */
+  maxRetransmissions: number;
+  /** INIT / COOKIE-ECHO retransmissions before a connect fails (Max.Init.Retransmits). */
+  maxInitRetransmissions: number;
+  /** Receive window advertised to the peer, in bytes. */
+  receiveWindow: number;
+  /** Delayed-SACK timeout. */
+  sackTimeout: number;
+  /** Guard against a shutdown that never completes (T5); default 5 × rtoMax. */
+  shutdownGuard: number;
+}
+
+/** Defaults: tuned for RSerPool on LAN/loopback, a silent peer is noticed in well under 1 s. */
+export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
+  heartbeatInterval: 200,
+  rtoInitial: 200,
+  rtoMin: 60,
+  rtoMax: 400,
+  maxRetransmissions: 3,
+  maxInitRetransmissions: 6,
+  receiveWindow: 4 * 1024 * 1024,
+  sackTimeout: 20,
+  shutdownGuard: 2_000,
+});
+
+/** Partial tuning as accepted from callers. */
+export type SctpTuningOptions = Partial<SctpTuning>;
+
+let globalDefaults: SctpTuning = { ...DEFAULT_SCTP_TUNING };
+
+/** Returns a copy of the current process-wide defaults. */
+export function getSctpDefaults(): SctpTuning {
+  return { ...globalDefaults };
+}
+
+/** Changes the process-wide defaults used when neither endpoint nor association overrides a value. */
+export function setSctpDefaults(options: SctpTuningOptions): SctpTuning {
+  globalDefaults = mergeTuning(globalDefaults, options);
+  return { ...globalDefaults };
+}
+
+/** Restores {@link DEFAULT_SCTP_TUNING}. */
+export function resetSctpDefaults(): void {
+  globalDefaults = { ...DEFAULT_SCTP_TUNING };
+}
+
+function positive(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+}
+
+/** Merges validated options over a base; invalid values are ignored. */
+export function mergeTuning(base: SctpTuning, options: SctpTuningOptions | undefined): SctpTuning {
+  const out: SctpTuning = { ...base };
+  if (!options) return out;
+  for (const key of Object.keys(DEFAULT_SCTP_TUNING) as (keyof SctpTuning)[]) {
+    const value = options[key];
+    if (positive(value)) out[key] = value;
+  }
+  if (out.rtoMin > out.rtoMax) out.rtoMax = out.rtoMin;
+  out.rtoInitial = Math.min(Math.max(out.rtoInitial, out.rtoMin), out.rtoMax);
+  out.maxRetransmissions = Math.max(1, Math.floor(out.maxRetransmissions));
+  out.maxInitRetransmissions = Math.max(1, Math.floor(out.maxInitRetransmissions));
+  out.receiveWindow = Math.max(1500, Math.floor(out.receiveWindow));
+  return out;
+}
+
+/** Property names under which tuning is stored on sctp objects. */
+export const TUNING_KEY = Symbol.for('rserpool.sctp.tuning');
+
+interface Tunable {
+  [TUNING_KEY]?: SctpTuning;
+  endpoint?: Tunable;
+}
+
+/** Sets tuning on an sctp `Endpoint` for every association it creates afterwards. */
+export function setEndpointTuning(endpoint: object, options: SctpTuningOptions): SctpTuning {
+  const target = endpoint as Tunable;
+  const tuning = mergeTuning(target[TUNING_KEY] ?? globalDefaults, options);
+  target[TUNING_KEY] = tuning;
+  (endpoint as { a_rwnd?: number }).a_rwnd = tuning.receiveWindow;
+  return tuning;
+}
+
+/** Resolves the tuning of an sctp association (association, endpoint, global defaults). */
+export function tuningOf(association: object): SctpTuning {
+  const a = association as Tunable;
+  return a[TUNING_KEY] ?? a.endpoint?.[TUNING_KEY] ?? globalDefaults;
+}
+
+/** Stores tuning on one association (merged over its endpoint's). */
+export function storeAssociationTuning(association: object, options: SctpTuningOptions | undefined): SctpTuning {
+  const a = association as Tunable;
+  const tuning = mergeTuning(a.endpoint?.[TUNING_KEY] ?? globalDefaults, { ...(a[TUNING_KEY] ?? {}), ...(options ?? {}) });
+  a[TUNING_KEY] = tuning;
+  return tuning;
+}
