@@ -83,3 +83,51 @@ export class ClosedError extends RSerPoolError {
     super('ERR_RSP_CLOSED', message);
   }
 }
+
+/**
+ * A handle resolution found no pool with the requested handle (the registrar
+ * answered with Operation Error cause 0x0009 "Unknown pool handle").
+ */
+export class PoolNotFoundError extends RSerPoolError {
+  /** The pool handle that was asked for, as text when printable. */
+  readonly poolHandle: string;
+
+  constructor(poolHandle: string, message = `Pool "${poolHandle}" not found`) {
+    super('ERR_RSP_POOL_NOT_FOUND', message);
+    this.poolHandle = poolHandle;
+  }
+}
+
+/**
+ * No registrar could be reached: the server hunt tried every known registrar
+ * (static list, `RSP_REGISTRARS`, announces) within its time limits and none
+ * answered. `attempts` lists what was tried and why it failed.
+ */
+export class NoRegistrarError extends RSerPoolError {
+  /** One entry per failed connection attempt: `HOST:PORT` and the reason. */
+  readonly attempts: ReadonlyArray<{ registrar: string; reason: string }>;
+
+  constructor(message: string, attempts: ReadonlyArray<{ registrar: string; reason: string }> = [], options?: { cause?: unknown }) {
+    super('ERR_RSP_NO_REGISTRAR', message, options);
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * A registrar refused a registration (Registration Response with the R bit).
+ * `causeCode` is the Operation Error cause (RFC 5354 codes such as 0x0005
+ * "Inconsistent pooling policy", or implementation-specific codes), and
+ * `causeName` a readable name for it.
+ */
+export class RegistrationRefusedError extends RSerPoolError {
+  /** 16-bit Operation Error cause code sent by the registrar; `undefined` when none was sent. */
+  readonly causeCode: number | undefined;
+  /** Readable name of {@link RegistrationRefusedError.causeCode}. */
+  readonly causeName: string;
+
+  constructor(causeCode: number | undefined, causeName: string, message?: string) {
+    super('ERR_RSP_REGISTRATION_REFUSED', message ?? `Registration refused by the registrar: ${causeName}`);
+    this.causeCode = causeCode;
+    this.causeName = causeName;
+  }
+}
