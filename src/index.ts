@@ -19,3 +19,4 @@ export {
 } from './errors.js';
 export { type Clock, type TimerHandle, SystemClock, FakeClock, systemClock } from './clock.js';
 export * from './wire/types.js';
+export * from './wire/index.js';
