@@ -20,7 +20,7 @@
  * - **Configurable buffers**: kernel receive/send buffer (default 4 MiB,
  *   forced past `net.core.rmem_max` when running as root) and the largest
  *   packet read (default 64 KiB, loopback's MTU).
- * - **IPv4 and IPv6**: one raw socket per family, opened on first use. IPv6
+ * - **IPv4 and IPv6**: one raw socket per family, both opened at start. IPv6
  *   raw sockets deliver no IP header, so the local address of an IPv6 packet
  *   is unknown and the kernel picks the source address of sent packets.
  *
@@ -57,6 +57,8 @@ export interface RawStackOptions {
   mtu?: number;
   /** IP TTL / IPv6 hop limit; default 64. */
   ttl?: number;
+  /** Also listen for IPv6 packets from the start; default true (skipped silently where IPv6 is disabled). */
+  ipv6?: boolean;
   /** Inclusive range of ephemeral SCTP ports; default 49152–65535. */
   ephemeralRange?: readonly [number, number];
   /** Prefix of the per-namespace port claims (tests isolate themselves with it). */
@@ -139,7 +141,7 @@ export class RawStack {
   private socket6: RawSocketHandle | undefined;
   private hdrincl4 = false;
   private closed = false;
-  private readonly options: Required<Omit<RawStackOptions, 'claimPrefix' | 'unsafeNoCopy'>> &
+  private readonly options: Required<Omit<RawStackOptions, 'claimPrefix' | 'unsafeNoCopy' | 'ipv6'>> &
     Pick<RawStackOptions, 'claimPrefix' | 'unsafeNoCopy'>;
 
   private constructor(
@@ -173,6 +175,13 @@ export class RawStack {
     }
     const stack = new RawStack(raw, options);
     stack.socketFor('IPv4');
+    if (options.ipv6 !== false) {
+      try {
+        stack.socketFor('IPv6');
+      } catch {
+        // IPv6 disabled on this host: IPv4 only (opened again on first IPv6 use).
+      }
+    }
     return stack;
   }
 

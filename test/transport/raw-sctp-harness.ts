@@ -124,8 +124,10 @@ async function child(role: string, config: ChildConfig): Promise<void> {
     endpoint.on('association', (association) => {
       associations++;
       fitMtu(stack, association);
+      // One write at a time (the unrepaired package has one pending-callback slot).
+      let queue = Promise.resolve();
       onMessage(association, (data, ppid) => {
-        association.SEND(data, { protocol: ppid ?? 0 }, () => {});
+        queue = queue.then(() => sendAll(association, [data], ppid ?? 0)).catch(() => {});
       });
     });
     process.stdout.write(`${JSON.stringify({ listening: endpoint.localPort })}\n`);
