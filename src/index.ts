@@ -20,3 +20,24 @@ export {
 export { type Clock, type TimerHandle, SystemClock, FakeClock, systemClock } from './clock.js';
 export * from './wire/types.js';
 export * from './wire/index.js';
+export type {
+  Association,
+  AssociationEvents,
+  CloseReason,
+  ConnectOptions,
+  Endpoint,
+  EndpointEvents,
+  FailureDetectionOptions,
+  MessageInfo,
+  SendOptions,
+  TransportAddress,
+} from './transport/types.js';
+export {
+  createUdpEndpoint,
+  UdpEndpoint,
+  type UdpEndpointOptions,
+  type UdpConnectOptions,
+  type UdpEndpointStats,
+} from './transport/udp-endpoint.js';
+export { SctpTransportAssociation } from './transport/association.js';
+export { TransportError, ConnectionRefusedError, MessageTooLargeError } from './transport/errors.js';

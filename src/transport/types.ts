@@ -21,8 +21,11 @@ export interface SendOptions {
 
 /** Metadata of a received message. */
 export interface MessageInfo {
+  /** SCTP payload protocol identifier of the message. */
   ppid: number;
+  /** Stream the message arrived on. */
   stream: number;
+  /** True when the sender asked for unordered delivery. */
   unordered: boolean;
 }
 
@@ -39,7 +42,9 @@ export type CloseReason = 'shutdown' | 'abort' | 'timeout' | 'unreachable' | 're
 
 /** A transport address: IP address and SCTP port. */
 export interface TransportAddress {
+  /** IPv4 or IPv6 address in text form. */
   address: string;
+  /** SCTP port (with UDP encapsulation also the UDP port). */
   port: number;
 }
 
@@ -59,9 +64,11 @@ export interface AssociationEvents {
 export interface FailureDetectionOptions {
   /** Heartbeat interval on an idle path. */
   heartbeatInterval?: number;
-  /** Initial, minimum and maximum retransmission timeout. */
+  /** Initial retransmission timeout (RTO.Initial). */
   rtoInitial?: number;
+  /** Lower bound of the retransmission timeout (RTO.Min). */
   rtoMin?: number;
+  /** Upper bound of the retransmission timeout (RTO.Max). */
   rtoMax?: number;
   /** Consecutive failed retransmissions/heartbeats before the association is declared dead. */
   maxRetransmissions?: number;
@@ -95,14 +102,23 @@ export interface Association extends EventEmitter<AssociationEvents> {
 export interface EndpointEvents {
   /** A peer opened an association to this (listening) endpoint. */
   association: (association: Association) => void;
+  /** A socket-level problem; always an `Error` (`RSerPoolError` subclass). */
   error: (error: Error) => void;
+  /** The endpoint closed; no event follows. */
   close: () => void;
+  /**
+   * A datagram that arrived on the endpoint's port but is not SCTP (UDP
+   * encapsulation only; e.g. a registrar announce sent to the shared port).
+   * Never emitted by raw-IP endpoints.
+   */
+  datagram: (data: Uint8Array, remote: TransportAddress) => void;
 }
 
 /** Options of {@link Endpoint.connect}. */
 export interface ConnectOptions extends FailureDetectionOptions {
-  /** Give up after this many milliseconds. */
+  /** Give up after this many milliseconds (rejects with `TimeoutError`). */
   timeout?: number;
+  /** Cancels the attempt (rejects with `AbortError`). */
   signal?: AbortSignal;
 }
 
@@ -111,6 +127,7 @@ export interface ConnectOptions extends FailureDetectionOptions {
  * associations.
  */
 export interface Endpoint extends EventEmitter<EndpointEvents> {
+  /** Local transport address (IP address and SCTP port). */
   readonly local: TransportAddress;
   /** Opens an association to a remote endpoint. */
   connect(remote: TransportAddress, options?: ConnectOptions): Promise<Association>;

@@ -1,0 +1,450 @@
+/**
+ * The message-oriented {@link Association} over one association of the npm
+ * `sctp` protocol machine: a serialised write queue with a message-size cap
+ * and backpressure, `message` events with PPID / stream / unordered flag,
+ * and exactly one `close` event carrying a {@link CloseReason}.
+ *
+ * Endpoints (UDP encapsulation, raw IP) create these objects; applications
+ * get them from `Endpoint.connect()` or the endpoint's `association` event.
+ *
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { ConnectionRefusedError, MessageTooLargeError, TransportError } from './errors.js';
+import type { SctpAssociation } from './sctp-lib.js';
+import type {
+  Association,
+  AssociationEvents,
+  CloseReason,
+  MessageInfo,
+  SendOptions,
+  TransportAddress,
+} from './types.js';
+
+/** Default cap on the size of one message (1 MiB). */
+export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024;
+/** Default high-water mark of the write queue (bytes) above which `drain` is armed. */
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+/** Default time a graceful close may take before the association is aborted (ms). */
+export const DEFAULT_CLOSE_TIMEOUT = 3000;
+
+/** Settings an endpoint passes to each association it creates. */
+export interface AssociationSettings {
+  local: TransportAddress;
+  remote: TransportAddress;
+  /** Largest message `send()` accepts, in bytes. */
+  maxMessageSize: number;
+  /** Write-queue size at which `drain` is armed, in bytes. */
+  highWaterMark: number;
+  /** Time a graceful close may take before the association is aborted, in ms. */
+  closeTimeout: number;
+  /** Called once after `close` has been emitted, to release endpoint state. */
+  onRelease: (association: SctpTransportAssociation) => void;
+}
+
+interface QueuedSend {
+  data: Buffer;
+  options: SendOptions;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  onAbort: (() => void) | undefined;
+}
+
+type Phase = 'connecting' | 'open' | 'closing' | 'closed';
+
+const STATE_ESTABLISHED = 'ESTABLISHED';
+
+/** Maps the argument of sctp's `COMMUNICATION LOST` event to a close reason. */
+function lostReason(event: unknown): CloseReason {
+  switch (event) {
+    case 'abort':
+      return 'abort';
+    case 'unreachable':
+      return 'unreachable';
+    case 'refused':
+      return 'refused';
+    case 'local':
+      return 'local';
+    case 'shutdown':
+      return 'shutdown';
+    case 'restart':
+      return 'abort';
+    default:
+      return 'timeout';
+  }
+}
+
+/** Rethrows outside of the protocol machine, like an exception in any event listener. */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
+/**
+ * One SCTP association as seen by the upper layers. See {@link Association}
+ * for the contract; this class adds nothing public beyond it except
+ * {@link SctpTransportAssociation.established}.
+ */
+export class SctpTransportAssociation extends EventEmitter<AssociationEvents> implements Association {
+  readonly local: TransportAddress;
+  readonly remote: TransportAddress;
+
+  private readonly sctp: SctpAssociation;
+  private readonly settings: AssociationSettings;
+  private phase: Phase = 'connecting';
+  private readonly queue: QueuedSend[] = [];
+  private queuedBytes = 0;
+  private writing: QueuedSend | undefined;
+  private needDrain = false;
+  private lastUnordered = false;
+  /** Reason learnt from the protocol machine or set locally, used when it is destroyed. */
+  private reason: CloseReason | undefined;
+  private reasonError: Error | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closeWaiters: Array<() => void> = [];
+  private upWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private finalised = false;
+
+  /** @internal Endpoints create associations; applications do not. */
+  constructor(sctp: SctpAssociation, settings: AssociationSettings) {
+    super();
+    this.sctp = sctp;
+    this.settings = settings;
+    this.local = settings.local;
+    this.remote = settings.remote;
+    this.attach();
+  }
+
+  /** True until `close` has been emitted. */
+  get open(): boolean {
+    return this.phase !== 'closed';
+  }
+
+  /** True once the handshake completed and until closing starts. */
+  get established(): boolean {
+    return this.phase === 'open';
+  }
+
+  /** Bytes waiting in the write queue (including the message being handed to SCTP). */
+  get bufferedAmount(): number {
+    return this.queuedBytes + (this.writing ? this.writing.data.length : 0);
+  }
+
+  /** Largest message {@link send} accepts, in bytes. */
+  get maxMessageSize(): number {
+    return this.settings.maxMessageSize;
+  }
+
+  /** Number of outbound streams negotiated with the peer (valid `stream` values are below it). */
+  get outboundStreams(): number {
+    return this.sctp.OS;
+  }
+
+  send(data: Uint8Array, options: SendOptions): Promise<void> {
+    if (this.phase === 'closed' || this.phase === 'closing') {
+      return Promise.reject(new ClosedError('Association is closed'));
+    }
+    if (!(data instanceof Uint8Array)) {
+      return Promise.reject(new InvalidArgumentError('data must be a Uint8Array'));
+    }
+    if (data.length === 0) return Promise.reject(new InvalidArgumentError('SCTP cannot carry an empty message'));
+    if (data.length > this.settings.maxMessageSize) {
+      return Promise.reject(new MessageTooLargeError(data.length, this.settings.maxMessageSize));
+    }
+    const ppid = options?.ppid;
+    if (!Number.isInteger(ppid) || ppid < 0 || ppid > 0xffffffff) {
+      return Promise.reject(new InvalidArgumentError(`Invalid PPID ${String(ppid)}`));
+    }
+    const stream = options.stream ?? 0;
+    if (!Number.isInteger(stream) || stream < 0 || stream > 0xffff || (this.phase === 'open' && stream >= this.sctp.OS)) {
+      return Promise.reject(new InvalidArgumentError(`Invalid stream ${String(stream)} (outbound streams: ${this.sctp.OS})`));
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      // Copy: SCTP keeps the bytes for retransmission; the caller may reuse its buffer.
+      const item: QueuedSend = { data: Buffer.from(data), options, resolve, reject, onAbort: undefined };
+      if (signal) {
+        item.onAbort = () => {
+          const index = this.queue.indexOf(item);
+          if (index >= 0) {
+            this.queue.splice(index, 1);
+            this.queuedBytes -= item.data.length;
+            reject(new AbortError(undefined, { cause: signal.reason }));
+            this.checkDrain();
+          }
+        };
+        signal.addEventListener('abort', item.onAbort, { once: true });
+      }
+      this.queue.push(item);
+      this.queuedBytes += item.data.length;
+      if (this.bufferedAmount >= this.settings.highWaterMark) this.needDrain = true;
+      this.pump();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.phase === 'closed') return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
+    if (this.phase === 'connecting') {
+      this.abortWith('local', undefined);
+      return done;
+    }
+    if (this.phase === 'open') {
+      this.phase = 'closing';
+      this.closeTimer = setTimeout(() => {
+        this.closeTimer = undefined;
+        this.abortWith('timeout', new TimeoutError('Graceful shutdown did not complete in time'));
+      }, this.settings.closeTimeout);
+      this.closeTimer.unref?.();
+      this.pump();
+    }
+    return done;
+  }
+
+  abort(reason?: string): void {
+    if (this.phase === 'closed') return;
+    this.abortWith('abort', undefined, reason);
+  }
+
+  /**
+   * Resolves when the handshake has completed; rejects with the error of the
+   * close when the association ends first.
+   */
+  whenEstablished(): Promise<void> {
+    if (this.phase === 'open' || this.phase === 'closing') return Promise.resolve();
+    if (this.phase === 'closed') return Promise.reject(this.closeError() ?? new ClosedError('Association is closed'));
+    return new Promise((resolve, reject) => this.upWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * @internal Ends the association because the endpoint learnt it is gone
+   * (ICMP, endpoint closing, peer restart). Sends an ABORT when `sendAbort`.
+   */
+  terminate(reason: CloseReason, error: Error | undefined, sendAbort: boolean): void {
+    if (this.phase === 'closed') return;
+    this.reason = reason;
+    this.reasonError = error;
+    if (sendAbort) {
+      this.safely(() => this.sctp.ABORT());
+    } else {
+      this.safely(() => this.sctp._destroy());
+    }
+    this.finalise();
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  private abortWith(reason: CloseReason, error: Error | undefined, userReason?: string): void {
+    this.reason = reason;
+    this.reasonError = error;
+    this.safely(() => this.sctp.ABORT(userReason));
+    this.finalise();
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.emitError(error instanceof Error ? error : new TransportError(String(error)));
+    }
+  }
+
+  private attach(): void {
+    const sctp = this.sctp;
+    // A hook on this instance (not the prototype, which the repairs own): whatever path
+    // destroys the TCB, the wrapper learns it and emits exactly one `close`.
+    const self = this;
+    const instanceDestroy = function (this: SctpAssociation, ...args: unknown[]): unknown {
+      const proto = Object.getPrototypeOf(this) as { _destroy: (...a: unknown[]) => unknown };
+      const result = proto._destroy.apply(this, args);
+      queueMicrotask(() => self.finalise());
+      return result;
+    };
+    Object.defineProperty(sctp, '_destroy', { value: instanceDestroy, writable: true, configurable: true, enumerable: false });
+
+    sctp.prependListener('data', (chunk: { flags?: { U?: number | boolean } }) => {
+      this.lastUnordered = !!chunk?.flags?.U;
+    });
+    sctp.on('DATA ARRIVE', (stream: number) => {
+      const buffer = sctp.RECEIVE();
+      if (!buffer) return;
+      const info: MessageInfo = { ppid: (buffer.ppid ?? 0) >>> 0, stream, unordered: this.lastUnordered };
+      try {
+        this.emit('message', buffer, info);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    });
+    sctp.once('COMMUNICATION UP', () => this.onUp());
+    sctp.on('COMMUNICATION LOST', (event: unknown) => {
+      if (this.reason === undefined) this.reason = lostReason(event);
+    });
+    sctp.on('SHUTDOWN COMPLETE', () => {
+      if (this.reason === undefined || this.phase === 'closing') this.reason = 'shutdown';
+    });
+    sctp.on('COMMUNICATION ERROR', (causes: unknown) => {
+      const error = new TransportError(`Peer reported an error: ${JSON.stringify(causes)}`);
+      this.emitError(error);
+    });
+  }
+
+  private emitError(error: Error): void {
+    try {
+      this.emit('error', error);
+    } catch (e) {
+      rethrowLater(e);
+    }
+  }
+
+  private onUp(): void {
+    if (this.phase !== 'connecting') return;
+    this.phase = 'open';
+    const waiters = this.upWaiters;
+    this.upWaiters = [];
+    for (const w of waiters) w.resolve();
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.writing || this.phase === 'connecting' || this.phase === 'closed') return;
+    const item = this.queue.shift();
+    if (!item) {
+      if (this.phase === 'closing') this.shutdownWhenAcked();
+      return;
+    }
+    this.queuedBytes -= item.data.length;
+    if (item.onAbort) item.options.signal?.removeEventListener('abort', item.onAbort);
+    this.writing = item;
+    const { ppid, stream = 0, unordered = false } = item.options;
+    let settled = false;
+    const done = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (this.writing === item) this.writing = undefined;
+      if (error && this.phase !== 'closed' && /flightsize/.test(error.message)) {
+        // Congestion window full at the moment of the call: retry shortly.
+        this.queue.unshift(item);
+        this.queuedBytes += item.data.length;
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.pump();
+        }, 2);
+        return;
+      }
+      if (error) item.reject(new TransportError(`Send failed: ${error.message}`, { cause: error }));
+      else item.resolve();
+      this.checkDrain();
+      this.pump();
+    };
+    try {
+      this.sctp.SEND(item.data, { stream_id: stream, ppid, unordered }, (error) => done(error ?? undefined));
+    } catch (error) {
+      done(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private checkDrain(): void {
+    if (this.needDrain && this.bufferedAmount < this.settings.highWaterMark) {
+      this.needDrain = false;
+      try {
+        this.emit('drain');
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
+  }
+
+  /** Starts SCTP SHUTDOWN once everything sent has been acknowledged. */
+  private shutdownWhenAcked(): void {
+    const sctp = this.sctp as SctpAssociation & { sent?: Record<string, unknown> };
+    const idle = (): boolean => {
+      const sent = sctp.sent;
+      return (!sent || Object.keys(sent).length === 0) && (!sctp.queue || sctp.queue.length === 0);
+    };
+    const go = (): void => {
+      if (this.phase !== 'closing') return;
+      this.reason = 'shutdown';
+      this.safely(() => sctp.SHUTDOWN());
+    };
+    if (sctp.state !== STATE_ESTABLISHED || idle()) {
+      go();
+      return;
+    }
+    // Check after every SACK and, as a fallback, on a short poll.
+    const check = (): void => {
+      if (this.phase !== 'closing') {
+        sctp.removeListener('sack', onSack);
+        if (this.retryTimer) clearInterval(this.retryTimer);
+        this.retryTimer = undefined;
+        return;
+      }
+      if (idle()) {
+        sctp.removeListener('sack', onSack);
+        if (this.retryTimer) clearInterval(this.retryTimer);
+        this.retryTimer = undefined;
+        go();
+      }
+    };
+    // Let the protocol machine finish processing the SACK first.
+    const onSack = (): void => queueMicrotask(check);
+    sctp.on('sack', onSack);
+    this.retryTimer = setInterval(check, 5);
+  }
+
+  private closeError(): Error | undefined {
+    const reason = this.reason ?? 'local';
+    if (this.reasonError) return this.reasonError;
+    if (this.phase === 'connecting' || !this.wasUp) {
+      if (reason === 'abort' || reason === 'refused' || reason === 'unreachable') {
+        return new ConnectionRefusedError(`Connection to ${this.remote.address}:${this.remote.port} refused`, { reason: 'refused' });
+      }
+      if (reason === 'timeout') return new TimeoutError(`Connection to ${this.remote.address}:${this.remote.port} timed out`);
+      return new ClosedError('Association closed before it was established');
+    }
+    return undefined;
+  }
+
+  private wasUp = false;
+
+  private finalise(): void {
+    if (this.finalised) return;
+    this.finalised = true;
+    const wasConnecting = this.phase === 'connecting';
+    this.wasUp = !wasConnecting;
+    let reason: CloseReason = this.reason ?? 'abort';
+    if (wasConnecting && (reason === 'abort' || reason === 'unreachable')) reason = 'refused';
+    this.reason = reason;
+    this.phase = 'closed';
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.closeTimer = this.retryTimer = undefined;
+    // Make sure no timer of the protocol machine survives.
+    if (this.sctp.state !== 'CLOSED' || this.sctp.endpoint) this.safely(() => this.sctp._destroy());
+    this.sctp.removeAllListeners();
+
+    const error = this.closeError();
+    const pendingError = error ?? new ClosedError(`Association closed (${reason})`);
+    for (const w of this.upWaiters) w.reject(pendingError);
+    this.upWaiters = [];
+    const pending = this.writing ? [this.writing, ...this.queue] : [...this.queue];
+    this.writing = undefined;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    for (const item of pending) {
+      if (item.onAbort) item.options.signal?.removeEventListener('abort', item.onAbort);
+      item.reject(new ClosedError(`Association closed (${reason}) before the message was sent`));
+    }
+    try {
+      this.emit('close', reason, error ?? this.reasonError);
+    } catch (e) {
+      rethrowLater(e);
+    }
+    for (const w of this.closeWaiters) w();
+    this.closeWaiters = [];
+    this.settings.onRelease(this);
+  }
+}
