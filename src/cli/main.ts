@@ -1,18 +1,28 @@
 #!/usr/bin/env node
 /**
- * The `rsp` command.
+ * The `rsp` command. Each subcommand lives in its own module and registers
+ * itself on the shared commander program (see {@link SUBCOMMANDS}).
  *
  * @module
  */
+import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerRegistrarCommand } from './registrar.js';
 
-const [, , command] = process.argv;
-if (command === '--version' || command === '-v') {
-  process.stdout.write(`${VERSION}\n`);
-} else {
-  process.stdout.write(
-    `rserpool ${VERSION}\n` +
-      'Planned subcommands: registrar, server, terminal, pingpong, hsdump, demo.\n' +
-      'None is available yet in this version; see README.md.\n',
-  );
+/** Adds one subcommand to the program. */
+export type SubcommandRegistration = (program: Command) => void;
+
+/** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand];
+
+/** Builds the `rsp` program with every subcommand. */
+export function createProgram(): Command {
+  const program = new Command('rsp')
+    .description(`Reliable Server Pooling (RSerPool) tools, rserpool ${VERSION}`)
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError();
+  for (const register of SUBCOMMANDS) register(program);
+  return program;
 }
+
+await createProgram().parseAsync(process.argv);

@@ -1,0 +1,173 @@
+/**
+ * `rsp registrar`: runs a pool registrar (ASAP server side) until SIGINT or
+ * SIGTERM.
+ *
+ * Logs go to standard output, one line per event (`--log-format text|json`).
+ * When started with an IPC channel (`child_process.fork`), the process also
+ * answers `{ cmd: 'stats' }` messages with `{ event: 'stats', stats, cpu,
+ * memory }` (counters, `process.cpuUsage()`, `process.memoryUsage()`) and
+ * sends `{ event: 'listening', id, addresses }` once it serves; benchmarks use
+ * this to measure the registrar's own CPU time.
+ *
+ * @module
+ */
+import { Command, Option } from 'commander';
+import { Registrar } from '../registrar/registrar.js';
+import { REGISTRAR_DEFAULTS, formatTransportAddress, type RegistrarOptions } from '../registrar/options.js';
+import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../registrar/logger.js';
+import type { MinAddressScope } from '../registrar/address-filter.js';
+import type { RateLimit } from '../registrar/rate-limiter.js';
+import type { TransportAddress } from '../transport/types.js';
+import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDuration, parseInteger, parseRate } from './parse.js';
+import { onTerminationSignal } from './lifecycle.js';
+
+/** Parsed command-line options of `rsp registrar`. */
+interface RegistrarCliOptions {
+  asap?: TransportAddress[];
+  announce: TransportAddress | false;
+  announceInterval: number;
+  announceTtl: number;
+  announceInterface?: string;
+  announceAddress?: TransportAddress[];
+  registrarId?: number;
+  keepAliveInterval: number;
+  keepAliveTimeout: number;
+  maxBadPeReports: number;
+  maxHresItems: number;
+  maxIncrement: number;
+  minAddressScope: MinAddressScope;
+  addressCheck: boolean;
+  maxPoolHandleLength: number;
+  maxPesPerAssociation: number;
+  maxPes: number;
+  maxPools: number;
+  maxAssociations: number;
+  maxMessageSize: number;
+  hrRate: RateLimit;
+  euRate: RateLimit;
+  registrationRate: RateLimit;
+  idleTimeout: number;
+  statsInterval: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+/** Registers the `registrar` subcommand on `program`. */
+export function registerRegistrarCommand(program: Command): void {
+  const d = REGISTRAR_DEFAULTS;
+  program
+    .command('registrar')
+    .description('Run a pool registrar (ASAP server: registrations, handle resolution, keep-alives, announces).')
+    .option('--asap <addr:port>', `ASAP endpoint to listen on, repeatable (SCTP over UDP; port 0 = ephemeral) (default: ${d.asap})`, collectAddress)
+    .option('--announce <addr:port|off>', 'UDP multicast group for ASAP Server Announces, or "off"', parseAddressOrOff, parseAddress(d.announce))
+    .option('--announce-interval <ms>', 'announce period (jittered ±12.5 %)', parseDuration, d.announceInterval)
+    .option('--announce-ttl <hops>', 'multicast TTL of announces', parseInteger, d.announceTtl)
+    .option('--announce-interface <addr>', 'local interface address for multicast announces (default: system choice)')
+    .option('--announce-address <addr:port>', 'ASAP address to advertise in announces, repeatable (default: the --asap addresses)', collectAddress)
+    .option('--registrar-id <id>', 'registrar identifier, 1..0xffffffff, decimal or 0x hex (default: random)', parseInteger)
+    .option('--keep-alive-interval <ms>', 'endpoint keep-alive transmission interval per PE', parseDuration, d.keepAliveInterval)
+    .option('--keep-alive-timeout <ms>', 'time to wait for a keep-alive ack before the PE is removed', parseDuration, d.keepAliveTimeout)
+    .option('--max-bad-pe-reports <n>', 'Endpoint Unreachable reports after which a PE is removed (MAX-BAD-PE-REPORT)', parseInteger, d.maxBadPeReports)
+    .option('--max-hres-items <n>', 'PEs per handle resolution response when the request does not say (cap 128)', parseInteger, d.maxHresItems)
+    .option('--max-increment <n>', 'PEs whose selection state advances per resolution (0 = policy default)', parseInteger, d.maxIncrement)
+    .addOption(
+      new Option('--min-address-scope <scope>', 'narrowest accepted scope of registered addresses (loopback is also accepted when listening on loopback)')
+        .choices(['loopback', 'link-local', 'site-local', 'global'])
+        .default(d.minAddressScope),
+    )
+    .option('--no-address-check', 'accept user-transport addresses that are not addresses of the registering association')
+    .option('--max-pool-handle-length <bytes>', 'longest accepted pool handle', parseInteger, d.maxPoolHandleLength)
+    .option('--max-pes-per-association <n>', 'most PEs registered over one association', parseInteger, d.maxPesPerAssociation)
+    .option('--max-pes <n>', 'most PEs in the handlespace', parseInteger, d.maxPes)
+    .option('--max-pools <n>', 'most pools in the handlespace', parseInteger, d.maxPools)
+    .option('--max-associations <n>', 'most concurrent ASAP associations', parseInteger, d.maxAssociations)
+    .option('--max-message-size <bytes>', 'largest accepted ASAP message', parseInteger, d.maxMessageSize)
+    .option('--hr-rate <rate[/burst]>', 'handle resolutions per second per association, or "off"', parseRate, d.handleResolutionRate)
+    .option('--eu-rate <rate[/burst]>', 'Endpoint Unreachable reports per second per association, or "off"', parseRate, d.failureReportRate)
+    .option('--registration-rate <rate[/burst]>', '(de)registrations per second per association, or "off"', parseRate, d.registrationRate)
+    .option('--idle-timeout <ms>', 'close associations without PEs after this idle time (0 = never)', parseDuration, d.idleAssociationTimeout)
+    .option('--stats-interval <ms>', 'log the counters periodically (0 = never)', parseDuration, 0)
+    .addOption(new Option('--log-level <level>', 'least severe log level written').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
+    .configureHelp({ showGlobalOptions: false })
+    .action(async (opts: RegistrarCliOptions) => {
+      await runRegistrar(opts);
+    });
+  // Show rates and scope choices in the default column in a readable form.
+  const cmd = program.commands.find((c) => c.name() === 'registrar')!;
+  for (const o of cmd.options) {
+    if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
+      if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
+      else if ('address' in o.defaultValue) o.defaultValueDescription = formatTransportAddress(o.defaultValue as TransportAddress);
+    }
+  }
+}
+
+async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
+  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, stream: process.stdout });
+  const options: RegistrarOptions = {
+    asap: opts.asap,
+    announce: opts.announce,
+    announceInterval: opts.announceInterval,
+    announceTtl: opts.announceTtl,
+    announceInterface: opts.announceInterface,
+    announceAddresses: opts.announceAddress,
+    registrarId: opts.registrarId,
+    keepAliveInterval: opts.keepAliveInterval,
+    keepAliveTimeout: opts.keepAliveTimeout,
+    maxBadPeReports: opts.maxBadPeReports,
+    maxHresItems: opts.maxHresItems,
+    maxIncrement: opts.maxIncrement,
+    minAddressScope: opts.minAddressScope,
+    checkAssociationAddresses: opts.addressCheck,
+    maxPoolHandleLength: opts.maxPoolHandleLength,
+    maxPesPerAssociation: opts.maxPesPerAssociation,
+    maxPes: opts.maxPes,
+    maxPools: opts.maxPools,
+    maxAssociations: opts.maxAssociations,
+    maxMessageSize: opts.maxMessageSize,
+    handleResolutionRate: opts.hrRate,
+    failureReportRate: opts.euRate,
+    registrationRate: opts.registrationRate,
+    idleAssociationTimeout: opts.idleTimeout,
+    logger,
+  };
+  let registrar: Registrar;
+  try {
+    registrar = new Registrar(options);
+    await registrar.start();
+  } catch (err) {
+    logger.error('start-failed', { error: err instanceof Error ? err.message : String(err) });
+    process.exitCode = 1;
+    return;
+  }
+  const addresses = registrar.addresses.map(formatTransportAddress);
+  logger.info('listening', { registrar: hexId(registrar.id), asap: addresses.join(','), announce: opts.announce === false ? 'off' : formatTransportAddress(opts.announce) });
+
+  let statsTimer: NodeJS.Timeout | undefined;
+  if (opts.statsInterval > 0) {
+    statsTimer = setInterval(() => logger.info('stats', { ...registrar.stats }), opts.statsInterval);
+  }
+  const onIpc = (msg: unknown): void => {
+    if (msg !== null && typeof msg === 'object' && (msg as { cmd?: unknown }).cmd === 'stats') {
+      process.send?.({ event: 'stats', stats: registrar.stats, cpu: process.cpuUsage(), memory: process.memoryUsage() });
+    }
+  };
+  if (process.send) {
+    process.on('message', onIpc);
+    process.send({ event: 'listening', id: registrar.id, addresses: registrar.addresses });
+  }
+
+  onTerminationSignal(async (signal) => {
+    logger.info('shutdown', { signal });
+    if (statsTimer) clearInterval(statsTimer);
+    process.off('message', onIpc);
+    await registrar.close();
+    logger.info('stopped', { registrar: hexId(registrar.id) });
+    if (process.connected) process.disconnect();
+  });
+}
+
+function hexId(id: number): string {
+  return '0x' + id.toString(16).padStart(8, '0');
+}

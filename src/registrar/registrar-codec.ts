@@ -1,0 +1,133 @@
+/**
+ * The registrar's view of the ASAP codec: decodes what a registrar can
+ * receive into a small request union and builds the messages it sends.
+ * Keeping this in one module means the registrar logic never touches wire
+ * layouts.
+ *
+ * @module
+ */
+import { decodeMessage, encodeMessage, PPID_ASAP } from '../wire/messages.js';
+import { resolveWireLimits, type WireLimits } from '../wire/limits.js';
+import { poolHandleParameterSize, transportParameterSize, writePeIdParameter, writePoolHandleParameter, writeTransportParameter } from '../wire/parameters.js';
+import { TlvWriter } from '../wire/tlv-writer.js';
+import type { ErrorCause, PoolElementParam, PoolHandle, TransportParam } from '../wire/types.js';
+
+/** A decoded message the registrar acts on. */
+export type AsapRequest =
+  | { kind: 'registration'; poolHandle: PoolHandle; pe: PoolElementParam }
+  | { kind: 'deregistration'; poolHandle: PoolHandle; peId: number }
+  | { kind: 'handle-resolution'; poolHandle: PoolHandle; items: number | undefined }
+  | { kind: 'keep-alive-ack'; poolHandle: PoolHandle; peId: number }
+  | { kind: 'endpoint-unreachable'; poolHandle: PoolHandle; peId: number }
+  | { kind: 'error'; causes: ErrorCause[] }
+  | { kind: 'other'; name: string };
+
+/** Encoder/decoder bound to one set of wire limits. */
+export class RegistrarCodec {
+  private readonly limits: Readonly<WireLimits>;
+
+  constructor(limits: Partial<WireLimits>) {
+    this.limits = resolveWireLimits(limits);
+  }
+
+  /**
+   * Decodes one ASAP message.
+   *
+   * @throws ProtocolError for malformed input
+   */
+  decode(bytes: Uint8Array): AsapRequest {
+    const m = decodeMessage(PPID_ASAP, bytes, this.limits);
+    if (m.protocol !== 'asap') return { kind: 'other', name: `${m.protocol}:${m.type}` };
+    switch (m.type) {
+      case 'registration':
+        return { kind: 'registration', poolHandle: m.poolHandle, pe: m.poolElement };
+      case 'deregistration':
+        return { kind: 'deregistration', poolHandle: m.poolHandle, peId: m.peId };
+      case 'handle-resolution':
+        return { kind: 'handle-resolution', poolHandle: m.poolHandle, items: m.items };
+      case 'endpoint-keep-alive-ack':
+        return { kind: 'keep-alive-ack', poolHandle: m.poolHandle, peId: m.peId };
+      case 'endpoint-unreachable':
+        return { kind: 'endpoint-unreachable', poolHandle: m.poolHandle, peId: m.peId };
+      case 'error':
+        return { kind: 'error', causes: m.operationError };
+      default:
+        return { kind: 'other', name: m.type };
+    }
+  }
+
+  /** ASAP_REGISTRATION_RESPONSE; with `cause` the R flag is set. */
+  registrationResponse(poolHandle: PoolHandle, peId: number, cause?: ErrorCause): Uint8Array {
+    return encodeMessage(
+      cause
+        ? { protocol: 'asap', type: 'registration-response', rejected: true, poolHandle, peId, operationError: [cause] }
+        : { protocol: 'asap', type: 'registration-response', poolHandle, peId },
+      this.limits,
+    );
+  }
+
+  /** ASAP_DEREGISTRATION_RESPONSE, optionally with an Operation Error. */
+  deregistrationResponse(poolHandle: PoolHandle, peId: number, cause?: ErrorCause): Uint8Array {
+    return encodeMessage(
+      cause
+        ? { protocol: 'asap', type: 'deregistration-response', poolHandle, peId, operationError: [cause] }
+        : { protocol: 'asap', type: 'deregistration-response', poolHandle, peId },
+      this.limits,
+    );
+  }
+
+  /**
+   * ASAP_HANDLE_RESOLUTION_RESPONSE with the selected PEs; the Overall
+   * Selection Policy is the first PE's (spec §11, §0.5). PEs are sent without
+   * their ASAP transport, as the reference implementation does.
+   */
+  handleResolutionResponse(poolHandle: PoolHandle, pes: readonly PoolElementParam[]): Uint8Array {
+    const poolElements = pes.map((p) => (p.asapTransport === undefined ? p : { peId: p.peId, homeRegistrarId: p.homeRegistrarId, registrationLife: p.registrationLife, userTransport: p.userTransport, policy: p.policy }));
+    return encodeMessage({ protocol: 'asap', type: 'handle-resolution-response', poolHandle, policy: pes[0]!.policy, poolElements }, this.limits);
+  }
+
+  /** ASAP_HANDLE_RESOLUTION_RESPONSE carrying only an Operation Error. */
+  handleResolutionError(poolHandle: PoolHandle, cause: ErrorCause): Uint8Array {
+    return encodeMessage({ protocol: 'asap', type: 'handle-resolution-response', poolHandle, poolElements: [], operationError: [cause] }, this.limits);
+  }
+
+  /** ASAP_ENDPOINT_KEEP_ALIVE with the PE identifier (spec §0.6). */
+  keepAlive(serverId: number, poolHandle: PoolHandle, peId: number, home: boolean): Uint8Array {
+    return encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive', home, serverId, poolHandle, peId }, this.limits);
+  }
+
+  /** ASAP_SERVER_ANNOUNCE with our SCTP transports. */
+  serverAnnounce(serverId: number, transports: TransportParam[]): Uint8Array {
+    return encodeMessage({ protocol: 'asap', type: 'server-announce', serverId, transports }, this.limits);
+  }
+
+  /** ASAP_ERROR with one cause. */
+  error(cause: ErrorCause): Uint8Array {
+    return encodeMessage({ protocol: 'asap', type: 'error', operationError: [cause] }, this.limits);
+  }
+
+  /** A Pool Handle parameter (cause information for "invalid values"). */
+  poolHandleParameter(poolHandle: PoolHandle): Uint8Array {
+    const w = new TlvWriter(poolHandleParameterSize(poolHandle, { ...this.limits, maxPoolHandleLength: 65000 }));
+    writePoolHandleParameter(w, poolHandle);
+    return w.bytes;
+  }
+
+  /** A PE Identifier parameter (cause information). */
+  peIdParameter(peId: number): Uint8Array {
+    const w = new TlvWriter(8);
+    writePeIdParameter(w, peId);
+    return w.bytes;
+  }
+
+  /** A transport parameter (cause information); empty if it cannot be encoded. */
+  transportParameter(t: TransportParam): Uint8Array {
+    try {
+      const w = new TlvWriter(transportParameterSize(t, this.limits));
+      writeTransportParameter(w, t);
+      return w.bytes;
+    } catch {
+      return new Uint8Array(0);
+    }
+  }
+}

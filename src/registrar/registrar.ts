@@ -1,0 +1,913 @@
+/**
+ * The pool registrar (PR), ASAP server side (RFC 5352; spec §12.2–12.7):
+ * accepts registrations, re-registrations and deregistrations of pool
+ * elements, answers handle resolutions by the pool's policy, supervises its
+ * PEs with endpoint keep-alives, removes PEs reported unreachable too often,
+ * and announces itself by UDP multicast.
+ *
+ * Many registrars can live in one process: all state is in the object, all
+ * time comes from the injected clock.
+ *
+ * Every change of the local handlespace goes through one method that emits
+ * the `change` event, the seam where ENRP handle updates will attach.
+ *
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { ClosedError, ProtocolError } from '../errors.js';
+import type { Association, CloseReason, Endpoint, MessageInfo, TransportAddress } from '../transport/types.js';
+import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type PoolHandle, type TransportParam } from '../wire/types.js';
+import { AddressFilter, isWildcardAddress, addressScope } from './address-filter.js';
+import { Announcer } from './announcer.js';
+import { KeepAliveScheduler, jitteredDelay, type Schedulable } from './keep-alive-scheduler.js';
+import { silentLogger, type Logger } from './logger.js';
+import { MAX_MAX_HRES_ITEMS, resolveRegistrarOptions, type RegistrarOptions, type ResolvedRegistrarOptions } from './options.js';
+import { TokenBucket } from './rate-limiter.js';
+import { RegistrarCodec, type AsapRequest } from './registrar-codec.js';
+import { Handlespace } from '../handlespace/handlespace.js';
+import type { PoolElement } from '../handlespace/pool-element.js';
+
+/** ASAP payload protocol identifier (spec §1). */
+const PPID_ASAP = 11;
+
+/** Why a PE left the handlespace. */
+export type RemovalReason =
+  | 'deregistration'
+  | 'keep-alive-timeout'
+  | 'unreachable'
+  | 'association-closed'
+  | 'expired'
+  | 'registrar-closed';
+
+/**
+ * A local handlespace change: the seam for ENRP handle updates (action `add`
+ * on registration and re-registration, `del` on every removal).
+ */
+export interface HandlespaceChange {
+  action: 'add' | 'del';
+  poolHandle: PoolHandle;
+  /** The PE as it is (add) or was (del), with its ASAP transport. */
+  pe: PoolElementParam;
+  /** What caused the change. */
+  reason: 'registration' | 're-registration' | RemovalReason;
+}
+
+/** A protection limit was hit or bad input arrived (RFC 5355). */
+export interface RegistrarViolation {
+  kind:
+    | 'malformed'
+    | 'oversized'
+    | 'unexpected-message'
+    | 'pool-handle-length'
+    | 'pes-per-association'
+    | 'pe-limit'
+    | 'pool-limit'
+    | 'association-limit'
+    | 'handle-resolution-rate'
+    | 'failure-report-rate'
+    | 'registration-rate'
+    | 'foreign-pe';
+  remote: TransportAddress;
+  detail?: string;
+}
+
+/** Events of a {@link Registrar}. */
+export interface RegistrarEvents {
+  /** A PE was added/updated (`add`) or removed (`del`). */
+  change: (change: HandlespaceChange) => void;
+  /** A protection limit was hit or bad input arrived. */
+  violation: (violation: RegistrarViolation) => void;
+  /** A registration was refused. */
+  refused: (info: { poolHandle: PoolHandle; peId: number; cause: number; remote: TransportAddress }) => void;
+  /** A non-fatal internal problem. */
+  error: (error: Error) => void;
+}
+
+/** Counters of a {@link Registrar}; see {@link Registrar.stats}. */
+export interface RegistrarStats {
+  /** PEs currently registered. */
+  pes: number;
+  /** Pools currently known. */
+  pools: number;
+  /** ASAP associations currently open. */
+  associations: number;
+  registrations: number;
+  reRegistrations: number;
+  registrationsRefused: number;
+  deregistrations: number;
+  handleResolutions: number;
+  handleResolutionsUnknownPool: number;
+  keepAlivesSent: number;
+  keepAliveAcks: number;
+  keepAliveTimeouts: number;
+  keepAliveRetries: number;
+  associationsAbortedByKeepAlive: number;
+  failureReports: number;
+  pesRemovedUnreachable: number;
+  pesExpired: number;
+  pesRemovedAssociationClosed: number;
+  associationsAccepted: number;
+  associationsClosed: number;
+  associationsRefused: number;
+  associationsIdleClosed: number;
+  messagesReceived: number;
+  malformedMessages: number;
+  oversizedMessages: number;
+  unexpectedMessages: number;
+  nonAsapMessages: number;
+  rateLimited: number;
+  limitViolations: number;
+  errorsSent: number;
+  errorRepliesSuppressed: number;
+  sendFailures: number;
+  announcesSent: number;
+  announceFailures: number;
+  internalErrors: number;
+}
+
+function emptyStats(): RegistrarStats {
+  return {
+    pes: 0,
+    pools: 0,
+    associations: 0,
+    registrations: 0,
+    reRegistrations: 0,
+    registrationsRefused: 0,
+    deregistrations: 0,
+    handleResolutions: 0,
+    handleResolutionsUnknownPool: 0,
+    keepAlivesSent: 0,
+    keepAliveAcks: 0,
+    keepAliveTimeouts: 0,
+    keepAliveRetries: 0,
+    associationsAbortedByKeepAlive: 0,
+    failureReports: 0,
+    pesRemovedUnreachable: 0,
+    pesExpired: 0,
+    pesRemovedAssociationClosed: 0,
+    associationsAccepted: 0,
+    associationsClosed: 0,
+    associationsRefused: 0,
+    associationsIdleClosed: 0,
+    messagesReceived: 0,
+    malformedMessages: 0,
+    oversizedMessages: 0,
+    unexpectedMessages: 0,
+    nonAsapMessages: 0,
+    rateLimited: 0,
+    limitViolations: 0,
+    errorsSent: 0,
+    errorRepliesSuppressed: 0,
+    sendFailures: 0,
+    announcesSent: 0,
+    announceFailures: 0,
+    internalErrors: 0,
+  };
+}
+
+/** State the registrar keeps per ASAP association. */
+class AssociationState {
+  /** PEs registered over this association. */
+  readonly pes = new Set<PeRecord>();
+  readonly remoteAddresses: string[];
+  lastReceived: number;
+  /** Messages received so far (tells whether the peer spoke since a keep-alive). */
+  received = 0;
+  closed = false;
+
+  constructor(
+    readonly association: Association,
+    readonly hrBucket: TokenBucket,
+    readonly euBucket: TokenBucket,
+    readonly regBucket: TokenBucket,
+    readonly errBucket: TokenBucket,
+    now: number,
+  ) {
+    const remote = association.remote;
+    const extra = (association as { remoteAddresses?: readonly string[] }).remoteAddresses;
+    this.remoteAddresses = extra && extra.length > 0 ? [...extra] : [remote.address];
+    this.lastReceived = now;
+  }
+}
+
+/** Keep-alive state of a PE. */
+const enum KaState {
+  Idle = 0,
+  AwaitingAck = 1,
+}
+
+/**
+ * The registrar's record of a PE it owns. It is also the PE's entry in the
+ * keep-alive scheduler (one heap slot covers keep-alive, ack timeout and
+ * registration-life expiry).
+ */
+interface PeRecord extends Schedulable {
+  readonly stored: PoolElement;
+  assoc: AssociationState;
+  kaState: KaState;
+  kaRetries: number;
+  kaSentAt: number;
+  /** The association's receive count when the keep-alive was sent. */
+  kaRxMark: number;
+  /** Last proof of life: registration, re-registration or keep-alive ack. */
+  confirmedAt: number;
+  /** Clock time when the registration life runs out. */
+  expiresAt: number;
+}
+
+/**
+ * An RSerPool pool registrar (ASAP server side).
+ *
+ * ```ts
+ * const pr = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback' });
+ * await pr.start();
+ * console.log(pr.addresses); // [{ address: '127.0.0.1', port: 49321 }]
+ * // ... PEs register, PUs resolve ...
+ * await pr.close();
+ * ```
+ */
+export class Registrar extends EventEmitter<RegistrarEvents> {
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedRegistrarOptions;
+  /** Registrar (server) identifier. */
+  readonly id: number;
+  /** The registrar's handlespace (pools and PEs). */
+  readonly handlespace: Handlespace;
+
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly codec: RegistrarCodec;
+  private readonly scheduler: KeepAliveScheduler<PeRecord>;
+  private readonly records = new Map<PoolElement, PeRecord>();
+  private readonly associations = new Set<AssociationState>();
+  private readonly endpoints: Endpoint[] = [];
+  private readonly counters = emptyStats();
+  private addressFilter: AddressFilter;
+  private announcer: Announcer | undefined;
+  private idleTimer: TimerHandle | undefined;
+  private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
+  private boundAddresses: TransportAddress[] = [];
+
+  /**
+   * @param options - see {@link RegistrarOptions}; every field is optional
+   * @throws InvalidArgumentError for invalid options
+   */
+  constructor(options: RegistrarOptions = {}) {
+    super();
+    this.options = resolveRegistrarOptions(options);
+    this.id = this.options.registrarId;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.createEndpoint = options.createEndpoint;
+    this.createAnnounceSender = options.createAnnounceSender;
+    this.codec = new RegistrarCodec({ maxPoolHandleLength: Math.max(255, this.options.maxPoolHandleLength), maxMessageSize: Math.max(65536, this.options.maxMessageSize) });
+    this.handlespace = new Handlespace({ maxPoolHandleLength: Math.max(255, this.options.maxPoolHandleLength), maxIncrement: this.options.maxIncrement, maxPools: this.options.maxPools, clock: this.clock });
+    this.scheduler = new KeepAliveScheduler<PeRecord>((r) => this.onScheduled(r), {
+      clock: this.clock,
+      batchSize: this.options.keepAliveBatchSize,
+    });
+    this.addressFilter = this.makeAddressFilter(this.options.asap);
+  }
+
+  private readonly createEndpoint: RegistrarOptions['createEndpoint'];
+  private readonly createAnnounceSender: RegistrarOptions['createAnnounceSender'];
+
+  /** Local ASAP transport addresses, known after {@link Registrar.start}. */
+  get addresses(): TransportAddress[] {
+    return this.boundAddresses.map((a) => ({ ...a }));
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): RegistrarStats {
+    this.counters.pes = this.records.size;
+    this.counters.pools = this.handlespace.poolCount;
+    this.counters.associations = this.associations.size;
+    return { ...this.counters };
+  }
+
+  /** True between a successful {@link Registrar.start} and {@link Registrar.close}. */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /**
+   * Opens the ASAP endpoints and starts announcing.
+   *
+   * @throws when an endpoint cannot be opened (the registrar is closed again)
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new ClosedError(`Registrar cannot start in state ${this.state}`);
+    this.state = 'starting';
+    try {
+      const factory = this.createEndpoint ?? (await defaultEndpointFactory());
+      for (const address of this.options.asap) {
+        const endpoint = await factory(address);
+        this.endpoints.push(endpoint);
+        endpoint.on('association', (a) => this.addAssociation(a));
+        endpoint.on('error', (e) => this.logger.warn('endpoint-error', { error: e }));
+        this.boundAddresses.push({ address: endpoint.local.address, port: endpoint.local.port });
+        if ((this.state as string) !== 'starting') throw new ClosedError('Registrar closed while starting');
+      }
+      this.addressFilter = this.makeAddressFilter(this.boundAddresses);
+      if (this.options.announce !== false) {
+        const group = this.options.announce;
+        this.announcer = new Announcer({
+          group,
+          interval: this.options.announceInterval,
+          ttl: this.options.announceTtl,
+          interface: this.options.announceInterface,
+          loopback: this.options.announceLoopback,
+          clock: this.clock,
+          random: this.options.random,
+          logger: this.logger,
+          createSender: this.createAnnounceSender,
+          payload: () => this.codec.serverAnnounce(this.id, this.announceTransports()),
+          onSent: (ok) => {
+            if (ok) this.counters.announcesSent++;
+            else this.counters.announceFailures++;
+          },
+        });
+        try {
+          await this.announcer.start();
+        } catch (err) {
+          this.logger.warn('announce-unavailable', { error: err });
+          this.announcer = undefined;
+        }
+      }
+      this.armIdleSweep();
+      this.state = 'running';
+      this.logger.debug('registrar-started', { registrar: hex(this.id), asap: this.boundAddresses.map((a) => `${a.address}:${a.port}`).join(',') });
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Stops announcing, aborts every association, closes the endpoints and
+   * drops every timer. The handlespace is emptied (`change` events with
+   * reason `registrar-closed`). Safe to call more than once.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.state = 'closing';
+    this.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.scheduler.close();
+    const announcer = this.announcer;
+    this.announcer = undefined;
+    await announcer?.close().catch(() => {});
+    for (const st of this.associations) for (const rec of [...st.pes]) this.removePe(rec, 'registrar-closed');
+    for (const st of [...this.associations]) {
+      st.closed = true;
+      this.associations.delete(st);
+      try {
+        st.association.abort('registrar closing');
+      } catch {
+        // already gone
+      }
+    }
+    const endpoints = this.endpoints.splice(0);
+    await Promise.all(endpoints.map((e) => e.close().catch(() => {})));
+    this.state = 'closed';
+    this.logger.debug('registrar-closed', { registrar: hex(this.id) });
+  }
+
+  /**
+   * Serves ASAP on an association that did not come from the registrar's own
+   * endpoints (tests, or an endpoint shared with ENRP). Associations from the
+   * registrar's endpoints are added automatically.
+   */
+  addAssociation(association: Association): void {
+    if (this.state === 'closing' || this.state === 'closed') {
+      association.abort('registrar closed');
+      return;
+    }
+    const remote = association.remote;
+    if (this.associations.size >= this.options.maxAssociations) {
+      this.counters.associationsRefused++;
+      this.violation({ kind: 'association-limit', remote, detail: `${this.associations.size} associations` });
+      association.abort('too many associations');
+      return;
+    }
+    const o = this.options;
+    const st = new AssociationState(
+      association,
+      new TokenBucket(o.handleResolutionRate, this.clock),
+      new TokenBucket(o.failureReportRate, this.clock),
+      new TokenBucket(o.registrationRate, this.clock),
+      new TokenBucket(o.errorReplyRate, this.clock),
+      this.clock.now(),
+    );
+    this.associations.add(st);
+    this.counters.associationsAccepted++;
+    association.on('message', (data, info) => this.onMessage(st, data, info));
+    association.on('close', (reason) => this.onAssociationClose(st, reason));
+    association.on('error', (e) => this.logger.debug('association-error', { remote: fmt(remote), error: e }));
+    this.logger.debug('association-up', { remote: fmt(remote) });
+  }
+
+  // ------------------------------------------------------------ message entry
+
+  private onMessage(st: AssociationState, data: Uint8Array, info: MessageInfo): void {
+    if (st.closed) return;
+    st.lastReceived = this.clock.now();
+    st.received++;
+    this.counters.messagesReceived++;
+    try {
+      if (info.ppid !== PPID_ASAP) {
+        this.counters.nonAsapMessages++;
+        return;
+      }
+      if (data.length > this.options.maxMessageSize) {
+        this.counters.oversizedMessages++;
+        this.violation({ kind: 'oversized', remote: st.association.remote, detail: `${data.length} bytes` });
+        this.replyError(st, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) });
+        return;
+      }
+      let req: AsapRequest;
+      try {
+        req = this.codec.decode(data);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.counters.malformedMessages++;
+        this.violation({ kind: 'malformed', remote: st.association.remote, detail: err.message });
+        const code = err.cause_code ?? ErrorCauseCode.INVALID_VALUES;
+        this.replyError(st, { code, info: code === ErrorCauseCode.UNRECOGNIZED_MESSAGE ? data : new Uint8Array(0) });
+        return;
+      }
+      switch (req.kind) {
+        case 'registration':
+          this.onRegistration(st, req.poolHandle, req.pe);
+          break;
+        case 'deregistration':
+          this.onDeregistration(st, req.poolHandle, req.peId);
+          break;
+        case 'handle-resolution':
+          this.onHandleResolution(st, req.poolHandle, req.items);
+          break;
+        case 'keep-alive-ack':
+          this.onKeepAliveAck(st, req.poolHandle, req.peId);
+          break;
+        case 'endpoint-unreachable':
+          this.onEndpointUnreachable(st, req.poolHandle, req.peId);
+          break;
+        case 'error':
+          this.logger.info('peer-error', { remote: fmt(st.association.remote), causes: req.causes.map((c) => '0x' + c.code.toString(16)).join(',') });
+          break;
+        default:
+          this.counters.unexpectedMessages++;
+          this.violation({ kind: 'unexpected-message', remote: st.association.remote, detail: req.name });
+          this.replyError(st, { code: ErrorCauseCode.UNRECOGNIZED_MESSAGE, info: data.length <= 1024 ? data : data.subarray(0, 4) });
+      }
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.logger.error('internal-error', { remote: fmt(st.association.remote), error: err instanceof Error ? err.stack ?? err.message : String(err) });
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  // ------------------------------------------------------------- registration
+
+  private onRegistration(st: AssociationState, poolHandle: PoolHandle, pe: PoolElementParam): void {
+    const remote = st.association.remote;
+    const refuse = (cause: ErrorCause, kind?: RegistrarViolation['kind'], detail?: string): void => {
+      this.counters.registrationsRefused++;
+      if (kind) this.violation({ kind, remote, detail });
+      this.logger.info('registration-refused', { pool: handleText(poolHandle), pe: hex(pe.peId), remote: fmt(remote), cause: '0x' + cause.code.toString(16), detail });
+      this.emit('refused', { poolHandle, peId: pe.peId, cause: cause.code, remote });
+      this.send(st, this.codec.registrationResponse(poolHandle, pe.peId, cause));
+    };
+    if (!st.regBucket.take()) {
+      this.counters.rateLimited++;
+      refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'registration-rate');
+      return;
+    }
+    if (poolHandle.length > this.options.maxPoolHandleLength) {
+      this.counters.limitViolations++;
+      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.poolHandleParameter(poolHandle) }, 'pool-handle-length', `${poolHandle.length} bytes`);
+      return;
+    }
+    if (pe.peId === 0) {
+      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.peIdParameter(0) }, undefined, 'PE identifier 0');
+      return;
+    }
+    if (pe.asapTransport !== undefined) {
+      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(pe.asapTransport) }, undefined, 'registration carries an ASAP transport');
+      return;
+    }
+    if (!(pe.registrationLife > 0)) {
+      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: new Uint8Array(0) }, undefined, `registration life ${pe.registrationLife}`);
+      return;
+    }
+    const ut = pe.userTransport;
+    if (!(ut.port > 0 && ut.port <= 65535)) {
+      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(ut) }, undefined, `user transport port ${ut.port}`);
+      return;
+    }
+    const filtered = this.options.checkAssociationAddresses || this.options.minAddressScope !== 'loopback' ? this.addressFilter.filter(ut.addresses, st.remoteAddresses) : undefined;
+    const addresses = filtered ? filtered.accepted : ut.addresses;
+    if (addresses.length === 0) {
+      refuse(
+        { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(ut) },
+        undefined,
+        `no usable user-transport address (${filtered?.rejected.map((r) => `${r.address}:${r.reason}`).join(' ') ?? 'none'})`,
+      );
+      return;
+    }
+    const existing = this.handlespace.find(poolHandle, pe.peId);
+    const existingRec = existing ? this.records.get(existing) : undefined;
+    if (existingRec && existingRec.assoc !== st && !this.sameHost(existingRec.assoc, st)) {
+      // RFC 5355: another host must not take over (overwrite) a registered PE.
+      refuse({ code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }, 'foreign-pe', `PE ${hex(pe.peId)} belongs to ${fmt(existingRec.assoc.association.remote)}`);
+      return;
+    }
+    if (!existingRec || existingRec.assoc !== st) {
+      if (st.pes.size >= this.options.maxPesPerAssociation) {
+        this.counters.limitViolations++;
+        refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pes-per-association', `${st.pes.size} PEs`);
+        return;
+      }
+    }
+    if (!existing) {
+      if (this.records.size >= this.options.maxPes) {
+        this.counters.limitViolations++;
+        refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pe-limit', `${this.records.size} PEs`);
+        return;
+      }
+      if (this.handlespace.getPool(poolHandle) === undefined && this.handlespace.poolCount >= this.options.maxPools) {
+        this.counters.limitViolations++;
+        refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pool-limit', `${this.handlespace.poolCount} pools`);
+        return;
+      }
+    }
+    const userTransport: TransportParam = addresses === ut.addresses ? ut : ({ ...ut, addresses } as TransportParam);
+    const asapTransport: TransportParam = { protocol: 'sctp', port: st.association.remote.port, transportUse: 0, addresses: st.remoteAddresses };
+    const now = this.clock.now();
+    const result = this.handlespace.register(
+      poolHandle,
+      { peId: pe.peId, homeRegistrarId: this.id, registrationLife: pe.registrationLife, userTransport, policy: pe.policy, asapTransport },
+      // Registration life and keep-alives are supervised by the keep-alive scheduler.
+      { now, expiresAt: Infinity },
+    );
+    if (!result.ok) {
+      refuse({ code: result.cause, info: new Uint8Array(0) }, undefined, result.reason);
+      return;
+    }
+    const stored = result.pe;
+    let rec = this.records.get(stored);
+    const isNew = rec === undefined;
+    if (rec === undefined) {
+      rec = {
+        stored,
+        assoc: st,
+        kaState: KaState.Idle,
+        kaRetries: 0,
+        kaSentAt: 0,
+        kaRxMark: 0,
+        confirmedAt: now,
+        expiresAt: now + pe.registrationLife,
+        dueAt: 0,
+        heapIndex: -1,
+      };
+      this.records.set(stored, rec);
+      st.pes.add(rec);
+      this.counters.registrations++;
+    } else {
+      if (rec.assoc !== st) {
+        rec.assoc.pes.delete(rec);
+        rec.assoc = st;
+        st.pes.add(rec);
+      }
+      rec.confirmedAt = now;
+      rec.expiresAt = now + pe.registrationLife;
+      rec.kaState = KaState.Idle;
+      rec.kaRetries = 0;
+      this.counters.reRegistrations++;
+    }
+    // (Re)start the keep-alive timer (spec §12.2 PR step 5).
+    this.scheduleIdle(rec, now);
+    this.send(st, this.codec.registrationResponse(poolHandle, pe.peId));
+    if (this.logger.enabled('debug') || isNew) {
+      const level = isNew ? 'info' : 'debug';
+      this.logger[level](isNew ? 'registered' : 're-registered', {
+        pool: handleText(poolHandle),
+        pe: hex(pe.peId),
+        remote: fmt(st.association.remote),
+        policy: pe.policy.type,
+        transport: `${userTransport.protocol}:${userTransport.addresses.join('/')}:${userTransport.port}`,
+      });
+    }
+    this.commit({ action: 'add', poolHandle: stored.poolHandle, pe: stored.toParam(), reason: isNew ? 'registration' : 're-registration' });
+  }
+
+  private onDeregistration(st: AssociationState, poolHandle: PoolHandle, peId: number): void {
+    if (!st.regBucket.take()) {
+      this.counters.rateLimited++;
+      this.violation({ kind: 'registration-rate', remote: st.association.remote });
+      this.send(st, this.codec.deregistrationResponse(poolHandle, peId, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }));
+      return;
+    }
+    const stored = this.handlespace.find(poolHandle, peId);
+    const rec = stored ? this.records.get(stored) : undefined;
+    if (rec && rec.assoc !== st && !this.sameHost(rec.assoc, st)) {
+      this.violation({ kind: 'foreign-pe', remote: st.association.remote, detail: `deregistration of ${hex(peId)}` });
+      this.send(st, this.codec.deregistrationResponse(poolHandle, peId, { code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }));
+      return;
+    }
+    if (rec) {
+      this.counters.deregistrations++;
+      this.removePe(rec, 'deregistration');
+    }
+    // Success also for unknown PEs (spec §12.3 step 2).
+    this.send(st, this.codec.deregistrationResponse(poolHandle, peId));
+  }
+
+  // -------------------------------------------------------- handle resolution
+
+  private onHandleResolution(st: AssociationState, poolHandle: PoolHandle, items: number | undefined): void {
+    if (!st.hrBucket.take()) {
+      this.counters.rateLimited++;
+      this.violation({ kind: 'handle-resolution-rate', remote: st.association.remote });
+      this.send(st, this.codec.handleResolutionError(poolHandle, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }));
+      return;
+    }
+    this.counters.handleResolutions++;
+    let n = items === undefined || items === 0 ? this.options.maxHresItems : items;
+    if (n > MAX_MAX_HRES_ITEMS) n = MAX_MAX_HRES_ITEMS;
+    const selected = this.handlespace.select(poolHandle, n);
+    if (selected.length === 0) {
+      this.counters.handleResolutionsUnknownPool++;
+      this.logger.debug('handle-resolution-unknown-pool', { pool: handleText(poolHandle), remote: fmt(st.association.remote) });
+      this.send(st, this.codec.handleResolutionError(poolHandle, { code: ErrorCauseCode.UNKNOWN_POOL_HANDLE, info: new Uint8Array(0) }));
+      return;
+    }
+    this.send(st, this.codec.handleResolutionResponse(poolHandle, selected));
+  }
+
+  // --------------------------------------------------------------- keep-alive
+
+  private scheduleIdle(rec: PeRecord, now: number): void {
+    const o = this.options;
+    const next = Math.min(now + jitteredDelay(o.keepAliveInterval, o.keepAliveJitter, o.random), rec.expiresAt);
+    this.scheduler.scheduleAt(rec, next);
+  }
+
+  private onScheduled(rec: PeRecord): void {
+    const now = this.clock.now();
+    if (now >= rec.expiresAt) {
+      this.counters.pesExpired++;
+      this.logger.info('expired', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId) });
+      this.removePe(rec, 'expired');
+      return;
+    }
+    const st = rec.assoc;
+    if (rec.kaState === KaState.AwaitingAck) {
+      this.counters.keepAliveTimeouts++;
+      if (st.received === rec.kaRxMark) {
+        // Nothing at all came from the peer since the keep-alive: it is dead.
+        // ABORT the association; that removes every PE registered over it.
+        this.counters.associationsAbortedByKeepAlive++;
+        this.logger.info('keep-alive-timeout', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId), remote: fmt(st.association.remote), action: 'abort-association', pes: st.pes.size });
+        this.abortAssociation(st, 'keep-alive-timeout');
+        return;
+      }
+      if (rec.kaRetries < 1) {
+        // The peer is alive but this ack is late (or lost): try once more.
+        rec.kaRetries++;
+        this.counters.keepAliveRetries++;
+        this.sendKeepAlive(rec, now);
+        return;
+      }
+      this.logger.info('keep-alive-timeout', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId), remote: fmt(st.association.remote), action: 'remove-pe' });
+      this.removePe(rec, 'keep-alive-timeout');
+      return;
+    }
+    // Idle: a keep-alive is due, unless the PE proved itself recently.
+    const since = now - rec.confirmedAt;
+    if (since < this.options.keepAliveInterval * (1 - this.options.keepAliveJitter)) {
+      this.scheduler.scheduleAt(rec, Math.min(rec.confirmedAt + jitteredDelay(this.options.keepAliveInterval, this.options.keepAliveJitter, this.options.random), rec.expiresAt));
+      return;
+    }
+    this.sendKeepAlive(rec, now);
+  }
+
+  private sendKeepAlive(rec: PeRecord, now: number): void {
+    const st = rec.assoc;
+    rec.kaState = KaState.AwaitingAck;
+    rec.kaSentAt = now;
+    rec.kaRxMark = st.received;
+    this.scheduler.scheduleAt(rec, Math.min(now + this.options.keepAliveTimeout, rec.expiresAt));
+    this.counters.keepAlivesSent++;
+    const bytes = this.codec.keepAlive(this.id, rec.stored.poolHandle, rec.stored.peId, false);
+    const p = this.send(st, bytes);
+    // The ack timeout runs from the moment SCTP took the message, so a long
+    // write queue does not turn into false timeouts.
+    if (p && st.association.bufferedAmount > 0) {
+      const sentAt = rec.kaSentAt;
+      p.then(() => {
+        if (rec.kaState === KaState.AwaitingAck && rec.kaSentAt === sentAt && this.scheduler.has(rec)) {
+          this.scheduler.scheduleAt(rec, Math.min(this.clock.now() + this.options.keepAliveTimeout, rec.expiresAt));
+        }
+      }, () => {});
+    }
+  }
+
+  private onKeepAliveAck(st: AssociationState, poolHandle: PoolHandle, peId: number): void {
+    const stored = this.handlespace.find(poolHandle, peId);
+    const rec = stored ? this.records.get(stored) : undefined;
+    if (!rec || rec.assoc !== st) {
+      this.logger.debug('keep-alive-ack-unknown', { pool: handleText(poolHandle), pe: hex(peId), remote: fmt(st.association.remote) });
+      return;
+    }
+    this.counters.keepAliveAcks++;
+    const now = this.clock.now();
+    rec.confirmedAt = now;
+    if (rec.kaState === KaState.AwaitingAck) {
+      rec.kaState = KaState.Idle;
+      rec.kaRetries = 0;
+      this.scheduleIdle(rec, now);
+    }
+  }
+
+  // ------------------------------------------------------ endpoint unreachable
+
+  private onEndpointUnreachable(st: AssociationState, poolHandle: PoolHandle, peId: number): void {
+    if (!st.euBucket.take()) {
+      this.counters.rateLimited++;
+      this.violation({ kind: 'failure-report-rate', remote: st.association.remote });
+      this.replyError(st, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) });
+      return;
+    }
+    this.counters.failureReports++;
+    const stored = this.handlespace.find(poolHandle, peId);
+    const rec = stored ? this.records.get(stored) : undefined;
+    if (!rec) return;
+    const count = ++rec.stored.unreachableReports;
+    this.logger.info('failure-report', { pool: handleText(poolHandle), pe: hex(peId), reports: count, remote: fmt(st.association.remote) });
+    if (count >= this.options.maxBadPeReports) {
+      this.counters.pesRemovedUnreachable++;
+      this.removePe(rec, 'unreachable');
+    }
+  }
+
+  // ------------------------------------------------------- removal and closing
+
+  /** The one place PEs leave the handlespace. */
+  private removePe(rec: PeRecord, reason: RemovalReason): void {
+    if (this.records.get(rec.stored) !== rec) return;
+    this.scheduler.cancel(rec);
+    this.records.delete(rec.stored);
+    rec.assoc.pes.delete(rec);
+    const param = rec.stored.toParam();
+    this.handlespace.remove(rec.stored);
+    if (reason !== 'registrar-closed' && reason !== 'association-closed') {
+      this.logger.info('removed', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId), reason });
+    }
+    this.commit({ action: 'del', poolHandle: rec.stored.poolHandle, pe: param, reason });
+  }
+
+  private commit(change: HandlespaceChange): void {
+    if (this.listenerCount('change') > 0) this.emit('change', change);
+  }
+
+  private abortAssociation(st: AssociationState, reason: string): void {
+    try {
+      st.association.abort(reason);
+    } catch {
+      // already gone
+    }
+    // Do not wait for the close event: clean up now.
+    this.onAssociationClose(st, 'abort');
+  }
+
+  private onAssociationClose(st: AssociationState, reason: CloseReason): void {
+    if (st.closed) return;
+    st.closed = true;
+    this.associations.delete(st);
+    this.counters.associationsClosed++;
+    const n = st.pes.size;
+    for (const rec of [...st.pes]) {
+      this.counters.pesRemovedAssociationClosed++;
+      this.removePe(rec, 'association-closed');
+    }
+    if (n > 0 || this.logger.enabled('debug')) {
+      this.logger[n > 0 ? 'info' : 'debug']('association-closed', { remote: fmt(st.association.remote), reason, pesRemoved: n });
+    }
+  }
+
+  private armIdleSweep(): void {
+    const timeout = this.options.idleAssociationTimeout;
+    if (timeout <= 0) return;
+    const period = Math.max(1000, Math.min(30_000, timeout / 4));
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.state === 'closing' || this.state === 'closed') return;
+      const now = this.clock.now();
+      for (const st of [...this.associations]) {
+        if (st.pes.size === 0 && now - st.lastReceived >= timeout) {
+          this.counters.associationsIdleClosed++;
+          this.logger.debug('association-idle', { remote: fmt(st.association.remote) });
+          st.closed = true;
+          this.associations.delete(st);
+          this.counters.associationsClosed++;
+          st.association.close().catch(() => st.association.abort('idle'));
+        }
+      }
+      this.armIdleSweep();
+    }, period);
+  }
+
+  // ----------------------------------------------------------------- helpers
+
+  private send(st: AssociationState, bytes: Uint8Array): Promise<void> | undefined {
+    if (st.closed || !st.association.open) return undefined;
+    try {
+      const p = st.association.send(bytes, { ppid: PPID_ASAP });
+      p.catch(() => {
+        this.counters.sendFailures++;
+      });
+      return p;
+    } catch {
+      this.counters.sendFailures++;
+      return undefined;
+    }
+  }
+
+  private replyError(st: AssociationState, cause: ErrorCause): void {
+    if (!st.errBucket.take()) {
+      this.counters.errorRepliesSuppressed++;
+      return;
+    }
+    this.counters.errorsSent++;
+    this.send(st, this.codec.error(cause));
+  }
+
+  private violation(v: RegistrarViolation): void {
+    this.logger.warn('violation', { kind: v.kind, remote: fmt(v.remote), detail: v.detail });
+    if (this.listenerCount('violation') > 0) this.emit('violation', v);
+  }
+
+  private sameHost(a: AssociationState, b: AssociationState): boolean {
+    return a.association.remote.address === b.association.remote.address;
+  }
+
+  private makeAddressFilter(listen: readonly TransportAddress[]): AddressFilter {
+    const allowLoopback = listen.some((a) => isWildcardAddress(a.address) || addressScope(a.address) === 'loopback');
+    return new AddressFilter({
+      minScope: this.options.minAddressScope,
+      allowLoopback,
+      requireAssociationAddress: this.options.checkAssociationAddresses,
+    });
+  }
+
+  /** SCTP transport parameters to put in announces. */
+  private announceTransports(): TransportParam[] {
+    const list = this.options.announceAddresses ?? this.boundAddresses;
+    const byPort = new Map<number, string[]>();
+    for (const a of list) {
+      const addrs = isWildcardAddress(a.address) ? hostAddresses(a.address.includes(':')) : [a.address];
+      byPort.set(a.port, [...(byPort.get(a.port) ?? []), ...addrs]);
+    }
+    return [...byPort].map(([port, addresses]) => ({ protocol: 'sctp', port, transportUse: 0, addresses: [...new Set(addresses)] }));
+  }
+}
+
+/** Addresses of this host for announces when listening on a wildcard. */
+function hostAddresses(v6: boolean): string[] {
+  // Imported lazily to keep the module free of OS calls at import time.
+  const nets = osNetworkInterfaces();
+  const out: string[] = [];
+  for (const list of Object.values(nets)) {
+    for (const n of list ?? []) {
+      if (n.internal) continue;
+      if (n.family === 'IPv4' || (v6 && n.family === 'IPv6' && !n.address.startsWith('fe80'))) out.push(n.address);
+    }
+  }
+  return out.length > 0 ? out : [v6 ? '::1' : '127.0.0.1'];
+}
+
+import { networkInterfaces as osNetworkInterfaces } from 'node:os';
+
+async function defaultEndpointFactory(): Promise<(address: TransportAddress) => Promise<Endpoint>> {
+  const mod = await import('../transport/udp-endpoint.js');
+  return (address) => mod.createUdpEndpoint({ address: address.address, port: address.port, listen: true });
+}
+
+function hex(n: number): string {
+  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+}
+
+function fmt(a: TransportAddress): string {
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** Pool handle as text for logs: printable ASCII as is, else hex. */
+function handleText(h: Uint8Array): string {
+  for (let i = 0; i < h.length; i++) {
+    const c = h[i]!;
+    if (c < 0x20 || c > 0x7e) return '0x' + Buffer.from(h).toString('hex');
+  }
+  return Buffer.from(h).toString('latin1');
+}
