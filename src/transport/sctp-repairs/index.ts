@@ -3,10 +3,30 @@
  *
  * `sctp` stays a dependency pinned to 1.0.0 and is never copied or patched on
  * disk: {@link installSctpRepairs} replaces methods on the prototypes of its
- * CommonJS classes (`Association`, `Chunk`, `Packet`, `Reassembly`, serial
- * numbers, `Endpoint`, `Socket`) with replacements written here. Call it once
- * before the first association exists; it is idempotent. See
- * docs/TRANSPORT.md for the table of overrides.
+ * CommonJS classes (`Association`, `Chunk`, `Packet`, `Reassembly`,
+ * `SerialNumber`, `Endpoint`, `Socket`) and a few decode filters of its
+ * `defs` table with replacements written here. Call it once before the first
+ * sctp `Endpoint` or association exists (handlers are bound at construction);
+ * it is idempotent. docs/TRANSPORT.md lists every override.
+ *
+ * Per-association tuning: {@link associate} (active side),
+ * {@link tuneAssociation} inside the endpoint's `'association'` listener
+ * (passive side), {@link setEndpointTuning} for every association of an
+ * endpoint, {@link setSctpDefaults} process-wide.
+ *
+ * Events of a repaired sctp `Association` used by wrappers:
+ * - `'COMMUNICATION UP'` — established;
+ * - `'COMMUNICATION LOST' (reason, detail)` — gone; `reason` is `'timeout'`
+ *   (failure detection, or INIT/COOKIE-ECHO retries exhausted: `detail` is an
+ *   `Error` with `code: 'ETIMEDOUT'` and `phase: 'init' | 'cookie' |
+ *   'established' | 'shutdown'`), `'abort'` (ABORT received or protocol
+ *   violation; `detail` = error causes), `'unreachable'` (ICMP or
+ *   {@link reportUnreachable}), `'restart'` (peer restarted) or `'local'`
+ *   (endpoint closed);
+ * - `'SHUTDOWN COMPLETE'` — graceful close finished;
+ * - `'DATA ARRIVE' (stream)` then `RECEIVE()` → Buffer with `ppid`,
+ *   `stream_id`, `unordered`.
+ * After any of the closing events `association.closeReason` is set.
  *
  * @module
  */
@@ -16,11 +36,22 @@ import {
   setSctpDefaults,
   resetSctpDefaults,
   setEndpointTuning,
-  storeAssociationTuning,
   tuningOf,
   type SctpTuning,
   type SctpTuningOptions,
 } from './tuning.js';
+import { defs, restoreOriginals, sctpRepairStats, resetSctpRepairStats } from './internals.js';
+import { installChecksumRepair, verifySctpChecksum, sctpChecksum, fillSctpChecksum } from './checksum.js';
+import { installSerialRepair } from './serial.js';
+import { installTlvGuardRepair } from './tlv-guard.js';
+import { installReassemblyRepair } from './reassembly.js';
+import { installSendPathRepair } from './send-path.js';
+import { installRetransmissionRepair } from './retransmission.js';
+import { installFailureDetectionRepair, reportUnreachable } from './failure-detection.js';
+import { installCookieTimerRepair, TAG_GENERATOR } from './cookie-timer.js';
+import { installShutdownRepair } from './shutdown.js';
+import { setPendingTuning, tuneAssociationInternal } from './pending.js';
+import { st } from './state.js';
 
 export {
   DEFAULT_SCTP_TUNING,
@@ -29,11 +60,18 @@ export {
   resetSctpDefaults,
   setEndpointTuning,
   tuningOf,
+  sctpRepairStats,
+  resetSctpRepairStats,
+  verifySctpChecksum,
+  sctpChecksum,
+  fillSctpChecksum,
+  reportUnreachable,
+  TAG_GENERATOR,
   type SctpTuning,
   type SctpTuningOptions,
 };
 
-/** Names of the repair areas, in installation order. */
+/** Names of the repair areas, in installation order (one module each). */
 export const REPAIR_AREAS = [
   'checksum',
   'serial',
@@ -44,45 +82,76 @@ export const REPAIR_AREAS = [
   'failure-detection',
   'cookie-timer',
   'shutdown',
-  'window',
 ] as const;
 export type RepairArea = (typeof REPAIR_AREAS)[number];
 
-const installed = new Set<RepairArea>();
+const installers: Record<RepairArea, () => void> = {
+  checksum: installChecksumRepair,
+  serial: installSerialRepair,
+  'tlv-guard': installTlvGuardRepair,
+  reassembly: installReassemblyRepair,
+  'send-path': installSendPathRepair,
+  retransmission: installRetransmissionRepair,
+  'failure-detection': installFailureDetectionRepair,
+  'cookie-timer': installCookieTimerRepair,
+  shutdown: installShutdownRepair,
+};
 
-/** Installers of each area; filled as the repair modules land. */
-const installers: Partial<Record<RepairArea, () => void>> = {};
+const installed = new Set<RepairArea>();
+let savedNetSctp: Record<string, unknown> | undefined;
 
 /**
- * Installs every repair (idempotent). Must run before any sctp association
- * is created. `only` restricts installation to some areas (tests use it to
- * show that a defect exists without its repair).
+ * Installs the repairs (idempotent). Must run before any sctp endpoint or
+ * association is created.
+ *
+ * `only` installs a subset; it is meant for tests that show one defect. The
+ * areas `reassembly`, `send-path`, `retransmission`, `failure-detection`,
+ * `cookie-timer` and `shutdown` form one protocol machine and are only
+ * coherent together; `checksum`, `serial` and `tlv-guard` stand alone.
  */
 export function installSctpRepairs(options: { only?: readonly RepairArea[] } = {}): void {
   const areas = options.only ?? REPAIR_AREAS;
-  for (const area of areas) {
-    if (installed.has(area)) continue;
-    const install = installers[area];
-    if (install) {
-      install();
-      installed.add(area);
-    }
+  for (const area of REPAIR_AREAS) {
+    if (!areas.includes(area) || installed.has(area)) continue;
+    installers[area]();
+    installed.add(area);
+  }
+  if (!savedNetSctp) {
+    // Process-wide table still read by untouched code (cookie life, endpoint a_rwnd).
+    savedNetSctp = { ...defs.NET_SCTP };
+    defs.NET_SCTP.RWND = DEFAULT_SCTP_TUNING.receiveWindow;
+  }
+}
+
+/**
+ * Restores the original `sctp@1.0.0` behaviour. For tests that demonstrate
+ * a defect; endpoints and associations created while repaired stay bound to
+ * the repaired handlers.
+ */
+export function uninstallSctpRepairs(): void {
+  restoreOriginals();
+  installed.clear();
+  if (savedNetSctp) {
+    Object.assign(defs.NET_SCTP, savedNetSctp);
+    savedNetSctp = undefined;
   }
 }
 
 /** True when the area (or, without argument, every area) is installed. */
 export function sctpRepairsInstalled(area?: RepairArea): boolean {
   if (area) return installed.has(area);
-  return REPAIR_AREAS.every((a) => installed.has(a) || installers[a] === undefined);
+  return REPAIR_AREAS.every((a) => installed.has(a));
 }
 
 /**
- * Applies per-association tuning. For an active association call it through
- * {@link associate}; for a passive one call it synchronously inside the
- * endpoint's `'association'` listener (before the handshake finishes).
+ * Applies per-association tuning. For an active association use
+ * {@link associate}; for a passive one call this synchronously inside the
+ * endpoint's `'association'` listener (the handshake finishes right after).
+ * Timers already running keep their current period until they fire.
  */
 export function tuneAssociation(association: object, options: SctpTuningOptions | undefined): SctpTuning {
-  return storeAssociationTuning(association, options);
+  tuneAssociationInternal(association, options);
+  return tuningOf(association);
 }
 
 /** Minimal shape of sctp's `Endpoint` used here. */
@@ -91,41 +160,53 @@ export interface SctpEndpointLike {
 }
 
 /**
- * Opens an active association on an sctp `Endpoint` with per-association
- * tuning (`Endpoint.ASSOCIATE` plus tuning applied before the INIT leaves).
- * Returns sctp's `Association` object.
+ * Opens an active association on an sctp `Endpoint` (`Endpoint.ASSOCIATE`)
+ * with per-association tuning applied before the INIT leaves. Returns
+ * sctp's `Association` object.
  */
 export function associate<T = unknown>(
   endpoint: SctpEndpointLike,
   options: { remoteAddress?: string; remotePort: number; MIS?: number; OS?: number } & Record<string, unknown>,
   tuning?: SctpTuningOptions,
 ): T {
-  pendingTuning = tuning ?? {};
+  setPendingTuning(tuning ?? {});
   try {
-    const merged = { ...options };
-    const rwnd = tuning?.receiveWindow ?? tuningOfEndpoint(endpoint).receiveWindow;
-    if (merged['a_rwnd'] === undefined) merged['a_rwnd'] = rwnd;
-    return endpoint.ASSOCIATE(merged) as T;
+    return endpoint.ASSOCIATE({ ...options }) as T;
   } finally {
-    pendingTuning = undefined;
+    setPendingTuning(undefined);
   }
 }
 
-function tuningOfEndpoint(endpoint: object): SctpTuning {
-  return tuningOf({ endpoint });
+/** Live figures of a repaired association (diagnostics, tests). */
+export interface SctpAssociationInfo {
+  state: string;
+  rto: number;
+  srtt: number;
+  cwnd: number;
+  flight: number;
+  peerRwnd: number;
+  outstanding: number;
+  queuedBytes: number;
+  queuedMessages: number;
+  errorCount: number;
+  closeReason: string | undefined;
 }
 
-/** Tuning handed from {@link associate} to the repaired `Association.init`. */
-let pendingTuning: SctpTuningOptions | undefined;
-
-/** @internal Used by the repaired `init()` to pick up {@link associate}'s tuning. */
-export function takePendingTuning(): SctpTuningOptions | undefined {
-  const t = pendingTuning;
-  pendingTuning = undefined;
-  return t;
-}
-
-/** @internal Registers the installer of one repair area. */
-export function registerRepair(area: RepairArea, install: () => void): void {
-  installers[area] = install;
+/** Returns live figures of a repaired sctp association. */
+export function associationInfo(association: object): SctpAssociationInfo {
+  const a = association as { state: string };
+  const s = st(association);
+  return {
+    state: a.state,
+    rto: s.rto,
+    srtt: s.srtt,
+    cwnd: s.cwnd,
+    flight: s.flight,
+    peerRwnd: s.peerRwnd,
+    outstanding: s.outstanding.size,
+    queuedBytes: s.pendingBytes,
+    queuedMessages: s.pending.length,
+    errorCount: s.errorCount,
+    closeReason: s.closeReason,
+  };
 }

@@ -34,21 +34,31 @@ export interface SctpTuning {
   receiveWindow: number;
   /** Delayed-SACK timeout. */
   sackTimeout: number;
-  /** Guard against a shutdown that never completes (T5); default 5 × rtoMax. */
+  /** Overall guard of a graceful shutdown once SHUTDOWN was sent (T5-shutdown-guard). */
   shutdownGuard: number;
+  /**
+   * Largest SCTP packet (common header and chunks) sent. Default 1452 = 1500
+   * (Ethernet MTU) - 40 (IPv6 header) - 8 (UDP encapsulation header), so no
+   * IP fragmentation at MTU 1500 in either IP version.
+   */
+  maxPacketSize: number;
+  /** Queued-but-untransmitted bytes above which `SEND` returns false. */
+  sendHighWaterMark: number;
 }
 
 /** Defaults: tuned for RSerPool on LAN/loopback, a silent peer is noticed in well under 1 s. */
 export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
   heartbeatInterval: 200,
-  rtoInitial: 200,
-  rtoMin: 60,
-  rtoMax: 400,
+  rtoInitial: 100,
+  rtoMin: 50,
+  rtoMax: 200,
   maxRetransmissions: 3,
-  maxInitRetransmissions: 6,
+  maxInitRetransmissions: 8,
   receiveWindow: 4 * 1024 * 1024,
   sackTimeout: 20,
-  shutdownGuard: 2_000,
+  shutdownGuard: 1_000,
+  maxPacketSize: 1452,
+  sendHighWaterMark: 256 * 1024,
 });
 
 /** Partial tuning as accepted from callers. */
@@ -89,6 +99,9 @@ export function mergeTuning(base: SctpTuning, options: SctpTuningOptions | undef
   out.maxRetransmissions = Math.max(1, Math.floor(out.maxRetransmissions));
   out.maxInitRetransmissions = Math.max(1, Math.floor(out.maxInitRetransmissions));
   out.receiveWindow = Math.max(1500, Math.floor(out.receiveWindow));
+  out.maxPacketSize = Math.min(Math.max(576, Math.floor(out.maxPacketSize)), 65_535);
+  // A delayed SACK must not outlast the peer's minimum RTO.
+  out.sackTimeout = Math.min(out.sackTimeout, Math.max(1, Math.floor(out.rtoMin / 2)));
   return out;
 }
 

@@ -1,0 +1,182 @@
+/**
+ * Repair: failure detection — heartbeats in every transport mode, error
+ * counters with limits, and a reported association death.
+ *
+ * Replaces, on `Association.prototype` of `sctp/lib/association.js`:
+ * `_enableHeartbeat`, `onHeartbeat`, `onHeartbeatAck` and `onICMP`.
+ *
+ * - Original: heartbeats went only to the `destinations` list, which is empty
+ *   in UDP-encapsulation mode, and nothing ever counted an unanswered
+ *   heartbeat or retransmission (`association_max_retrans` was a TODO), so a
+ *   dead peer was never noticed. Now, on an idle association (no data
+ *   outstanding and nothing heard from the peer for `heartbeatInterval`), a
+ *   HEARTBEAT goes to the association's peer address; if no HEARTBEAT-ACK
+ *   arrives within one RTO the association error counter grows, the RTO
+ *   doubles (capped at `rtoMax`) and the next HEARTBEAT is sent at once.
+ *   T3 expiries (retransmission.ts), T1 (cookie-timer.ts) and T2
+ *   (shutdown.ts) use the same counter. When it exceeds
+ *   `maxRetransmissions` the association is declared dead: an ABORT is sent
+ *   (in case only one direction failed), the association is destroyed and
+ *   emits `'COMMUNICATION LOST'` with reason `'timeout'` and an `Error`
+ *   (code `ETIMEDOUT`, `phase` = `'established' | 'shutdown'`).
+ * - A HEARTBEAT-ACK with the expected nonce clears the counter and gives an
+ *   RTT sample; any SACK clears it too.
+ * - Original: `onHeartbeat`/`onHeartbeatAck` threw on a missing or short
+ *   heartbeat info, and building a heartbeat for an IPv6 peer threw in a
+ *   timer (uncaught). Now both are validated; the heartbeat info is a
+ *   12-byte nonce/sequence blob independent of the address family.
+ * - `onICMP` (and {@link reportUnreachable}) destroys the association with
+ *   reason `'unreachable'` for anything but "fragmentation needed".
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
+import { st, now, sendRaw, clearTimer, type SctpLossReason } from './state.js';
+import { updateRto } from './retransmission.js';
+import { scheduleFlush } from './send-path.js';
+import { destroyAssociation } from './shutdown.js';
+
+const HB_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
+
+/** Creates the error passed with `'COMMUNICATION LOST'`. */
+export function lossError(reason: SctpLossReason, message: string, phase: string): Error {
+  const codes: Record<string, string> = {
+    timeout: 'ETIMEDOUT',
+    unreachable: 'EHOSTUNREACH',
+    abort: 'ECONNRESET',
+    restart: 'ECONNRESET',
+    local: 'ECONNABORTED',
+  };
+  const error = new Error(message) as Error & { code: string; reason: string; phase: string };
+  error.code = codes[reason] ?? 'ECONNRESET';
+  error.reason = reason;
+  error.phase = phase;
+  return error;
+}
+
+/**
+ * Ends an association that failed: optional ABORT to the peer, destroy,
+ * then `'COMMUNICATION LOST'` with `(reason, error)`.
+ */
+export function failAssociation(a: Loose, reason: SctpLossReason, message: string, phase: string, sendAbort: boolean): void {
+  const s = st(a);
+  if (s.closed) return;
+  if (sendAbort && a.peer_tag !== undefined) {
+    sendRaw(a, [new ChunkClass('abort', {}).toBuffer()]);
+  }
+  s.closeReason = reason;
+  a.closeReason = reason;
+  const error = lossError(reason, message, phase);
+  destroyAssociation(a, error);
+  a.emit('COMMUNICATION LOST', reason, error);
+}
+
+/** Declares the peer dead after too many consecutive errors. */
+export function declareDead(a: Loose, why: string): void {
+  const state: string = a.state;
+  const phase = state === 'COOKIE-WAIT' ? 'init' : state === 'COOKIE-ECHOED' ? 'cookie' : state.startsWith('SHUTDOWN') ? 'shutdown' : 'established';
+  failAssociation(a, 'timeout', `SCTP peer unreachable: ${why}`, phase, phase !== 'init');
+}
+
+/** Reports that the peer is unreachable (e.g. ICMP port unreachable / ECONNREFUSED). */
+export function reportUnreachable(a: Loose, message = 'SCTP peer unreachable'): void {
+  const state: string = a.state;
+  const phase = state === 'COOKIE-WAIT' ? 'init' : state === 'COOKIE-ECHOED' ? 'cookie' : 'established';
+  failAssociation(a, 'unreachable', message, phase, false);
+}
+
+export function startHeartbeat(a: Loose): void {
+  const s = st(a);
+  if (s.hbInterval || s.closed) return;
+  s.hbInterval = setInterval(hbTick, s.tuning.heartbeatInterval, a);
+  s.hbInterval.unref?.();
+}
+
+export function stopHeartbeat(a: Loose): void {
+  const s = st(a);
+  if (s.hbInterval) clearInterval(s.hbInterval);
+  s.hbInterval = undefined;
+  s.hbTimer = clearTimer(s.hbTimer);
+  s.hbPending = undefined;
+}
+
+function hbTick(a: Loose): void {
+  const s = st(a);
+  if (s.closed) {
+    stopHeartbeat(a);
+    return;
+  }
+  if (!HB_STATES.has(a.state) || s.outstanding.size > 0 || s.hbPending) return;
+  if (now() - s.lastReceived < s.tuning.heartbeatInterval) return;
+  sendHeartbeat(a);
+}
+
+/** Sends one HEARTBEAT and arms its RTO timer. */
+export function sendHeartbeat(a: Loose): void {
+  const s = st(a);
+  const info = randomBytes(12);
+  const nonce = info.readUInt32BE(0);
+  s.hbPending = { nonce, at: now() };
+  sendRaw(a, [new ChunkClass('heartbeat', { heartbeat_info: info }).toBuffer()]);
+  s.hbTimer = clearTimer(s.hbTimer);
+  s.hbTimer = setTimeout(hbTimeout, s.rto, a);
+}
+
+function hbTimeout(a: Loose): void {
+  const s = st(a);
+  s.hbTimer = undefined;
+  s.hbPending = undefined;
+  if (s.closed) return;
+  s.errorCount++;
+  s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
+  a.RTO = s.rto;
+  if (s.errorCount > s.tuning.maxRetransmissions) {
+    declareDead(a, 'heartbeats unanswered');
+    return;
+  }
+  if (HB_STATES.has(a.state) && s.outstanding.size === 0) sendHeartbeat(a);
+}
+
+function onHeartbeat(this: Loose, chunk: Loose): void {
+  const s = st(this);
+  if (s.closed || this.state === 'CLOSED' || this.state === 'COOKIE-WAIT') return;
+  const info = chunk && chunk.heartbeat_info;
+  if (!Buffer.isBuffer(info)) return;
+  s.lastReceived = now();
+  s.control.push(new ChunkClass('heartbeat_ack', { heartbeat_info: Buffer.from(info) }).toBuffer());
+  scheduleFlush(this);
+}
+
+function onHeartbeatAck(this: Loose, chunk: Loose): void {
+  const s = st(this);
+  if (s.closed) return;
+  const info = chunk && chunk.heartbeat_info;
+  if (!Buffer.isBuffer(info) || info.length < 4) return;
+  const nonce = info.readUInt32BE(0);
+  if (!s.hbPending || s.hbPending.nonce !== nonce) return;
+  updateRto(this, now() - s.hbPending.at);
+  s.hbPending = undefined;
+  s.hbTimer = clearTimer(s.hbTimer);
+  s.errorCount = 0;
+  s.lastReceived = now();
+}
+
+function onICMP(this: Loose, packet: Loose, code: number): void {
+  const s = st(this);
+  if (s.closed) return;
+  if (packet && packet.v_tag && this.peer_tag !== undefined && packet.v_tag !== this.peer_tag) return;
+  if (code === 4) return; // fragmentation needed: no PMTU discovery here
+  reportUnreachable(this, `ICMP unreachable (code ${code})`);
+}
+
+/** Installs the failure-detection repair. */
+export function installFailureDetectionRepair(): void {
+  const proto = AssociationClass.prototype;
+  override(proto, '_enableHeartbeat', function _enableHeartbeat(this: Loose) {
+    startHeartbeat(this);
+  });
+  override(proto, 'onHeartbeat', onHeartbeat);
+  override(proto, 'onHeartbeatAck', onHeartbeatAck);
+  override(proto, 'onICMP', onICMP);
+}

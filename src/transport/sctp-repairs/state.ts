@@ -1,0 +1,189 @@
+/**
+ * Per-association state of the repaired protocol machine. The original
+ * `Association` keeps its send-side bookkeeping in loosely coupled fields
+ * (`sent`, `flightsize`, `queue`, `drainCallback`...); the repairs keep theirs
+ * in one object stored under a symbol, created on first use.
+ *
+ * @module
+ */
+import type { Loose } from './internals.js';
+import { tuningOf, type SctpTuning } from './tuning.js';
+
+/** A message accepted by `SEND` and not yet fully transmitted. */
+export interface OutMessage {
+  data: Buffer;
+  offset: number;
+  streamId: number;
+  ssn: number;
+  ppid: number;
+  unordered: boolean;
+  callback: ((error?: Error) => void) | undefined;
+}
+
+/** One DATA chunk that has a TSN and is not yet cumulatively acknowledged. */
+export interface OutChunk {
+  tsn: number;
+  /** Encoded DATA chunk (padded). */
+  buffer: Buffer;
+  /** Chunk length counted in flight size (header + payload). */
+  size: number;
+  /** Counted in the flight size right now. */
+  inFlight: boolean;
+  /** Acknowledged by a gap block of the latest SACK. */
+  gapAcked: boolean;
+  /** Marked for retransmission (T3 or fast retransmit). */
+  retransmit: boolean;
+  /** Marked by fast retransmit (may ignore cwnd for one packet). */
+  fast: boolean;
+  /** Miss indications (RFC 4960 7.2.4). */
+  misses: number;
+  /** Number of transmissions so far. */
+  transmissions: number;
+  sentAt: number;
+}
+
+/** Why an association ended, as reported by the repairs. */
+export type SctpLossReason = 'timeout' | 'abort' | 'unreachable' | 'restart' | 'local';
+
+export interface AssocState {
+  tuning: SctpTuning;
+  closed: boolean;
+  closeReason: SctpLossReason | 'shutdown' | undefined;
+  // --- send side
+  nextTsn: number;
+  pending: OutMessage[];
+  pendingBytes: number;
+  outstanding: Map<number, OutChunk>;
+  /** Chunks marked for retransmission (count). */
+  retransmitCount: number;
+  flight: number;
+  cwnd: number;
+  ssthresh: number;
+  partialBytesAcked: number;
+  peerRwnd: number;
+  cumAck: number;
+  fastRecovery: boolean;
+  fastRecoveryExit: number;
+  /** Bytes of fast retransmission allowed regardless of cwnd. */
+  fastAllowance: number;
+  ssn: Map<number, number>;
+  control: Buffer[];
+  flushImmediate: NodeJS.Immediate | undefined;
+  // --- RTO
+  rto: number;
+  srtt: number;
+  rttvar: number;
+  rttProbe: { tsn: number; at: number } | undefined;
+  t3: NodeJS.Timeout | undefined;
+  // --- receive side
+  sackNeeded: boolean;
+  sackTimer: NodeJS.Timeout | undefined;
+  packetsSinceSack: number;
+  everSentSack: boolean;
+  lastReceived: number;
+  // --- failure detection
+  errorCount: number;
+  hbInterval: NodeJS.Timeout | undefined;
+  hbTimer: NodeJS.Timeout | undefined;
+  hbPending: { nonce: number; at: number } | undefined;
+  // --- setup
+  t1: NodeJS.Timeout | undefined;
+  t1Count: number;
+  initSentAt: number;
+  initBuffer: Buffer | undefined;
+  cookieBuffer: Buffer | undefined;
+  // --- shutdown
+  t2: NodeJS.Timeout | undefined;
+  t2Count: number;
+  t5: NodeJS.Timeout | undefined;
+  shutdownCallbacks: Array<() => void>;
+}
+
+export const STATE = Symbol.for('rserpool.sctp.state');
+
+export function now(): number {
+  return performance.now();
+}
+
+/** The repair state of an association (created on first use). */
+export function st(a: Loose): AssocState {
+  let s: AssocState | undefined = a[STATE];
+  if (!s) {
+    const tuning = tuningOf(a);
+    const initialTsn = typeof a.my_next_tsn?.number === 'number' ? a.my_next_tsn.number >>> 0 : (a.my_tag ?? 0) >>> 0;
+    const mtu = tuning.maxPacketSize;
+    s = {
+      tuning,
+      closed: false,
+      closeReason: undefined,
+      nextTsn: initialTsn,
+      pending: [],
+      pendingBytes: 0,
+      outstanding: new Map(),
+      retransmitCount: 0,
+      flight: 0,
+      cwnd: Math.min(4 * mtu, Math.max(2 * mtu, 4380)),
+      ssthresh: 0x7fffffff,
+      partialBytesAcked: 0,
+      peerRwnd: 0,
+      cumAck: (initialTsn - 1) >>> 0,
+      fastRecovery: false,
+      fastRecoveryExit: 0,
+      fastAllowance: 0,
+      ssn: new Map(),
+      control: [],
+      flushImmediate: undefined,
+      rto: tuning.rtoInitial,
+      srtt: 0,
+      rttvar: 0,
+      rttProbe: undefined,
+      t3: undefined,
+      sackNeeded: false,
+      sackTimer: undefined,
+      packetsSinceSack: 0,
+      everSentSack: false,
+      lastReceived: now(),
+      errorCount: 0,
+      hbInterval: undefined,
+      hbTimer: undefined,
+      hbPending: undefined,
+      t1: undefined,
+      t1Count: 0,
+      initSentAt: 0,
+      initBuffer: undefined,
+      cookieBuffer: undefined,
+      t2: undefined,
+      t2Count: 0,
+      t5: undefined,
+      shutdownCallbacks: [],
+    };
+    a[STATE] = s;
+  }
+  return s;
+}
+
+/** Re-reads the tuning of an association (after `tuneAssociation`). */
+export function refreshTuning(a: Loose): void {
+  const s = st(a);
+  s.tuning = tuningOf(a);
+  if (!s.srtt) s.rto = s.tuning.rtoInitial;
+  else s.rto = Math.min(Math.max(s.rto, s.tuning.rtoMin), s.tuning.rtoMax);
+}
+
+/** Sends encoded chunks in one packet to the association's peer (never throws). */
+export function sendRaw(a: Loose, buffers: Buffer[], vTag?: number): boolean {
+  const endpoint = a.endpoint;
+  if (!endpoint || a.mute) return false;
+  try {
+    endpoint._sendPacket(a.remoteAddress, a.remotePort, (vTag ?? a.peer_tag ?? 0) >>> 0, buffers, undefined);
+    return true;
+  } catch (error) {
+    a.debugger?.warn?.('send failed %O', error);
+    return false;
+  }
+}
+
+export function clearTimer(t: NodeJS.Timeout | undefined): undefined {
+  if (t) clearTimeout(t);
+  return undefined;
+}
