@@ -102,6 +102,8 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   /** Reason learnt from the protocol machine or set locally, used when it is destroyed. */
   private reason: CloseReason | undefined;
   private reasonError: Error | undefined;
+  /** Error reported by the protocol machine with `COMMUNICATION LOST`. */
+  private lostError: Error | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private closeWaiters: Array<() => void> = [];
@@ -270,9 +272,10 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       this.lastUnordered = !!chunk?.flags?.U;
     });
     sctp.on('DATA ARRIVE', (stream: number) => {
-      const buffer = sctp.RECEIVE();
+      const buffer = sctp.RECEIVE() as (Buffer & { ppid?: number; unordered?: boolean }) | undefined;
       if (!buffer) return;
-      const info: MessageInfo = { ppid: (buffer.ppid ?? 0) >>> 0, stream, unordered: this.lastUnordered };
+      const unordered = typeof buffer.unordered === 'boolean' ? buffer.unordered : this.lastUnordered;
+      const info: MessageInfo = { ppid: (buffer.ppid ?? 0) >>> 0, stream, unordered };
       try {
         this.emit('message', buffer, info);
       } catch (error) {
@@ -280,11 +283,14 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       }
     });
     sctp.once('COMMUNICATION UP', () => this.onUp());
-    sctp.on('COMMUNICATION LOST', (event: unknown) => {
+    sctp.on('COMMUNICATION LOST', (event: unknown, detail: unknown) => {
       if (this.reason === undefined) this.reason = lostReason(event);
+      if (detail instanceof Error) this.lostError = detail;
+      queueMicrotask(() => this.finalise());
     });
     sctp.on('SHUTDOWN COMPLETE', () => {
       if (this.reason === undefined || this.phase === 'closing') this.reason = 'shutdown';
+      queueMicrotask(() => this.finalise());
     });
     sctp.on('COMMUNICATION ERROR', (causes: unknown) => {
       const error = new TransportError(`Peer reported an error: ${JSON.stringify(causes)}`);
@@ -398,13 +404,16 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   private closeError(): Error | undefined {
     const reason = this.reason ?? 'local';
     if (this.reasonError) return this.reasonError;
-    if (this.phase === 'connecting' || !this.wasUp) {
+    const cause = this.lostError;
+    const peer = `${this.remote.address}:${this.remote.port}`;
+    if (!this.wasUp) {
       if (reason === 'abort' || reason === 'refused' || reason === 'unreachable') {
-        return new ConnectionRefusedError(`Connection to ${this.remote.address}:${this.remote.port} refused`, { reason: 'refused' });
+        return new ConnectionRefusedError(`Connection to ${peer} refused`, { reason: 'refused', cause });
       }
-      if (reason === 'timeout') return new TimeoutError(`Connection to ${this.remote.address}:${this.remote.port} timed out`);
+      if (reason === 'timeout') return new TimeoutError(`Connection to ${peer} timed out`);
       return new ClosedError('Association closed before it was established');
     }
+    if (cause) return new TransportError(`Association with ${peer} lost (${reason}): ${cause.message}`, { reason, cause });
     return undefined;
   }
 
