@@ -133,6 +133,7 @@ export class Registration extends EventEmitter<RegistrationEvents> {
   private waiters: Waiter[] = [];
   private failures = 0;
   private readonly retryDelay: number;
+  private readonly closeHooks: Array<() => Promise<void>> = [];
 
   /** @internal */
   constructor(
@@ -304,12 +305,27 @@ export class Registration extends EventEmitter<RegistrationEvents> {
     try {
       if (wasRegistered) await this.host.sendDeregistration(this, options.signal);
     } finally {
-      this.close();
+      this.close(false);
+      await this.runCloseHooks();
     }
   }
 
+  /**
+   * Adds work that {@link Registration.deregister} awaits after the
+   * registration closed (Basic Mode closes its on-demand instance there).
+   * @internal
+   */
+  addCloseHook(hook: () => Promise<void>): void {
+    this.closeHooks.push(hook);
+  }
+
+  private async runCloseHooks(): Promise<void> {
+    const hooks = this.closeHooks.splice(0);
+    await Promise.allSettled(hooks.map((h) => h()));
+  }
+
   /** Releases local state without telling the registrar. @internal */
-  close(): void {
+  close(runHooks = true): void {
     if (this._state === 'closed') return;
     this._state = 'closed';
     this.host.clock.clearTimeout(this.timer);
@@ -320,5 +336,6 @@ export class Registration extends EventEmitter<RegistrationEvents> {
     this.host.removeRegistration(this);
     this.emit('closed');
     this.removeAllListeners();
+    if (runHooks && this.closeHooks.length > 0) void this.runCloseHooks();
   }
 }
