@@ -66,3 +66,39 @@ export {
 export { type PolicyOptions, policyFromOptions, policyToOptions } from './asap/policy-options.js';
 export { type ServerHuntOptions, SERVER_HUNT_DEFAULTS } from './asap/server-hunt.js';
 export { REGISTRARS_ENV, ASAP_PORT } from './asap/registrar-table.js';
+export {
+  Handlespace,
+  hasControlChannel,
+  type HandlespaceOptions,
+  type HandlespaceRegisterOptions,
+  type RegistrationResult,
+  type RegistrationAccepted,
+  type RegistrationRefused,
+} from './handlespace/handlespace.js';
+export { Pool } from './handlespace/pool.js';
+export { PoolElement } from './handlespace/pool-element.js';
+export { PolicyRegistry, BUILTIN_POLICIES, defaultPolicyRegistry } from './handlespace/policy-registry.js';
+export { type SelectionPolicy, type PoolSelector, POLICY_VALUE_MAX } from './handlespace/policy.js';
+export { OrderedSelector, type OrderedPolicyRules } from './handlespace/ordered-selector.js';
+export { SampledSelector, UniformSelector, type SampledPolicyRules } from './handlespace/sampled-selector.js';
+export { OrderedQueue, QueueGroup, type OrderedQueueNode } from './handlespace/ordered-queue.js';
+export { WeightedSampler, type WeightedSamplerNode } from './handlespace/weighted-sampler.js';
+export { ExpiryQueue, type ExpiryEntry } from './handlespace/expiry-queue.js';
+export { Sfc32Random, type RandomSource } from './handlespace/random.js';
+export { roundRobinPolicy, weightedRoundRobinPolicy } from './handlespace/policies/round-robin.js';
+export { randomPolicy, weightedRandomPolicy, weightedRandomDpfPolicy } from './handlespace/policies/random.js';
+export { priorityPolicy } from './handlespace/policies/priority.js';
+export {
+  leastUsedPolicy,
+  leastUsedDegradationPolicy,
+  priorityLeastUsedPolicy,
+  priorityLeastUsedDegradationPolicy,
+  leastUsedDpfPolicy,
+  leastUsedDegradationDpfPolicy,
+} from './handlespace/policies/least-used.js';
+export {
+  randomizedLeastUsedPolicy,
+  randomizedPriorityLeastUsedPolicy,
+  randomizedLeastUsedDegradationPolicy,
+  randomizedPriorityLeastUsedDegradationPolicy,
+} from './handlespace/policies/randomized-least-used.js';

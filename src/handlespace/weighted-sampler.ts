@@ -1,0 +1,151 @@
+/**
+ * Weighted drawing without replacement in O(log n): a Fenwick (binary indexed)
+ * tree of per-node weights over a dense slot array. Removing a node moves the
+ * last node into its slot, so slots stay dense. Weights are non-negative
+ * integers (up to 2^32 each; sums stay exact in doubles up to 2^53).
+ *
+ * @module
+ */
+import type { RandomSource } from './random.js';
+
+/** Fields a {@link WeightedSampler} keeps inside each node. */
+export interface WeightedSamplerNode {
+  /** Slot in the sampler, −1 when not in one; owned by the sampler. */
+  slot: number;
+  /** Current weight in the sampler; owned by the sampler. */
+  weight: number;
+}
+
+/** Draws nodes with probability proportional to their weight. */
+export class WeightedSampler<N extends WeightedSamplerNode> {
+  private nodes: N[] = [];
+  private tree = new Float64Array(17);
+  private capacity = 16;
+  private topBit = 16;
+  /** Sum of all weights. */
+  total = 0;
+
+  /** Number of nodes. */
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  /** Adds a node with a weight. */
+  add(node: N, weight: number): void {
+    const i = this.nodes.length;
+    if (i === this.capacity) this.grow();
+    this.nodes.push(node);
+    node.slot = i;
+    node.weight = weight;
+    this.addAt(i, weight);
+  }
+
+  /** Removes a node. */
+  remove(node: N): void {
+    const i = node.slot;
+    const last = this.nodes.pop()!;
+    this.addAt(i, -node.weight);
+    if (last !== node) {
+      const j = this.nodes.length;
+      this.addAt(j, -last.weight);
+      this.nodes[i] = last;
+      last.slot = i;
+      this.addAt(i, last.weight);
+    }
+    node.slot = -1;
+  }
+
+  /** Changes the weight of a node. */
+  setWeight(node: N, weight: number): void {
+    const d = weight - node.weight;
+    if (d === 0) return;
+    node.weight = weight;
+    this.addAt(node.slot, d);
+  }
+
+  /**
+   * Appends up to `count` distinct nodes to `out`, each drawn with
+   * probability proportional to its weight among the nodes not drawn yet.
+   * Nodes of weight 0 are never drawn.
+   */
+  draw(count: number, random: RandomSource, out: N[]): void {
+    const start = out.length;
+    for (let k = 0; k < count; k++) {
+      if (!(this.total > 0)) break;
+      const r = Math.floor(random.nextDouble() * this.total);
+      const node = this.find(r);
+      out.push(node);
+      if (k + 1 < count) this.addAt(node.slot, -node.weight);
+    }
+    const drawn = out.length - start;
+    const restore = drawn < count ? drawn : drawn - 1;
+    for (let k = 0; k < restore; k++) {
+      const node = out[start + k]!;
+      this.addAt(node.slot, node.weight);
+    }
+  }
+
+  /** Removes every node. */
+  clear(): void {
+    for (const n of this.nodes) n.slot = -1;
+    this.nodes = [];
+    this.capacity = 16;
+    this.topBit = 16;
+    this.tree = new Float64Array(17);
+    this.total = 0;
+  }
+
+  /** Checks slots and sums against a recomputation (for tests). */
+  isConsistent(): boolean {
+    let sum = 0;
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i]!;
+      if (n.slot !== i) return false;
+      sum += n.weight;
+      let prefix = 0;
+      for (let j = i + 1; j > 0; j -= j & -j) prefix += this.tree[j]!;
+      let naive = 0;
+      for (let k = 0; k <= i; k++) naive += this.nodes[k]!.weight;
+      if (prefix !== naive) return false;
+    }
+    return sum === this.total;
+  }
+
+  private addAt(slot: number, delta: number): void {
+    this.total += delta;
+    const t = this.tree;
+    const cap = this.capacity;
+    for (let j = slot + 1; j <= cap; j += j & -j) t[j] += delta;
+  }
+
+  /** First slot whose prefix sum exceeds `r` (0 ≤ r < total). */
+  private find(r: number): N {
+    const t = this.tree;
+    const cap = this.capacity;
+    let pos = 0;
+    let rem = r;
+    for (let step = this.topBit; step > 0; step >>= 1) {
+      const next = pos + step;
+      if (next <= cap && t[next]! <= rem) {
+        pos = next;
+        rem -= t[next]!;
+      }
+    }
+    // Guard against the (theoretical) end-of-range case.
+    return this.nodes[pos < this.nodes.length ? pos : this.nodes.length - 1]!;
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const t = new Float64Array(cap + 1);
+    for (let i = 0; i < this.nodes.length; i++) {
+      const j = i + 1;
+      t[j] += this.nodes[i]!.weight;
+      const parent = j + (j & -j);
+      if (parent <= cap) t[parent] += t[j]!;
+    }
+    this.tree = t;
+    this.capacity = cap;
+    this.topBit = cap;
+  }
+}
