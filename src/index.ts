@@ -65,7 +65,7 @@ export {
 } from './asap/registration.js';
 export { type PolicyOptions, policyFromOptions, policyToOptions } from './asap/policy-options.js';
 export { type ServerHuntOptions, SERVER_HUNT_DEFAULTS } from './asap/server-hunt.js';
-export { REGISTRARS_ENV, ASAP_PORT } from './asap/registrar-table.js';
+export { REGISTRARS_ENV } from './asap/registrar-table.js';
 export {
   Handlespace,
   hasControlChannel,

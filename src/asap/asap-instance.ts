@@ -19,6 +19,7 @@
  * @module
  */
 import dgram from 'node:dgram';
+import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
 import { EventEmitter } from 'eventemitter3';
@@ -46,6 +47,7 @@ import { PuCache } from './pu-cache.js';
 import { REGISTRARS_ENV, RegistrarTable, formatTransportAddress, parseRegistrarList, parseTransportAddress } from './registrar-table.js';
 import { Registration, randomPeId, type RegistrarChangeInfo, type RegistrationHost } from './registration.js';
 import { RequestTracker, requestKey } from './request-tracker.js';
+import { RequestWindow } from './request-window.js';
 import { huntRegistrar } from './server-hunt.js';
 
 /** Events of an {@link AsapInstance}. */
@@ -62,6 +64,8 @@ interface Home {
   association: Association;
   name: string;
   tracker: RequestTracker<AsapMessage>;
+  /** Clock time of the last message received from the registrar. */
+  lastHeard: number;
 }
 
 /** Pool handles may be given as text (UTF-8) or bytes. */
@@ -104,12 +108,14 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private readonly registrations = new Map<number, Registration>();
   private readonly cache: PuCache;
   private _homeRegistrarId = 0;
+  private readonly window: RequestWindow;
   private closing: Promise<void> | undefined;
   private busy = 0;
 
   constructor(options: AsapInstanceOptions = {}) {
     super();
     this.options = options;
+    setMaxListeners(0, this.lifetime.signal); // one listener per request in flight
     this.clock = options.clock ?? systemClock;
     this.requestTimeout = positive(options.requestTimeout, ASAP_INSTANCE_DEFAULTS.requestTimeout, 'requestTimeout');
     this.requestMaxTrials = positive(options.requestMaxTrials, ASAP_INSTANCE_DEFAULTS.requestMaxTrials, 'requestMaxTrials');
@@ -123,6 +129,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     this.announceGroup = announce === false ? undefined : parseTransportAddress(announce);
     this.localAddress = options.localAddress ?? (list.length > 0 && list.every((a) => isLoopback(a.address)) ? (list.every((a) => net.isIPv6(a.address)) ? '::1' : '127.0.0.1') : '0.0.0.0');
     this.cache = new PuCache(this.clock);
+    this.window = new RequestWindow(positive(options.maxOutstandingRequests, ASAP_INSTANCE_DEFAULTS.maxOutstandingRequests, 'maxOutstandingRequests'));
   }
 
   /** Home registrar identifier (0 until a registrar told it). */
@@ -438,7 +445,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     const previous = this.home;
     const previousId = this._homeRegistrarId;
     this.foreign.delete(association);
-    const home: Home = { association, name: formatTransportAddress(association.remote), tracker: new RequestTracker<AsapMessage>(this.clock) };
+    const home: Home = { association, name: formatTransportAddress(association.remote), tracker: new RequestTracker<AsapMessage>(this.clock), lastHeard: this.clock.now() };
     this.home = home;
     if (!association.listenerCount('message')) association.on('message', (data, info) => this.onMessage(association, data, info));
     association.on('close', () => this.lose(home, 'association closed'));
@@ -476,19 +483,26 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     let last: unknown;
     for (let trial = 0; trial < this.requestMaxTrials; trial++) {
       const home = await this.ensureHome(signal);
+      await this.window.acquire(signal);
       const link = linkSignals(signal, this.lifetime.signal);
       const wait = home.tracker.expect(key, this.requestTimeout, link.signal, what);
       wait.catch(() => undefined);
+      const sentAt = this.clock.now();
       try {
+        if (!home.association.open) throw new RSerPoolError('ERR_RSP_TRANSPORT', 'Registrar association lost');
         await home.association.send(encodeAsap(build(home)), { ppid: ASAP_PPID });
         return await wait;
       } catch (err) {
         if (signal?.aborted) throw toAbortError(signal);
         if (this.closed) throw new ClosedError('ASAP instance closed');
         last = err;
-        if (err instanceof TimeoutError) this.lose(home, 'request timeout');
-        else if (!(err instanceof RSerPoolError && (err.code === 'ERR_RSP_TRANSPORT' || err.code === 'ERR_RSP_CLOSED'))) throw err;
+        if (err instanceof TimeoutError) {
+          // A busy registrar that still answers other requests is kept; a
+          // silent one is dropped and the next attempt hunts again.
+          if (home.lastHeard <= sentAt) this.lose(home, 'request timeout');
+        } else if (!(err instanceof RSerPoolError && (err.code === 'ERR_RSP_TRANSPORT' || err.code === 'ERR_RSP_CLOSED'))) throw err;
       } finally {
+        this.window.release();
         link.dispose();
         link.controller.abort();
       }
@@ -522,6 +536,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       return;
     }
     const home = this.home && this.home.association === association ? this.home : undefined;
+    if (home) home.lastHeard = this.clock.now();
     switch (msg.type) {
       case 'registration-response':
         home?.tracker.resolve(requestKey('registration', msg.poolHandle, msg.peId), msg);

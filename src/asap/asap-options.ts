@@ -62,6 +62,12 @@ export interface AsapInstanceOptions {
    * (RFC MAX-REQUEST-RETRANSMIT / MAX-REG-ATTEMPT). Default 2.
    */
   requestMaxTrials?: number;
+  /**
+   * Requests (registrations, resolutions…) outstanding at the registrar at
+   * once; more wait locally, so a burst (e.g. 1,000 PEs registering) does
+   * not turn into timeouts. Default 64.
+   */
+  maxOutstandingRequests?: number;
   /** Server hunt tuning (parallel attempts, connect timeout, trials, back-off). */
   hunt?: ServerHuntOptions;
   /** Lifetime of a registrar learned from announces, ms (RFC T7-ENRPoutdate). Default 5000. */
@@ -87,6 +93,7 @@ export const ASAP_INSTANCE_DEFAULTS = {
   announceTimeout: 5000,
   staleCacheValue: 5000,
   reregistrationInterval: 30_000,
+  maxOutstandingRequests: 64,
 } as const;
 
 /** Options of `register()`. */

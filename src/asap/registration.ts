@@ -89,8 +89,10 @@ export interface RegistrationConfig {
   reregistrationInterval: number;
   /** Registration life in ms sent to the registrar. */
   registrationLife: number;
-  /** First retry delay after a failure in ms (doubles up to the interval). */
+  /** First retry delay after a failure in ms (doubles per failure). */
   retryDelay: number;
+  /** Upper bound of the retry delay in ms (and never above the interval). Default 5000. */
+  maxRetryDelay?: number;
 }
 
 /** Fields accepted by {@link Registration.update}. */
@@ -133,6 +135,7 @@ export class Registration extends EventEmitter<RegistrationEvents> {
   private waiters: Waiter[] = [];
   private failures = 0;
   private readonly retryDelay: number;
+  private readonly maxRetryDelay: number;
   private readonly closeHooks: Array<() => Promise<void>> = [];
 
   /** @internal */
@@ -152,6 +155,7 @@ export class Registration extends EventEmitter<RegistrationEvents> {
     this.reregistrationInterval = config.reregistrationInterval;
     this.registrationLife = config.registrationLife;
     this.retryDelay = config.retryDelay;
+    this.maxRetryDelay = config.maxRetryDelay ?? 5000;
   }
 
   /** Lifecycle state. */
@@ -274,7 +278,7 @@ export class Registration extends EventEmitter<RegistrationEvents> {
           // the first one reports the failure to its caller.
           if (this.everRegistered) {
             this.emit('error', e);
-            if (!this.wanted) this.schedule(Math.min(this.reregistrationInterval, this.retryDelay * 2 ** Math.min(this.failures - 1, 16)));
+            if (!this.wanted) this.schedule(Math.min(this.reregistrationInterval, this.maxRetryDelay, this.retryDelay * 2 ** Math.min(this.failures - 1, 16)));
           }
         }
       }

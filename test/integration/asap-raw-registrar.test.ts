@@ -167,3 +167,44 @@ describe('ASAP instance against a raw registrar', () => {
     await expect(p).rejects.toMatchObject({ code: 'ERR_RSP_ABORTED' });
   });
 });
+
+describe('ASAP instance: registrar failover', () => {
+  it('re-registers by itself when the registrar restarts on the same port', async () => {
+    let r = await registrar(1);
+    const port = r.endpoint.local.port;
+    const pe = instance([r.address], { hunt: { connectTimeout: 500, backoff: 100 } });
+    const reg = await pe.register('P', { port: 5 });
+    const errors: Error[] = [];
+    reg.on('error', (e) => errors.push(e));
+    await r.close();
+    await new Promise((res) => setTimeout(res, 300));
+    r = await RawRegistrar.start(2, port);
+    cleanups.push(() => r.close());
+    await r.waitFor((m) => m.type === 'registration' && m.poolElement.peId === reg.peId, 15_000);
+    expect(r.pes.has(`P/${reg.peId}`)).toBe(true);
+  });
+
+  it('hunts over several registrars and uses one that answers', async () => {
+    const dead = await registrar();
+    const deadAddr = dead.address;
+    await dead.close();
+    const r = await registrar();
+    const pe = instance([deadAddr, r.address]);
+    const reg = await pe.register('P', { port: 5 });
+    expect(r.pes.has(`P/${reg.peId}`)).toBe(true);
+    expect(pe.registrar).toBe(r.address);
+  });
+});
+
+describe('ASAP instance: scale', () => {
+  it('keeps 1,000 PEs of one instance registered', async () => {
+    const r = await registrar();
+    const pe = instance([r.address]);
+    const regs = await Promise.all(Array.from({ length: 1000 }, (_, i) => pe.register(`pool-${i % 10}`, { port: 10_000 + i, policy: { type: 'least-used', load: (i % 100) / 100 } })));
+    expect(new Set(regs.map((x) => x.peId)).size).toBe(1000);
+    expect(r.pes.size).toBe(1000);
+    await Promise.all(regs.map((x) => x.update({ load: 0.5 })));
+    await Promise.all(regs.map((x) => x.deregister()));
+    expect(r.pes.size).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,52 @@
+/**
+ * A counting semaphore that bounds the requests outstanding at the
+ * registrar; waiters are served first in, first out and may abort.
+ *
+ * @module
+ */
+import { toAbortError } from './abortable.js';
+
+/** Bounds concurrent requests. */
+export class RequestWindow {
+  private active = 0;
+  private readonly waiting: Array<{ go: () => void }> = [];
+
+  constructor(readonly size: number) {}
+
+  /** Requests in flight. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Waits for a free slot; rejects with `AbortError` when `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(toAbortError(signal));
+    if (this.active < this.size) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const entry = {
+        go: () => {
+          signal?.removeEventListener('abort', onAbort);
+          this.active++;
+          resolve();
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(toAbortError(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  /** Frees a slot taken by {@link RequestWindow.acquire}. */
+  release(): void {
+    this.active--;
+    const next = this.waiting.shift();
+    if (next) next.go();
+  }
+}
