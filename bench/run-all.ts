@@ -1,0 +1,42 @@
+/**
+ * `npm run bench`: runs every benchmark script in bench/ (except this one,
+ * the long fuzz run and the soak test) one after another, each in its own
+ * process (`npx tsx`), and forwards the JSON lines they print. Other output
+ * goes to stderr. Exits non-zero when a benchmark fails.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const EXCLUDED = new Set(['run-all.ts', 'fuzz-wire.ts', 'soak.ts']);
+const scripts = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !EXCLUDED.has(f))
+  .sort();
+
+function run(script: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['tsx', `${dir}${script}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (line.trimStart().startsWith('{')) process.stdout.write(`${line}\n`);
+      else process.stderr.write(`[${script}] ${line}\n`);
+    });
+    child.on('error', (err) => {
+      process.stderr.write(`[${script}] could not start: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+let failed = 0;
+for (const script of scripts) {
+  const code = await run(script);
+  if (code !== 0) {
+    failed++;
+    process.stderr.write(`[${script}] exited with code ${code}\n`);
+  }
+}
+process.exitCode = failed > 0 ? 1 : 0;
