@@ -102,3 +102,4 @@ export {
   randomizedLeastUsedDegradationPolicy,
   randomizedPriorityLeastUsedDegradationPolicy,
 } from './handlespace/policies/randomized-least-used.js';
+export { PoolUserCache, type PoolUserCacheOptions } from './handlespace/pool-user-cache.js';
