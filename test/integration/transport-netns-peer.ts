@@ -10,6 +10,9 @@
  *   the digest; prints `{ bytes, intact, ms }`.
  * - `setups`: `count` times connect, echo one message, close; prints
  *   `{ ok, failed, errors, ms }`.
+ * - `echo`: connects, sends `count` messages of growing size (up to `size`)
+ *   on alternating streams and compares what comes back (any PPID: foreign
+ *   echo servers may not reflect it); prints `{ sent, intact, ms }`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createRawEndpoint } from '../../src/transport/raw-endpoint.js';
@@ -127,6 +130,33 @@ async function main(role: string, config: Config): Promise<void> {
       }
     }
     print({ ok, failed: count - ok, errors: errors.slice(0, 5), ms: Math.round(performance.now() - started) });
+    await client.close();
+    process.exit(0);
+  }
+  if (role === 'echo') {
+    const count = config.count ?? 5;
+    const size = config.size ?? 5000;
+    const a = await client.connect(remote, { timeout: 10_000 });
+    a.on('error', () => {});
+    const sent: string[] = [];
+    const back: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      a.on('message', (data) => {
+        back.push(Buffer.from(data).toString('hex'));
+        if (back.length === count) resolve();
+      });
+    });
+    for (let i = 0; i < count; i++) {
+      const message = randomBytes(Math.max(1, Math.round((size * (i + 1)) / count)));
+      sent.push(message.toString('hex'));
+      await a.send(message, { ppid: 1, stream: i % 2 });
+    }
+    await Promise.race([done, new Promise((r) => setTimeout(r, config.timeoutMs ?? 20_000))]);
+    const remaining = new Set(sent);
+    let intact = 0;
+    for (const b of back) if (remaining.delete(b)) intact++;
+    print({ sent: count, intact, ms: Math.round(performance.now() - started) });
+    await a.close().catch(() => {});
     await client.close();
     process.exit(0);
   }
