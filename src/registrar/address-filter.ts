@@ -141,22 +141,37 @@ export interface AddressFilterOptions {
 
 /** Result of {@link AddressFilter.filter}. */
 export interface AddressFilterResult {
-  /** Addresses kept, normalised, without duplicates. */
-  accepted: string[];
+  /**
+   * Addresses kept, normalised, without duplicates. When every input address
+   * was kept unchanged this is the input array itself (no copy).
+   */
+  accepted: readonly string[];
   /** Addresses dropped, with the reason. */
   rejected: { address: string; reason: 'invalid' | 'scope' | 'not-association-address' }[];
 }
+
+/** Normalised form and scope of an address text, cached by {@link AddressFilter}. */
+interface AddressInfo {
+  norm: string | undefined;
+  scope: AddressScope | undefined;
+}
+
+const CACHE_LIMIT = 4096;
 
 /**
  * Decides which user-transport addresses of a registration are kept.
  * Unspecified addresses (`0.0.0.0`, `::`) in a registration stand for "the
  * addresses I registered from" and are replaced by the association's remote
  * addresses (a convenience for PEs that listen on a wildcard address).
+ *
+ * Parsed addresses are cached (bounded), so re-registrations with the same
+ * address texts cost a map lookup each.
  */
 export class AddressFilter {
   private readonly minRank: number;
   private readonly allowLoopback: boolean;
   private readonly requireAssociationAddress: boolean;
+  private readonly cache = new Map<string, AddressInfo>();
 
   constructor(options: AddressFilterOptions = {}) {
     this.minRank = RANK[options.minScope ?? 'site-local'];
@@ -164,30 +179,63 @@ export class AddressFilter {
     this.requireAssociationAddress = options.requireAssociationAddress ?? true;
   }
 
+  private info(address: string): AddressInfo {
+    let i = this.cache.get(address);
+    if (i === undefined) {
+      const norm = normalizeAddress(address);
+      i = { norm, scope: norm === undefined ? undefined : addressScope(norm) };
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(address, i);
+    }
+    return i;
+  }
+
   /** True when `address` has an acceptable scope (association check not included). */
   scopeAccepted(address: string): boolean {
-    const scope = addressScope(address);
+    return this.scopeOk(this.info(address).scope);
+  }
+
+  private scopeOk(scope: AddressScope | undefined): boolean {
     if (scope === undefined || scope === 'unspecified') return false;
     if (scope === 'loopback' && this.allowLoopback) return true;
     return RANK[scope] >= this.minRank;
   }
 
   /**
-   * Filters `addresses` (from a registration) against the association's
-   * `associationAddresses` (remote addresses of the association).
+   * Normalises the remote addresses of an association once, for repeated
+   * {@link AddressFilter.filter} calls.
    */
-  filter(addresses: readonly string[], associationAddresses: readonly string[]): AddressFilterResult {
-    const assoc = new Set<string>();
+  associationSet(associationAddresses: readonly string[]): ReadonlySet<string> {
+    const set = new Set<string>();
     for (const a of associationAddresses) {
-      const n = normalizeAddress(a);
-      if (n !== undefined) assoc.add(n);
+      const n = this.info(a).norm;
+      if (n !== undefined) set.add(n);
     }
+    return set;
+  }
+
+  /**
+   * Filters `addresses` (from a registration) against the association's
+   * remote addresses (an array, or a set from {@link AddressFilter.associationSet}).
+   */
+  filter(addresses: readonly string[], associationAddresses: readonly string[] | ReadonlySet<string>): AddressFilterResult {
+    const assoc = associationAddresses instanceof Set ? associationAddresses : this.associationSet(associationAddresses as readonly string[]);
+    // Fast path: every address already normalised, acceptable and distinct.
+    let clean = true;
+    for (let k = 0; k < addresses.length && clean; k++) {
+      const a = addresses[k]!;
+      const i = this.info(a);
+      if (i.norm !== a || !this.scopeOk(i.scope) || (this.requireAssociationAddress && !assoc.has(a))) clean = false;
+      for (let j = 0; j < k && clean; j++) if (addresses[j] === a) clean = false;
+    }
+    if (clean) return { accepted: addresses, rejected: [] };
+
     const accepted: string[] = [];
     const rejected: AddressFilterResult['rejected'] = [];
     const seen = new Set<string>();
     const consider = (n: string, original: string): void => {
       if (seen.has(n)) return;
-      if (!this.scopeAccepted(n)) {
+      if (!this.scopeOk(this.info(n).scope)) {
         rejected.push({ address: original, reason: 'scope' });
         return;
       }
@@ -199,16 +247,16 @@ export class AddressFilter {
       accepted.push(n);
     };
     for (const a of addresses) {
-      const n = normalizeAddress(a);
-      if (n === undefined) {
+      const i = this.info(a);
+      if (i.norm === undefined) {
         rejected.push({ address: a, reason: 'invalid' });
         continue;
       }
-      if (addressScope(n) === 'unspecified') {
+      if (i.scope === 'unspecified') {
         for (const r of assoc) consider(r, a);
         continue;
       }
-      consider(n, a);
+      consider(i.norm, a);
     }
     return { accepted, rejected };
   }

@@ -58,6 +58,7 @@ export class RegistrarCodec {
 
   /** ASAP_REGISTRATION_RESPONSE; with `cause` the R flag is set. */
   registrationResponse(poolHandle: PoolHandle, peId: number, cause?: ErrorCause): Uint8Array {
+    if (cause === undefined) return handleAndPeId(0x03, 0, poolHandle, peId);
     return encodeMessage(
       cause
         ? { protocol: 'asap', type: 'registration-response', rejected: true, poolHandle, peId, operationError: [cause] }
@@ -68,6 +69,7 @@ export class RegistrarCodec {
 
   /** ASAP_DEREGISTRATION_RESPONSE, optionally with an Operation Error. */
   deregistrationResponse(poolHandle: PoolHandle, peId: number, cause?: ErrorCause): Uint8Array {
+    if (cause === undefined) return handleAndPeId(0x04, 0, poolHandle, peId);
     return encodeMessage(
       cause
         ? { protocol: 'asap', type: 'deregistration-response', poolHandle, peId, operationError: [cause] }
@@ -93,7 +95,7 @@ export class RegistrarCodec {
 
   /** ASAP_ENDPOINT_KEEP_ALIVE with the PE identifier (spec §0.6). */
   keepAlive(serverId: number, poolHandle: PoolHandle, peId: number, home: boolean): Uint8Array {
-    return encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive', home, serverId, poolHandle, peId }, this.limits);
+    return handleAndPeId(0x07, home ? 1 : 0, poolHandle, peId, serverId);
   }
 
   /** ASAP_SERVER_ANNOUNCE with our SCTP transports. */
@@ -130,4 +132,43 @@ export class RegistrarCodec {
       return new Uint8Array(0);
     }
   }
+}
+
+/**
+ * Hot-path encoder for the registrar's most frequent messages, byte-identical
+ * to `encodeMessage` (checked by the unit tests): header, optional 32-bit
+ * server identifier, Pool Handle parameter, PE Identifier parameter.
+ */
+function handleAndPeId(type: number, flags: number, poolHandle: Uint8Array, peId: number, serverId?: number): Uint8Array {
+  const hl = poolHandle.length;
+  const hpad = (hl + 3) & ~3;
+  const fixed = serverId === undefined ? 0 : 4;
+  const size = 4 + fixed + 4 + hpad + 8;
+  const b = new Uint8Array(size);
+  b[0] = type;
+  b[1] = flags;
+  b[2] = size >>> 8;
+  b[3] = size & 0xff;
+  let o = 4;
+  if (serverId !== undefined) {
+    b[4] = serverId >>> 24;
+    b[5] = (serverId >>> 16) & 0xff;
+    b[6] = (serverId >>> 8) & 0xff;
+    b[7] = serverId & 0xff;
+    o = 8;
+  }
+  const plen = 4 + hl;
+  b[o] = 0x00;
+  b[o + 1] = 0x09;
+  b[o + 2] = plen >>> 8;
+  b[o + 3] = plen & 0xff;
+  b.set(poolHandle, o + 4);
+  o += 4 + hpad;
+  b[o + 1] = 0x0e;
+  b[o + 3] = 8;
+  b[o + 4] = peId >>> 24;
+  b[o + 5] = (peId >>> 16) & 0xff;
+  b[o + 6] = (peId >>> 8) & 0xff;
+  b[o + 7] = peId & 0xff;
+  return b;
 }

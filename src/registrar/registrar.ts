@@ -171,6 +171,10 @@ class AssociationState {
   /** PEs registered over this association. */
   readonly pes = new Set<PeRecord>();
   readonly remoteAddresses: string[];
+  /** Normalised remote addresses, for the address filter. */
+  addressSet: ReadonlySet<string> = new Set();
+  /** The ASAP transport of PEs registered over this association (shared object). */
+  readonly asapTransport: TransportParam;
   lastReceived: number;
   /** Messages received so far (tells whether the peer spoke since a keep-alive). */
   received = 0;
@@ -187,6 +191,7 @@ class AssociationState {
     const remote = association.remote;
     const extra = (association as { remoteAddresses?: readonly string[] }).remoteAddresses;
     this.remoteAddresses = extra && extra.length > 0 ? [...extra] : [remote.address];
+    this.asapTransport = { protocol: 'sctp', port: remote.port, transportUse: 0, addresses: this.remoteAddresses };
     this.lastReceived = now;
   }
 }
@@ -400,6 +405,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       new TokenBucket(o.errorReplyRate, this.clock),
       this.clock.now(),
     );
+    st.addressSet = this.addressFilter.associationSet(st.remoteAddresses);
     this.associations.add(st);
     this.counters.associationsAccepted++;
     association.on('message', (data, info) => this.onMessage(st, data, info));
@@ -506,13 +512,13 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(ut) }, undefined, `user transport port ${ut.port}`);
       return;
     }
-    const filtered = this.options.checkAssociationAddresses || this.options.minAddressScope !== 'loopback' ? this.addressFilter.filter(ut.addresses, st.remoteAddresses) : undefined;
-    const addresses = filtered ? filtered.accepted : ut.addresses;
+    const filtered = this.addressFilter.filter(ut.addresses, st.addressSet);
+    const addresses = filtered.accepted;
     if (addresses.length === 0) {
       refuse(
         { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(ut) },
         undefined,
-        `no usable user-transport address (${filtered?.rejected.map((r) => `${r.address}:${r.reason}`).join(' ') ?? 'none'})`,
+        `no usable user-transport address (${filtered.rejected.map((r) => `${r.address}:${r.reason}`).join(' ') || 'none'})`,
       );
       return;
     }
@@ -542,8 +548,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         return;
       }
     }
-    const userTransport: TransportParam = addresses === ut.addresses ? ut : ({ ...ut, addresses } as TransportParam);
-    const asapTransport: TransportParam = { protocol: 'sctp', port: st.association.remote.port, transportUse: 0, addresses: st.remoteAddresses };
+    const userTransport: TransportParam = addresses === ut.addresses ? ut : ({ ...ut, addresses: [...addresses] } as TransportParam);
+    const asapTransport = st.asapTransport;
     const now = this.clock.now();
     const result = this.handlespace.register(
       poolHandle,
@@ -589,9 +595,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     // (Re)start the keep-alive timer (spec §12.2 PR step 5).
     this.scheduleIdle(rec, now);
     this.send(st, this.codec.registrationResponse(poolHandle, pe.peId));
-    if (this.logger.enabled('debug') || isNew) {
-      const level = isNew ? 'info' : 'debug';
-      this.logger[level](isNew ? 'registered' : 're-registered', {
+    if (this.logger.enabled(isNew ? 'info' : 'debug')) {
+      this.logger[isNew ? 'info' : 'debug'](isNew ? 'registered' : 're-registered', {
         pool: handleText(poolHandle),
         pe: hex(pe.peId),
         remote: fmt(st.association.remote),
@@ -599,7 +604,9 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         transport: `${userTransport.protocol}:${userTransport.addresses.join('/')}:${userTransport.port}`,
       });
     }
-    this.commit({ action: 'add', poolHandle: stored.poolHandle, pe: stored.toParam(), reason: isNew ? 'registration' : 're-registration' });
+    if (this.listenerCount('change') > 0) {
+      this.commit({ action: 'add', poolHandle: stored.poolHandle, pe: stored.toParam(), reason: isNew ? 'registration' : 're-registration' });
+    }
   }
 
   private onDeregistration(st: AssociationState, poolHandle: PoolHandle, peId: number): void {
@@ -760,16 +767,16 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.scheduler.cancel(rec);
     this.records.delete(rec.stored);
     rec.assoc.pes.delete(rec);
-    const param = rec.stored.toParam();
     this.handlespace.remove(rec.stored);
-    if (reason !== 'registrar-closed' && reason !== 'association-closed') {
+    if (reason !== 'registrar-closed' && reason !== 'association-closed' && this.logger.enabled('info')) {
       this.logger.info('removed', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId), reason });
     }
-    this.commit({ action: 'del', poolHandle: rec.stored.poolHandle, pe: param, reason });
+    if (this.listenerCount('change') > 0) this.commit({ action: 'del', poolHandle: rec.stored.poolHandle, pe: rec.stored.toParam(), reason });
   }
 
+  /** Every local handlespace change ends here (the ENRP seam). */
   private commit(change: HandlespaceChange): void {
-    if (this.listenerCount('change') > 0) this.emit('change', change);
+    this.emit('change', change);
   }
 
   private abortAssociation(st: AssociationState, reason: string): void {

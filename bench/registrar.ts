@@ -1,0 +1,383 @@
+/**
+ * Registrar benchmark: throughput of registrations, re-registrations and
+ * handle resolutions against a registrar running in its own process (the
+ * `rsp registrar` command), with the registrar's own CPU time per operation
+ * (`process.cpuUsage()` of that process, read over its IPC channel); and a
+ * stability run with many PEs under default keep-alives, reporting PEs lost
+ * and registrar RSS per PE.
+ *
+ * Usage:
+ *   tsx bench/registrar.ts [--pes 10000] [--resolutions 50000]
+ *                          [--stability-pes 100000] [--clients 4] [--hold 20s] [--full]
+ *                          [--skip-throughput] [--skip-stability]
+ * `--full` holds the stability run for 2 minutes.
+ *
+ * Prints JSON lines { "bench": "registrar", "name", "value", "unit", ... }.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { createUdpEndpoint, type UdpEndpoint } from '../src/transport/udp-endpoint.js';
+import type { Association, TransportAddress } from '../src/transport/types.js';
+import { decodeMessage, encodeMessage, type RSerPoolMessage } from '../src/wire/messages.js';
+import type { PoolElementParam } from '../src/wire/types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : fallback;
+}
+function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+function duration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text)!;
+  const n = Number(m[1]);
+  return m[2] === 'm' ? n * 60_000 : m[2] === 's' || m[2] === undefined ? n * 1000 : n;
+}
+
+function out(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(JSON.stringify({ bench: 'registrar', name, value: Math.round(value * 100) / 100, unit, ...extra }) + '\n');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------ registrar child
+
+interface RegistrarProcess {
+  child: ChildProcess;
+  address: TransportAddress;
+  stats(): Promise<{ stats: Record<string, number>; cpu: NodeJS.CpuUsage; memory: NodeJS.MemoryUsage }>;
+  stop(): Promise<void>;
+}
+
+async function startRegistrar(extraArgs: string[]): Promise<RegistrarProcess> {
+  const child = fork(path.join(root, 'src/cli/main.ts'), ['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--log-level', 'warn', ...extraArgs], {
+    // RSP_BENCH_PROFILE=DIR writes a V8 CPU profile of the registrar process into DIR.
+    execArgv: ['--import', 'tsx', '--max-old-space-size=2048', ...(process.env.RSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RSP_BENCH_PROFILE}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const address = await new Promise<TransportAddress>((resolve, reject) => {
+    const onMsg = (m: { event?: string; addresses?: TransportAddress[] }): void => {
+      if (m.event === 'listening') {
+        child.off('message', onMsg);
+        resolve(m.addresses![0]!);
+      }
+    };
+    child.on('message', onMsg);
+    child.once('exit', (code) => reject(new Error(`registrar exited with ${code}`)));
+  });
+  return {
+    child,
+    address,
+    stats: () =>
+      new Promise((resolve) => {
+        const onMsg = (m: { event?: string }): void => {
+          if (m.event === 'stats') {
+            child.off('message', onMsg);
+            resolve(m as never);
+          }
+        };
+        child.on('message', onMsg);
+        child.send({ cmd: 'stats' });
+      }),
+    stop: async () => {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+const cpuMicros = (c: NodeJS.CpuUsage): number => c.user + c.system;
+
+// ----------------------------------------------------------------- raw client
+
+/** A pipelining ASAP client: responses arrive in order on one association. */
+class Client {
+  private pending: Array<(m: RSerPoolMessage) => void> = [];
+  onKeepAlive: ((m: RSerPoolMessage & { type: 'endpoint-keep-alive' }) => void) | undefined;
+  closed = false;
+
+  constructor(
+    readonly endpoint: UdpEndpoint,
+    readonly association: Association,
+  ) {
+    association.on('message', (data, info) => {
+      const m = decodeMessage(info.ppid, data);
+      if (m.type === 'endpoint-keep-alive') {
+        this.onKeepAlive?.(m as never);
+        return;
+      }
+      this.pending.shift()?.(m);
+    });
+    association.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  static async connect(address: TransportAddress): Promise<Client> {
+    const endpoint = await createUdpEndpoint({ address: '127.0.0.1', port: 0 });
+    const association = await endpoint.connect(address, { timeout: 10_000 });
+    return new Client(endpoint, association);
+  }
+
+  request(bytes: Uint8Array): Promise<RSerPoolMessage> {
+    return new Promise((resolve, reject) => {
+      this.pending.push(resolve);
+      this.association.send(bytes, { ppid: 11 }).catch(reject);
+    });
+  }
+
+  send(bytes: Uint8Array): void {
+    this.association.send(bytes, { ppid: 11 }).catch(() => {});
+  }
+
+  /** Runs `n` requests with at most `window` outstanding. */
+  async pipeline(n: number, window: number, make: (i: number) => Uint8Array, check?: (m: RSerPoolMessage) => void): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < n) {
+        const i = next++;
+        const m = await this.request(make(i));
+        check?.(m);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, n) }, worker));
+  }
+
+  async close(): Promise<void> {
+    await this.endpoint.close();
+  }
+}
+
+const POOL = new TextEncoder().encode('BenchPool');
+
+function pe(peId: number, load: number, life = 90_000): PoolElementParam {
+  return {
+    peId,
+    homeRegistrarId: 0,
+    registrationLife: life,
+    userTransport: { protocol: 'sctp', port: 7000, transportUse: 0, addresses: ['127.0.0.1'] },
+    policy: { type: 'least-used', load },
+  };
+}
+
+function registration(poolHandle: Uint8Array, peId: number, load: number, life?: number): Uint8Array {
+  return encodeMessage({ protocol: 'asap', type: 'registration', poolHandle, poolElement: pe(peId, load, life) });
+}
+
+function expectAccepted(m: RSerPoolMessage): void {
+  if (m.type !== 'registration-response' || m.rejected) throw new Error(`registration refused: ${JSON.stringify(m)}`);
+}
+
+// ------------------------------------------------------ in-process logic run
+
+/**
+ * The registrar's own cost without SCTP: messages are handed to
+ * `Registrar.addAssociation` through a stub association, so this measures
+ * decode + checks + handlespace + encode per operation.
+ */
+async function logic(): Promise<void> {
+  const { Registrar } = await import('../src/registrar/registrar.js');
+  const { EventEmitter } = await import('eventemitter3');
+  const pes = Number(arg('pes', '10000'));
+  const resolutions = Number(arg('resolutions', '50000'));
+  const r = new Registrar({ announce: false, minAddressScope: 'loopback', handleResolutionRate: { rate: 0 }, registrationRate: { rate: 0 }, maxPesPerAssociation: 1_000_000 });
+  class Stub extends EventEmitter {
+    readonly local = { address: '127.0.0.1', port: 3863 };
+    readonly remote = { address: '127.0.0.1', port: 40000 };
+    readonly open = true;
+    readonly bufferedAmount = 0;
+    sent = 0;
+    send(): Promise<void> {
+      this.sent++;
+      return Promise.resolve();
+    }
+    close(): Promise<void> {
+      return Promise.resolve();
+    }
+    abort(): void {}
+  }
+  const a = new Stub();
+  r.addAssociation(a as never);
+  const info = { ppid: 11, stream: 0, unordered: false };
+  const regs = Array.from({ length: pes }, (_, i) => registration(POOL, i + 1, 0));
+  const reregs = Array.from({ length: pes }, (_, i) => registration(POOL, i + 1, (i * 7919) >>> 0));
+  const hr = encodeMessage({ protocol: 'asap', type: 'handle-resolution', poolHandle: POOL });
+  const run = (name: string, msgs: Uint8Array[] | Uint8Array, n: number): void => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) a.emit('message', Array.isArray(msgs) ? msgs[i % msgs.length] : msgs, info);
+    const t1 = performance.now();
+    const cpu = cpuMicros(process.cpuUsage(c0));
+    out(`${name}_logic`, ((t1 - t0) * 1000) / n, 'us/op', { ops: n, cpu_us_per_op: Math.round((cpu / n) * 100) / 100, note: 'in-process, no SCTP' });
+  };
+  // Warm-up on another pool, then measure.
+  const warm = Array.from({ length: 2000 }, (_, i) => registration(new TextEncoder().encode('Warm'), i + 1, i));
+  for (let k = 0; k < 5; k++) for (const m of warm) a.emit('message', m, info);
+  for (let k = 0; k < 20000; k++) a.emit('message', encodeMessage({ protocol: 'asap', type: 'handle-resolution', poolHandle: new TextEncoder().encode('Warm') }), info);
+  const h0 = process.memoryUsage().heapUsed;
+  run('registration', regs, pes);
+  globalThis.gc?.();
+  out('heap_per_pe_logic', (process.memoryUsage().heapUsed - h0) / pes, 'B/PE', { note: 'approximate without --expose-gc' });
+  run('reregistration', reregs, pes);
+  run('handle_resolution', hr, resolutions);
+  await r.close();
+}
+
+// ------------------------------------------------------------- throughput run
+
+async function throughput(): Promise<void> {
+  const pes = Number(arg('pes', '10000'));
+  const resolutions = Number(arg('resolutions', '50000'));
+  const conns = 4;
+  const window = 64;
+  const reg = await startRegistrar(['--hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback']);
+  try {
+    const clients = await Promise.all(Array.from({ length: conns }, () => Client.connect(reg.address)));
+    for (const c of clients) c.onKeepAlive = (m) => c.send(encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: m.poolHandle, peId: m.peId! }));
+    const per = Math.ceil(pes / conns);
+    const phase = async (name: string, ops: number, run: () => Promise<unknown>): Promise<void> => {
+      const s0 = await reg.stats();
+      const t0 = performance.now();
+      await run();
+      const t1 = performance.now();
+      const s1 = await reg.stats();
+      const cpu = cpuMicros(s1.cpu) - cpuMicros(s0.cpu);
+      out(`${name}_per_s`, (ops * 1000) / (t1 - t0), 'ops/s', { ops });
+      out(`${name}_registrar_cpu`, cpu / ops, 'us/op', { ops, note: 'registrar process CPU incl. SCTP' });
+    };
+    await phase('registrations', per * conns, () =>
+      Promise.all(clients.map((c, k) => c.pipeline(per, window, (i) => registration(POOL, 1 + k * per + i, 0), expectAccepted))),
+    );
+    let round = 1;
+    await phase('reregistrations', per * conns, () =>
+      Promise.all(clients.map((c, k) => c.pipeline(per, window, (i) => registration(POOL, 1 + k * per + i, (round * 7919 + i) >>> 0), expectAccepted))),
+    );
+    round++;
+    const hr = encodeMessage({ protocol: 'asap', type: 'handle-resolution', poolHandle: POOL });
+    const perHr = Math.ceil(resolutions / conns);
+    await phase('handle_resolutions', perHr * conns, () =>
+      Promise.all(
+        clients.map((c) =>
+          c.pipeline(perHr, window, () => hr, (m) => {
+            if (m.type !== 'handle-resolution-response' || m.poolElements.length !== 3) throw new Error('bad resolution');
+          }),
+        ),
+      ),
+    );
+    const s = await reg.stats();
+    out('registrar_rss_per_pe_throughput_run', (s.memory.rss - 0) / Math.max(1, s.stats.pes!) / 1024, 'KiB/PE', { pes: s.stats.pes, note: 'whole RSS / PEs, upper bound' });
+    await Promise.all(clients.map((c) => c.close()));
+  } finally {
+    await reg.stop();
+  }
+}
+
+// -------------------------------------------------------------- stability run
+
+/** Child mode: registers `count` PEs starting at `base`, acks keep-alives, re-registers every 30 s. */
+async function stabilityClient(): Promise<void> {
+  const address = JSON.parse(arg('registrar', '{}')) as TransportAddress;
+  const base = Number(arg('base', '1'));
+  const count = Number(arg('count', '25000'));
+  const perAssoc = Number(arg('per-assoc', '25000'));
+  const reregInterval = 30_000;
+  const poolHandle = POOL;
+  const groups: Client[] = [];
+  for (let off = 0; off < count; off += perAssoc) groups.push(await Client.connect(address));
+  let acks = 0;
+  for (const c of groups) {
+    c.onKeepAlive = (m) => {
+      acks++;
+      c.send(encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: m.poolHandle, peId: m.peId! }));
+    };
+  }
+  await Promise.all(
+    groups.map((c, g) => {
+      const n = Math.min(perAssoc, count - g * perAssoc);
+      return c.pipeline(n, 64, (i) => registration(poolHandle, base + g * perAssoc + i, 0, 90_000), expectAccepted);
+    }),
+  );
+  process.send?.({ event: 'registered' });
+  // Re-register each PE every 30 s, spread evenly (as RSPLIB PEs: life = 3 × interval).
+  const total = count;
+  let idx = 0;
+  const tick = 100;
+  const perTick = Math.max(1, Math.ceil((total * tick) / reregInterval));
+  const timer = setInterval(() => {
+    for (let k = 0; k < perTick; k++) {
+      const i = idx++ % total;
+      const g = Math.floor(i / perAssoc);
+      const c = groups[g]!;
+      c.request(registration(poolHandle, base + i, 0, 90_000)).catch(() => {});
+    }
+  }, tick);
+  process.on('message', async (m: { cmd?: string }) => {
+    if (m.cmd === 'stop') {
+      clearInterval(timer);
+      process.send?.({ event: 'stopped', acks, closed: groups.filter((c) => c.closed).length });
+      await Promise.all(groups.map((c) => c.close()));
+      process.exit(0);
+    }
+  });
+}
+
+async function stability(): Promise<void> {
+  const total = Number(arg('stability-pes', '100000'));
+  const clients = Number(arg('clients', '4'));
+  const hold = flag('full') ? 120_000 : duration(arg('hold', '20s'));
+  const reg = await startRegistrar(['--min-address-scope', 'loopback', '--registration-rate', 'off']);
+  try {
+    const base0 = await reg.stats();
+    const per = Math.ceil(total / clients);
+    const children: ChildProcess[] = [];
+    const registered: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let k = 0; k < clients; k++) {
+      const child = fork(fileURLToPath(import.meta.url), ['--client', '--registrar', JSON.stringify(reg.address), '--base', String(1 + k * per), '--count', String(Math.min(per, total - k * per)), '--per-assoc', String(per)], {
+        execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      children.push(child);
+      registered.push(new Promise((r) => child.on('message', (m: { event?: string }) => m.event === 'registered' && r())));
+    }
+    await Promise.all(registered);
+    const tReg = performance.now() - t0;
+    const afterReg = await reg.stats();
+    out('stability_registration_time', tReg / 1000, 's', { pes: afterReg.stats.pes });
+    let minPes = afterReg.stats.pes!;
+    const start = performance.now();
+    const cpu0 = cpuMicros(afterReg.cpu);
+    let maxRss = afterReg.memory.rss;
+    while (performance.now() - start < hold) {
+      await sleep(1000);
+      const s = await reg.stats();
+      minPes = Math.min(minPes, s.stats.pes!);
+      maxRss = Math.max(maxRss, s.memory.rss);
+    }
+    const end = await reg.stats();
+    const heldSeconds = (performance.now() - start) / 1000;
+    out('stability_pes', total, 'PEs', { clients, hold_s: Math.round(heldSeconds) });
+    out('stability_pes_lost', total - minPes, 'PEs', { min_pes: minPes, keep_alive_timeouts: end.stats.keepAliveTimeouts, keep_alives_sent: end.stats.keepAlivesSent - afterReg.stats.keepAlivesSent! });
+    out('stability_registrar_cpu', ((cpuMicros(end.cpu) - cpu0) / 1e6 / heldSeconds) * 100, '% of one core');
+    out('stability_rss_per_pe', (maxRss - base0.memory.rss) / total / 1024, 'KiB/PE', { rss_mib: Math.round(maxRss / 1048576) });
+    out('stability_heap_per_pe', (end.memory.heapUsed - base0.memory.heapUsed) / total, 'B/PE');
+    for (const c of children) c.send({ cmd: 'stop' });
+    await Promise.all(children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())))));
+  } finally {
+    await reg.stop();
+  }
+}
+
+if (flag('client')) {
+  await stabilityClient();
+} else {
+  if (!flag('skip-logic')) await logic();
+  if (!flag('skip-throughput')) await throughput();
+  if (!flag('skip-stability')) await stability();
+}
