@@ -60,7 +60,7 @@ function applyWindow(a: Loose): void {
   const s = st(a);
   a.a_rwnd = s.tuning.receiveWindow;
   if (a.reassembly) {
-    if (typeof a.reassembly.setCapacity === 'function') a.reassembly.setCapacity(s.tuning.receiveWindow);
+    if (typeof a.reassembly.setCapacity === 'function') a.reassembly.setCapacity(s.tuning.receiveWindow, s.tuning.maxMessageSize);
     else a.reassembly.rwnd = s.tuning.receiveWindow;
   }
 }

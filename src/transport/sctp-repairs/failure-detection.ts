@@ -9,8 +9,8 @@
  *   in UDP-encapsulation mode, and nothing ever counted an unanswered
  *   heartbeat or retransmission (`association_max_retrans` was a TODO), so a
  *   dead peer was never noticed. Now, on an idle association (no data
- *   outstanding and nothing heard from the peer for `heartbeatInterval`), a
- *   HEARTBEAT goes to the association's peer address; if no HEARTBEAT-ACK
+ *   outstanding), a HEARTBEAT goes to the association's peer address exactly
+ *   `heartbeatInterval` after the last packet heard from the peer; if no HEARTBEAT-ACK
  *   arrives within one RTO the association error counter grows, the RTO
  *   doubles (capped at `rtoMax`) and the next HEARTBEAT is sent at once.
  *   T3 expiries (retransmission.ts), T1 (cookie-timer.ts) and T2
@@ -89,27 +89,43 @@ export function reportUnreachable(a: Loose, message = 'SCTP peer unreachable'): 
 export function startHeartbeat(a: Loose): void {
   const s = st(a);
   if (s.hbInterval || s.closed) return;
-  s.hbInterval = setInterval(hbTick, s.tuning.heartbeatInterval, a);
+  armHeartbeat(a, s.tuning.heartbeatInterval);
+}
+
+function armHeartbeat(a: Loose, delay: number): void {
+  const s = st(a);
+  s.hbInterval = setTimeout(hbTick, Math.max(1, delay), a);
   s.hbInterval.unref?.();
 }
 
 export function stopHeartbeat(a: Loose): void {
   const s = st(a);
-  if (s.hbInterval) clearInterval(s.hbInterval);
-  s.hbInterval = undefined;
+  s.hbInterval = clearTimer(s.hbInterval);
   s.hbTimer = clearTimer(s.hbTimer);
   s.hbPending = undefined;
 }
 
+/**
+ * Heartbeat scheduler: a HEARTBEAT leaves exactly `heartbeatInterval` after
+ * the last packet heard from the peer, when no data is outstanding (T3 then
+ * watches the peer) and no HEARTBEAT is pending (its own timer does).
+ */
 function hbTick(a: Loose): void {
   const s = st(a);
-  if (s.closed) {
-    stopHeartbeat(a);
+  s.hbInterval = undefined;
+  if (s.closed) return;
+  const interval = s.tuning.heartbeatInterval;
+  if (!HB_STATES.has(a.state) || s.outstanding.size > 0 || s.hbPending) {
+    armHeartbeat(a, interval);
     return;
   }
-  if (!HB_STATES.has(a.state) || s.outstanding.size > 0 || s.hbPending) return;
-  if (now() - s.lastReceived < s.tuning.heartbeatInterval) return;
+  const idle = now() - s.lastReceived;
+  if (idle < interval) {
+    armHeartbeat(a, interval - idle);
+    return;
+  }
   sendHeartbeat(a);
+  armHeartbeat(a, interval);
 }
 
 /** Sends one HEARTBEAT and arms its RTO timer. */

@@ -61,6 +61,8 @@ interface RxState {
   held: Map<number, HeldMessage[]>;
   buffered: number;
   capacity: number;
+  /** Extra bytes allowed for the next in-order fragment beyond the window. */
+  overflow: number;
   streams: number;
 }
 
@@ -202,6 +204,7 @@ export function installReassemblyRepair(): void {
       held: new Map(),
       buffered: 0,
       capacity,
+      overflow: typeof this.rspOverflow === 'number' ? this.rspOverflow : 65_536,
       streams: Math.max(1, Math.min(0xffff, (options && options.streams) || 0xffff)),
     };
     this[RX] = s;
@@ -213,10 +216,12 @@ export function installReassemblyRepair(): void {
     updateWindow(this, s);
   });
 
-  override(proto, 'setCapacity', function setCapacity(this: Loose, capacity: number) {
+  override(proto, 'setCapacity', function setCapacity(this: Loose, capacity: number, overflow?: number) {
     const s = rx(this);
+    if (typeof overflow === 'number') this.rspOverflow = overflow;
     if (s) {
       s.capacity = capacity;
+      if (typeof overflow === 'number') s.overflow = overflow;
       updateWindow(this, s);
     } else {
       this.rwnd = capacity;
@@ -239,7 +244,7 @@ export function installReassemblyRepair(): void {
       return false;
     }
     const length = chunk.user_data.length;
-    if (s.buffered + length > s.capacity && (d !== 1 || s.buffered + length > 2 * s.capacity + 65_536)) {
+    if (s.buffered + length > s.capacity && (d !== 1 || s.buffered + length > s.capacity + s.overflow)) {
       return false;
     }
     this.lastResult = 'new';

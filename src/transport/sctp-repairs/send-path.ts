@@ -287,7 +287,9 @@ function onData(this: Loose, chunk: Loose): void {
     }
     return;
   }
-  let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps;
+  // Acknowledge at once on gaps, drops, duplicates, and when the window is
+  // nearly closed (the sender is then probing one chunk at a time).
+  let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps || this.reassembly.rwnd < 4 * s.tuning.maxPacketSize;
   if (chunk.last_in_packet) {
     s.packetsSinceSack++;
     if (s.packetsSinceSack >= 2) immediate = true;

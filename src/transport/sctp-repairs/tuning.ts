@@ -44,11 +44,23 @@ export interface SctpTuning {
   maxPacketSize: number;
   /** Queued-but-untransmitted bytes above which `SEND` returns false. */
   sendHighWaterMark: number;
+  /**
+   * Largest message the receiver reassembles beyond its window: the next
+   * in-order fragment is accepted even when the window is full, as long as
+   * the buffered bytes stay below `receiveWindow + maxMessageSize`, so a
+   * message larger than the window still completes (slowly).
+   */
+  maxMessageSize: number;
 }
 
-/** Defaults: tuned for RSerPool on LAN/loopback, a silent peer is noticed in well under 1 s. */
+/**
+ * Defaults, tuned for RSerPool on a LAN or one host: a silent peer is
+ * declared dead at most `heartbeatInterval + (maxRetransmissions + 1) ×
+ * rtoMax` = 950 ms after it was last heard (about 600 ms when the RTO sits
+ * at `rtoMin`). Raise the RTO bounds for wide-area paths.
+ */
 export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
-  heartbeatInterval: 200,
+  heartbeatInterval: 150,
   rtoInitial: 100,
   rtoMin: 50,
   rtoMax: 200,
@@ -59,6 +71,7 @@ export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
   shutdownGuard: 1_000,
   maxPacketSize: 1452,
   sendHighWaterMark: 256 * 1024,
+  maxMessageSize: 16 * 1024 * 1024,
 });
 
 /** Partial tuning as accepted from callers. */

@@ -100,6 +100,12 @@ export class MemoryNetwork {
 export class PipeTransport {
   readonly pool: Record<number, Loose> = {};
   private next = 49152;
+  /**
+   * UDP-encapsulation emulation (like sctp's UDPTransport): packets are
+   * handed to the endpoint without a source address and sent to `peer`
+   * whatever destination the endpoint names.
+   */
+  anonymousPeer: string | undefined;
 
   constructor(
     readonly network: MemoryNetwork,
@@ -124,7 +130,7 @@ export class PipeTransport {
   }
 
   sendPacket(_src: string | undefined, dst: string, packet: Loose, callback?: () => void): boolean {
-    this.network.send(this.address, dst, packet.toBuffer());
+    this.network.send(this.address, this.anonymousPeer ?? dst, packet.toBuffer());
     if (typeof callback === 'function') setImmediate(callback);
     return true;
   }
@@ -134,7 +140,10 @@ export class PipeTransport {
     const packet = Packet.fromBuffer(datagram);
     if (!packet || !packet.chunks) return;
     const endpoint = this.pool[packet.dst_port];
-    if (endpoint) endpoint.emit('packet', packet, from, this.address);
+    if (endpoint) {
+      if (this.anonymousPeer) endpoint.emit('packet', packet, undefined, undefined);
+      else endpoint.emit('packet', packet, from, this.address);
+    }
   }
 }
 
@@ -197,6 +206,8 @@ export async function connectPair(
     serverOptions?: Record<string, unknown>;
     assocOptions?: Record<string, unknown>;
     onServerAssociation?: (assoc: Loose) => void;
+    /** Called with both endpoints before the client associates. */
+    onEndpoints?: (server: Loose, client: Loose) => void;
     timeoutMs?: number;
     waitUp?: boolean;
   } = {},
@@ -226,6 +237,7 @@ export async function connectPair(
     pair.b = assoc;
     opts.onServerAssociation?.(assoc);
   });
+  opts.onEndpoints?.(server, client);
   const options = { remoteAddress: '10.0.0.1', remotePort: 5000, ...opts.assocOptions };
   pair.a = opts.associate ? opts.associate(client, options) : client.ASSOCIATE(options);
   if (opts.waitUp !== false) {
@@ -253,4 +265,48 @@ export function send(assoc: Loose, data: Buffer, options: Record<string, unknown
   return new Promise((resolve, reject) => {
     assoc.SEND(data, { stream_id: 0, ppid: 51, ...options }, (error?: Error) => (error ? reject(error) : resolve()));
   });
+}
+
+/** Builds an SCTP packet (valid CRC32c) from encoded chunks. */
+export function buildPacket(srcPort: number, dstPort: number, vTag: number, chunks: Buffer[]): Buffer {
+  const p = new Packet({ src_port: srcPort, dst_port: dstPort, v_tag: vTag }, chunks);
+  return p.toBuffer();
+}
+
+/** Encodes a chunk with sctp's encoder. */
+export function chunk(type: string, options: Record<string, unknown> = {}): Buffer {
+  return new Chunk(type, options).toBuffer();
+}
+
+/** Injects chunks into the server association of a pair as if sent by the client (valid tag). */
+export function injectToServer(pair: Pair, chunks: Buffer[]): void {
+  pair.network.host('10.0.0.1').receive(buildPacket(6000, 5000, pair.b.my_tag, chunks), '10.0.0.2');
+}
+
+/** Encodes a DATA chunk by hand (TSN, stream, SSN, PPID, flags B|E by default). */
+export function dataChunk(tsn: number, stream: number, ssn: number, payload: Buffer, flags = 3, ppid = 51): Buffer {
+  const len = 16 + payload.length;
+  const b = Buffer.alloc((len + 3) & ~3);
+  b[0] = 0;
+  b[1] = flags;
+  b.writeUInt16BE(len, 2);
+  b.writeUInt32BE(tsn >>> 0, 4);
+  b.writeUInt16BE(stream, 8);
+  b.writeUInt16BE(ssn, 10);
+  b.writeUInt32BE(ppid, 12);
+  payload.copy(b, 16);
+  return b;
+}
+
+/** Chunk types found in a datagram. */
+export function chunkTypes(datagram: Buffer): number[] {
+  const out: number[] = [];
+  let o = 12;
+  while (o + 4 <= datagram.length) {
+    const len = datagram.readUInt16BE(o + 2);
+    out.push(datagram[o]!);
+    if (len < 4) break;
+    o += (len + 3) & ~3;
+  }
+  return out;
 }
