@@ -477,45 +477,37 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   // ------------------------------------------------------------- registration
 
   private onRegistration(st: AssociationState, poolHandle: PoolHandle, pe: PoolElementParam): void {
-    const remote = st.association.remote;
-    const refuse = (cause: ErrorCause, kind?: RegistrarViolation['kind'], detail?: string): void => {
-      this.counters.registrationsRefused++;
-      if (kind) this.violation({ kind, remote, detail });
-      this.logger.info('registration-refused', { pool: handleText(poolHandle), pe: hex(pe.peId), remote: fmt(remote), cause: '0x' + cause.code.toString(16), detail });
-      this.emit('refused', { poolHandle, peId: pe.peId, cause: cause.code, remote });
-      this.send(st, this.codec.registrationResponse(poolHandle, pe.peId, cause));
-    };
     if (!st.regBucket.take()) {
       this.counters.rateLimited++;
-      refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'registration-rate');
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'registration-rate');
       return;
     }
     if (poolHandle.length > this.options.maxPoolHandleLength) {
       this.counters.limitViolations++;
-      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.poolHandleParameter(poolHandle) }, 'pool-handle-length', `${poolHandle.length} bytes`);
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.poolHandleParameter(poolHandle) }, 'pool-handle-length', `${poolHandle.length} bytes`);
       return;
     }
     if (pe.peId === 0) {
-      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.peIdParameter(0) }, undefined, 'PE identifier 0');
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.peIdParameter(0) }, undefined, 'PE identifier 0');
       return;
     }
     if (pe.asapTransport !== undefined) {
-      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(pe.asapTransport) }, undefined, 'registration carries an ASAP transport');
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(pe.asapTransport) }, undefined, 'registration carries an ASAP transport');
       return;
     }
     if (!(pe.registrationLife > 0)) {
-      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: new Uint8Array(0) }, undefined, `registration life ${pe.registrationLife}`);
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: new Uint8Array(0) }, undefined, `registration life ${pe.registrationLife}`);
       return;
     }
     const ut = pe.userTransport;
     if (!(ut.port > 0 && ut.port <= 65535)) {
-      refuse({ code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(ut) }, undefined, `user transport port ${ut.port}`);
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(ut) }, undefined, `user transport port ${ut.port}`);
       return;
     }
     const filtered = this.addressFilter.filter(ut.addresses, st.addressSet);
     const addresses = filtered.accepted;
     if (addresses.length === 0) {
-      refuse(
+      this.refuseRegistration(st, poolHandle, pe.peId, 
         { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.transportParameter(ut) },
         undefined,
         `no usable user-transport address (${filtered.rejected.map((r) => `${r.address}:${r.reason}`).join(' ') || 'none'})`,
@@ -526,25 +518,25 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     const existingRec = existing ? this.records.get(existing) : undefined;
     if (existingRec && existingRec.assoc !== st && !this.sameHost(existingRec.assoc, st)) {
       // RFC 5355: another host must not take over (overwrite) a registered PE.
-      refuse({ code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }, 'foreign-pe', `PE ${hex(pe.peId)} belongs to ${fmt(existingRec.assoc.association.remote)}`);
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }, 'foreign-pe', `PE ${hex(pe.peId)} belongs to ${fmt(existingRec.assoc.association.remote)}`);
       return;
     }
     if (!existingRec || existingRec.assoc !== st) {
       if (st.pes.size >= this.options.maxPesPerAssociation) {
         this.counters.limitViolations++;
-        refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pes-per-association', `${st.pes.size} PEs`);
+        this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pes-per-association', `${st.pes.size} PEs`);
         return;
       }
     }
     if (!existing) {
       if (this.records.size >= this.options.maxPes) {
         this.counters.limitViolations++;
-        refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pe-limit', `${this.records.size} PEs`);
+        this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pe-limit', `${this.records.size} PEs`);
         return;
       }
       if (this.handlespace.getPool(poolHandle) === undefined && this.handlespace.poolCount >= this.options.maxPools) {
         this.counters.limitViolations++;
-        refuse({ code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pool-limit', `${this.handlespace.poolCount} pools`);
+        this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pool-limit', `${this.handlespace.poolCount} pools`);
         return;
       }
     }
@@ -558,7 +550,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       { now, expiresAt: Infinity },
     );
     if (!result.ok) {
-      refuse({ code: result.cause, info: new Uint8Array(0) }, undefined, result.reason);
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: result.cause, info: new Uint8Array(0) }, undefined, result.reason);
       return;
     }
     const stored = result.pe;
@@ -607,6 +599,17 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     if (this.listenerCount('change') > 0) {
       this.commit({ action: 'add', poolHandle: stored.poolHandle, pe: stored.toParam(), reason: isNew ? 'registration' : 're-registration' });
     }
+  }
+
+  private refuseRegistration(st: AssociationState, poolHandle: PoolHandle, peId: number, cause: ErrorCause, kind?: RegistrarViolation['kind'], detail?: string): void {
+    const remote = st.association.remote;
+    this.counters.registrationsRefused++;
+    if (kind) this.violation({ kind, remote, detail });
+    if (this.logger.enabled('info')) {
+      this.logger.info('registration-refused', { pool: handleText(poolHandle), pe: hex(peId), remote: fmt(remote), cause: '0x' + cause.code.toString(16), detail });
+    }
+    if (this.listenerCount('refused') > 0) this.emit('refused', { poolHandle, peId, cause: cause.code, remote });
+    this.send(st, this.codec.registrationResponse(poolHandle, peId, cause));
   }
 
   private onDeregistration(st: AssociationState, poolHandle: PoolHandle, peId: number): void {
@@ -700,14 +703,40 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.sendKeepAlive(rec, now);
   }
 
-  private sendKeepAlive(rec: PeRecord, now: number): void {
+  /**
+   * ENRP takeover hook (spec §12.10 step 3, §12.5 step 6): starts
+   * supervising PEs this registrar now owns although they did not register
+   * here. `association` was opened to their ASAP transport; ASAP is served on
+   * it and each PE gets an Endpoint Keep-Alive with the H bit, so it adopts
+   * this registrar as its home; from then on it is kept alive like any other.
+   */
+  adopt(association: Association, pes: readonly PoolElement[]): void {
+    const find = (): AssociationState | undefined => [...this.associations].find((s) => s.association === association);
+    let st = find();
+    if (st === undefined) {
+      this.addAssociation(association);
+      st = find();
+      if (st === undefined) return;
+    }
+    const now = this.clock.now();
+    for (const stored of pes) {
+      if (!stored.active || stored.homeRegistrarId !== this.id || this.records.has(stored)) continue;
+      this.handlespace.setExpiry(stored, Infinity);
+      const rec: PeRecord = { stored, assoc: st, kaState: KaState.Idle, kaRetries: 0, kaSentAt: 0, kaRxMark: 0, confirmedAt: now, expiresAt: now + stored.registrationLife, dueAt: 0, heapIndex: -1 };
+      this.records.set(stored, rec);
+      st.pes.add(rec);
+      this.sendKeepAlive(rec, now, true);
+    }
+  }
+
+  private sendKeepAlive(rec: PeRecord, now: number, home = false): void {
     const st = rec.assoc;
     rec.kaState = KaState.AwaitingAck;
     rec.kaSentAt = now;
     rec.kaRxMark = st.received;
     this.scheduler.scheduleAt(rec, Math.min(now + this.options.keepAliveTimeout, rec.expiresAt));
     this.counters.keepAlivesSent++;
-    const bytes = this.codec.keepAlive(this.id, rec.stored.poolHandle, rec.stored.peId, false);
+    const bytes = this.codec.keepAlive(this.id, rec.stored.poolHandle, rec.stored.peId, home);
     const p = this.send(st, bytes);
     // The ack timeout runs from the moment SCTP took the message, so a long
     // write queue does not turn into false timeouts.
