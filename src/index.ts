@@ -102,4 +102,10 @@ export {
   randomizedLeastUsedDegradationPolicy,
   randomizedPriorityLeastUsedDegradationPolicy,
 } from './handlespace/policies/randomized-least-used.js';
+export {
+  createMulticastChannel,
+  MulticastChannel,
+  type MulticastChannelOptions,
+  type MulticastChannelEvents,
+} from './transport/multicast.js';
 export { PoolUserCache, type PoolUserCacheOptions } from './handlespace/pool-user-cache.js';
