@@ -4,8 +4,45 @@
  * @module
  */
 export { decodeMessage, encodeMessage, ppidOf, PPID_ASAP, PPID_ENRP, type RSerPoolMessage } from './messages.js';
-export * from './asap-messages.js';
-export * from './enrp-messages.js';
+export {
+  AsapMessageType,
+  ASAP_TYPE_CODES,
+  type MessageExtras,
+  type AsapMessage,
+  type AsapRegistration,
+  type AsapDeregistration,
+  type AsapRegistrationResponse,
+  type AsapDeregistrationResponse,
+  type AsapHandleResolution,
+  type AsapHandleResolutionResponse,
+  type AsapEndpointKeepAlive,
+  type AsapEndpointKeepAliveAck,
+  type AsapEndpointUnreachable,
+  type AsapServerAnnounce,
+  type AsapCookie,
+  type AsapCookieEcho,
+  type AsapBusinessCard,
+  type AsapError,
+} from './asap-messages.js';
+export {
+  EnrpMessageType,
+  ENRP_TYPE_CODES,
+  HANDLE_UPDATE_ACTION_CODES,
+  type EnrpHeader,
+  type EnrpMessage,
+  type EnrpPresence,
+  type EnrpHandleTableRequest,
+  type HandleTablePool,
+  type EnrpHandleTableResponse,
+  type HandleUpdateAction,
+  type EnrpHandleUpdate,
+  type EnrpListRequest,
+  type EnrpListResponse,
+  type EnrpInitTakeover,
+  type EnrpInitTakeoverAck,
+  type EnrpTakeoverServer,
+  type EnrpError,
+} from './enrp-messages.js';
 export { type WireLimits, DEFAULT_WIRE_LIMITS, RSPLIB_MAX_POOL_HANDLE_LENGTH, resolveWireLimits } from './limits.js';
 export { ParameterType, type UnknownParameterAction, unknownParameterAction } from './parameter-types.js';
 export { type UnrecognizedParameter, UnrecognizedParameterError } from './tlv-reader.js';
