@@ -436,7 +436,8 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       r.association.abort();
       throw new ClosedError('ASAP instance closed');
     }
-    if (r.entry.serverId !== 0) this._homeRegistrarId = r.entry.serverId;
+    // A new registrar: its id is known from announces, else from its first keep-alive.
+    this._homeRegistrarId = r.entry.serverId;
     return this.adopt(r.association, 'hunt');
   }
 
