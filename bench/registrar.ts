@@ -182,7 +182,10 @@ function expectAccepted(m: RSerPoolMessage): void {
  * decode + checks + handlespace + encode per operation.
  */
 async function logic(): Promise<void> {
-  const { Registrar } = await import('../src/registrar/registrar.js');
+  // Prefer the compiled build (what `rsp registrar` runs) over the TypeScript sources.
+  const { existsSync } = await import('node:fs');
+  const built = existsSync(path.join(root, 'dist/registrar/registrar.js'));
+  const { Registrar } = (built ? await import(path.join(root, 'dist/registrar/registrar.js')) : await import('../src/registrar/registrar.js')) as typeof import('../src/registrar/registrar.js');
   const { EventEmitter } = await import('eventemitter3');
   const pes = Number(arg('pes', '10000'));
   const resolutions = Number(arg('resolutions', '50000'));
@@ -214,17 +217,19 @@ async function logic(): Promise<void> {
     for (let i = 0; i < n; i++) a.emit('message', Array.isArray(msgs) ? msgs[i % msgs.length] : msgs, info);
     const t1 = performance.now();
     const cpu = cpuMicros(process.cpuUsage(c0));
-    out(`${name}_logic`, ((t1 - t0) * 1000) / n, 'us/op', { ops: n, cpu_us_per_op: Math.round((cpu / n) * 100) / 100, note: 'in-process, no SCTP' });
+    out(`${name}_logic`, ((t1 - t0) * 1000) / n, 'us/op', { ops: n, cpu_us_per_op: Math.round((cpu / n) * 100) / 100, note: 'in-process, no SCTP', build: built ? 'dist' : 'src' });
   };
   // Warm-up on another pool, then measure.
   const warm = Array.from({ length: 2000 }, (_, i) => registration(new TextEncoder().encode('Warm'), i + 1, i));
   for (let k = 0; k < 5; k++) for (const m of warm) a.emit('message', m, info);
   for (let k = 0; k < 20000; k++) a.emit('message', encodeMessage({ protocol: 'asap', type: 'handle-resolution', poolHandle: new TextEncoder().encode('Warm') }), info);
   const h0 = process.memoryUsage().heapUsed;
-  run('registration', regs, pes);
+  if (!flag('only-rereg')) run('registration', regs, pes);
+  else for (const m of regs) a.emit('message', m, info);
   globalThis.gc?.();
   out('heap_per_pe_logic', (process.memoryUsage().heapUsed - h0) / pes, 'B/PE', { note: 'approximate without --expose-gc' });
   run('reregistration', reregs, pes);
+  if (flag('only-rereg')) for (let k = 0; k < 5; k++) run('reregistration', reregs, pes);
   run('handle_resolution', hr, resolutions);
   await r.close();
 }

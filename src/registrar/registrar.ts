@@ -28,6 +28,8 @@ import { RegistrarCodec, type AsapRequest } from './registrar-codec.js';
 import { Handlespace } from '../handlespace/handlespace.js';
 import type { PoolElement } from '../handlespace/pool-element.js';
 
+export type { RegistrarOptions, ResolvedRegistrarOptions } from './options.js';
+
 /** ASAP payload protocol identifier (spec §1). */
 const PPID_ASAP = 11;
 
