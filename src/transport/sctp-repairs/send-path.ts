@@ -40,7 +40,7 @@ import { AssociationClass, ChunkClass, override, type Loose } from './internals.
 import { tsnAdd } from './serial.js';
 import { st, now, sendRaw, clearTimer, type OutChunk, type OutMessage } from './state.js';
 import { startT3 } from './retransmission.js';
-import { sendShutdownChunk, restartT2, failWithAbort } from './shutdown.js';
+import { sendShutdownChunk, restartT2, restartT5, failWithAbort } from './shutdown.js';
 
 const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
@@ -279,6 +279,12 @@ function onData(this: Loose, chunk: Loose): void {
   const accepted = this.reassembly.process(chunk);
   const result = this.reassembly.lastResult;
   if (this.state === 'SHUTDOWN-SENT') {
+    // The peer is alive and still finishing its data: answer with SHUTDOWN
+    // (RFC 4960 9.2), and count this as progress for T2/T5.
+    if (result === 'new') {
+      s.errorCount = 0;
+      restartT5(this);
+    }
     sendShutdownChunk(this);
     restartT2(this);
     if (this.reassembly.have_gaps || result !== 'new') {

@@ -20,8 +20,9 @@
  *   sends SHUTDOWN-ACK as soon as its own data is acknowledged (re-checked
  *   on every SACK/SHUTDOWN); SHUTDOWN and SHUTDOWN-ACK are retransmitted by
  *   T2 with RTO backoff counting association errors; T5 (`shutdownGuard`)
- *   bounds the whole exchange; DATA received in SHUTDOWN-SENT is answered
- *   with SHUTDOWN.
+ *   bounds the exchange once SHUTDOWN / SHUTDOWN-ACK was sent (restarted
+ *   while the peer still delivers new DATA); DATA received in SHUTDOWN-SENT
+ *   is answered with SHUTDOWN.
  * - Original: `SHUTDOWN(callback)` outside ESTABLISHED destroyed without ever
  *   calling the callback (a socket's `end()` hung); and `'SHUTDOWN COMPLETE'`
  *   was emitted only from the transport's send callback. Now the callback
@@ -168,6 +169,14 @@ function startT5(a: Loose): void {
     s.t5 = undefined;
     failAssociation(a, 'timeout', 'SCTP shutdown guard expired', 'shutdown', true);
   }, s.tuning.shutdownGuard);
+}
+
+/** Restarts the shutdown guard after progress (new DATA while in SHUTDOWN-SENT). */
+export function restartT5(a: Loose): void {
+  const s = st(a);
+  if (!s.t5) return;
+  s.t5 = clearTimer(s.t5);
+  startT5(a);
 }
 
 /** Advances SHUTDOWN-PENDING / SHUTDOWN-RECEIVED once all data is acknowledged. */
