@@ -1,0 +1,462 @@
+/**
+ * Transport benchmark: SCTP associations of this library against Node `net`
+ * TCP measured in the same run on loopback. Prints one JSON line per figure:
+ *
+ *   { "bench": "transport", "mode": "udp", "name": "...", "value": n, "unit": "...",
+ *     "tcp": n, "ratio_to_tcp": r }
+ *
+ * Figures: 100-byte request/response round trips per second, one-way 1 KiB
+ * messages per second, bulk MB/s with 64 KiB messages, memory per idle
+ * association end (heap and RSS, after GC), association setup time, and the
+ * time to notice a SIGKILLed peer process.
+ *
+ * Usage: `npx tsx bench/transport.ts [--mode udp[,raw]] [--duration ms] [--only name,...]`
+ * (re-executes itself with `--expose-gc` when needed). Bounded to well under
+ * two minutes with the default duration.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
+import type { Association, Endpoint, TransportAddress } from '../src/transport/types.js';
+
+// --- arguments and self re-exec with --expose-gc ------------------------------------------
+
+const args = process.argv.slice(2);
+function arg(name: string): string | undefined {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const a = args[i]!;
+  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[i + 1];
+}
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+
+// --- modes ------------------------------------------------------------------------------
+
+/** How to open endpoints of one transport mode; raw IP adds its own entry. */
+interface Mode {
+  name: string;
+  /** Why the mode cannot run here, or undefined. */
+  unavailable(): Promise<string | undefined>;
+  /** A listening endpoint. */
+  listen(options?: Record<string, unknown>): Promise<Endpoint>;
+  /** A connect-only endpoint. */
+  open(options?: Record<string, unknown>): Promise<Endpoint>;
+  /** Child process arguments of a listening echo peer that prints {"ready":true,"port":N}. */
+  peerCommand(): string[];
+  /** Options for idle associations in the memory figure. */
+  idleConnectOptions: Record<string, unknown>;
+}
+
+const MODES: Record<string, Mode> = {
+  udp: {
+    name: 'udp',
+    unavailable: async () => undefined,
+    listen: (options = {}) => createUdpEndpoint({ ...options, listen: true }),
+    open: (options = {}) => createUdpEndpoint(options),
+    peerCommand: () => ['--import', 'tsx', `${ROOT}test/fixtures/transport-peer.ts`, 'server', '{}'],
+    idleConnectOptions: { ownSocket: false },
+  },
+};
+
+// --- helpers ----------------------------------------------------------------------------
+
+let DURATION = 2000;
+
+interface Figure {
+  name: string;
+  unit: string;
+  value: number;
+  tcp: number;
+  /** True when a larger value is better (ratio_to_tcp = value / tcp); else tcp / value. */
+  higherIsBetter: boolean;
+  extra?: Record<string, unknown>;
+}
+
+function report(mode: string, f: Figure): void {
+  const ratio = f.higherIsBetter ? f.value / f.tcp : f.tcp / f.value;
+  const line = {
+    bench: 'transport',
+    mode,
+    name: f.name,
+    value: round(f.value),
+    unit: f.unit,
+    tcp: round(f.tcp),
+    ratio_to_tcp: round(ratio, 3),
+    ...(f.extra ?? {}),
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function round(x: number, digits = 2): number {
+  const m = 10 ** digits;
+  return Math.round(x * m) / m;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function gc(): void {
+  for (let i = 0; i < 3; i++) globalThis.gc?.();
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function sctpPair(mode: Mode, options: Record<string, unknown> = {}): Promise<{ server: Endpoint; client: Endpoint; a: Association; b: Association }> {
+  const server = await mode.listen(options);
+  const client = await mode.open(options);
+  const accepted = new Promise<Association>((r) => server.once('association', r));
+  const a = await client.connect(server.local);
+  const b = await accepted;
+  return { server, client, a, b };
+}
+
+async function tcpPair(): Promise<{ server: net.Server; a: net.Socket; b: net.Socket }> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const a = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await new Promise<void>((r) => a.once('connect', () => r()));
+  const b = await accepted;
+  a.setNoDelay(true);
+  b.setNoDelay(true);
+  return { server, a, b };
+}
+
+async function closeTcp(p: { server: net.Server; a: net.Socket; b: net.Socket }): Promise<void> {
+  p.a.destroy();
+  p.b.destroy();
+  await new Promise<void>((r) => p.server.close(() => r()));
+}
+
+// --- figures ----------------------------------------------------------------------------
+
+/** 100-byte request/response, one at a time. */
+async function roundTrips(mode: Mode): Promise<Figure> {
+  const payload = Buffer.alloc(100, 1);
+  const { server, client, a, b } = await sctpPair(mode);
+  b.on('message', (d, info) => void b.send(d, info).catch(() => {}));
+  // warm-up
+  for (let i = 0; i < 200; i++) {
+    const back = new Promise((r) => a.once('message', r));
+    await a.send(payload, { ppid: 1 });
+    await back;
+  }
+  let count = 0;
+  const t0 = performance.now();
+  const end = t0 + DURATION;
+  await new Promise<void>((resolve) => {
+    a.on('message', () => {
+      count++;
+      if (performance.now() < end) void a.send(payload, { ppid: 1 }).catch(() => {});
+      else resolve();
+    });
+    void a.send(payload, { ppid: 1 });
+  });
+  const sctpRate = count / ((performance.now() - t0) / 1000);
+  await client.close();
+  await server.close();
+
+  const tcp = await tcpPair();
+  tcp.b.on('data', (d) => tcp.b.write(d));
+  let tcount = 0;
+  let pending = 0;
+  const t1 = performance.now();
+  const tend = t1 + DURATION;
+  await new Promise<void>((resolve) => {
+    tcp.a.on('data', (d) => {
+      pending -= d.length;
+      while (pending <= 0) {
+        tcount++;
+        if (performance.now() >= tend) return resolve();
+        pending += 100;
+        tcp.a.write(payload);
+      }
+    });
+    pending = 100;
+    tcp.a.write(payload);
+  });
+  const tcpRate = tcount / ((performance.now() - t1) / 1000);
+  await closeTcp(tcp);
+  return { name: 'round_trips_100B', unit: 'round trips/s', value: sctpRate, tcp: tcpRate, higherIsBetter: true };
+}
+
+/** One-way stream of messages of `size` bytes; returns messages/s at the receiver. */
+async function oneWaySctp(mode: Mode, size: number): Promise<number> {
+  const { server, client, a, b } = await sctpPair(mode);
+  const payload = Buffer.alloc(size, 2);
+  let received = 0;
+  let first = 0;
+  let last = 0;
+  b.on('message', () => {
+    if (received === 0) first = performance.now();
+    received++;
+    last = performance.now();
+  });
+  const end = performance.now() + DURATION;
+  let stop = false;
+  const highWater = Math.max(256 * 1024, size * 8);
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (!stop && a.bufferedAmount < highWater) {
+        if (performance.now() >= end) {
+          stop = true;
+          break;
+        }
+        a.send(payload, { ppid: 1 }).catch(() => {});
+      }
+      if (stop) resolve();
+      else setImmediate(pump);
+    };
+    a.on('drain', pump);
+    pump();
+  });
+  // Let the tail arrive (bounded).
+  const settle = performance.now() + 2000;
+  while (a.bufferedAmount > 0 && performance.now() < settle) await sleep(5);
+  await sleep(50);
+  const rate = received / (Math.max(1, last - first) / 1000);
+  await client.close();
+  await server.close();
+  return rate;
+}
+
+async function oneWayTcp(size: number): Promise<number> {
+  const tcp = await tcpPair();
+  const payload = Buffer.alloc(size, 2);
+  let bytes = 0;
+  let first = 0;
+  let last = 0;
+  tcp.b.on('data', (d) => {
+    if (bytes === 0) first = performance.now();
+    bytes += d.length;
+    last = performance.now();
+  });
+  const end = performance.now() + DURATION;
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (performance.now() < end) {
+        if (!tcp.a.write(payload)) {
+          tcp.a.once('drain', pump);
+          return;
+        }
+      }
+      resolve();
+    };
+    pump();
+  });
+  await sleep(100);
+  const rate = bytes / size / (Math.max(1, last - first) / 1000);
+  await closeTcp(tcp);
+  return rate;
+}
+
+async function oneWay(mode: Mode): Promise<Figure> {
+  const s = await oneWaySctp(mode, 1024);
+  const t = await oneWayTcp(1024);
+  return { name: 'one_way_1KiB', unit: 'msg/s', value: s, tcp: t, higherIsBetter: true };
+}
+
+async function bulk(mode: Mode): Promise<Figure> {
+  const size = 64 * 1024;
+  const s = (await oneWaySctp(mode, size)) * size / 1e6;
+  const t = (await oneWayTcp(size)) * size / 1e6;
+  return { name: 'bulk_64KiB', unit: 'MB/s', value: s, tcp: t, higherIsBetter: true };
+}
+
+/** Heap and RSS per idle association end (both ends live in this process). */
+async function memory(mode: Mode): Promise<Figure[]> {
+  const n = 300;
+  const options = { heartbeatInterval: 30_000, rtoInitial: 1000, rtoMax: 5000 };
+  const server = await mode.listen(options);
+  const client = await mode.open(options);
+  // warm-up: one association, so module-level state is not counted
+  (await client.connect(server.local, mode.idleConnectOptions)).abort();
+  await sleep(100);
+  gc();
+  const h0 = process.memoryUsage();
+  const list: Association[] = [];
+  const accepted: Association[] = [];
+  server.on('association', (a) => accepted.push(a));
+  // Without own sockets one client endpoint holds one association per server port, so
+  // use several client endpoints when needed.
+  const clients: Endpoint[] = [client];
+  for (let i = 0; i < n; i++) {
+    if (mode.idleConnectOptions['ownSocket'] === false && i > 0) clients.push(await mode.open(options));
+    list.push(await clients[clients.length - 1]!.connect(server.local, mode.idleConnectOptions));
+  }
+  await sleep(300);
+  gc();
+  const h1 = process.memoryUsage();
+  const ends = 2 * n;
+  const sctpHeap = (h1.heapUsed - h0.heapUsed) / ends;
+  const sctpRss = (h1.rss - h0.rss) / ends;
+  for (const c of clients) await c.close();
+  await server.close();
+  await sleep(100);
+
+  gc();
+  const t0 = process.memoryUsage();
+  const tcpServer = net.createServer();
+  const sockets: net.Socket[] = [];
+  tcpServer.on('connection', (s) => sockets.push(s));
+  await new Promise<void>((r) => tcpServer.listen(0, '127.0.0.1', () => r()));
+  const port = (tcpServer.address() as net.AddressInfo).port;
+  for (let i = 0; i < n; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    sockets.push(s);
+  }
+  await sleep(300);
+  gc();
+  const t1 = process.memoryUsage();
+  const tcpHeap = (t1.heapUsed - t0.heapUsed) / ends;
+  const tcpRss = (t1.rss - t0.rss) / ends;
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((r) => tcpServer.close(() => r()));
+  return [
+    { name: 'idle_association_heap', unit: 'KiB', value: sctpHeap / 1024, tcp: tcpHeap / 1024, higherIsBetter: false, extra: { associations: n } },
+    { name: 'idle_association_rss', unit: 'KiB', value: sctpRss / 1024, tcp: tcpRss / 1024, higherIsBetter: false, extra: { associations: n } },
+  ];
+}
+
+/** Time from connect() to an established association, sequential. */
+async function setup(mode: Mode): Promise<Figure> {
+  const server = await mode.listen();
+  const client = await mode.open();
+  const times: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t0 = performance.now();
+    const a = await client.connect(server.local);
+    times.push(performance.now() - t0);
+    a.abort();
+  }
+  await client.close();
+  await server.close();
+  const tcpServer = net.createServer((s) => s.on('error', () => {}));
+  await new Promise<void>((r) => tcpServer.listen(0, '127.0.0.1', () => r()));
+  const port = (tcpServer.address() as net.AddressInfo).port;
+  const ttimes: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t0 = performance.now();
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    ttimes.push(performance.now() - t0);
+    s.destroy();
+  }
+  await new Promise<void>((r) => tcpServer.close(() => r()));
+  return { name: 'setup_time', unit: 'ms (median)', value: median(times), tcp: median(ttimes), higherIsBetter: false };
+}
+
+function startChild(command: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, command, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('peer did not start')), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const m = JSON.parse(line) as { ready?: boolean; port?: number };
+        if (m.ready && typeof m.port === 'number') {
+          clearTimeout(timer);
+          resolve({ child, port: m.port });
+        }
+      } catch {
+        /* ignore */
+      }
+    });
+    child.once('exit', () => reject(new Error('peer exited')));
+  });
+}
+
+const TCP_PEER = `
+const net = require('node:net');
+const s = net.createServer((c) => c.pipe(c));
+s.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ ready: true, port: s.address().port }) + '\\n'));
+`;
+
+/** Time from SIGKILL of the peer process to the close event (median of 3). */
+async function detection(mode: Mode): Promise<Figure> {
+  const client = await mode.open();
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { child, port } = await startChild(mode.peerCommand());
+    const a = await client.connect({ address: '127.0.0.1', port } as TransportAddress);
+    await sleep(100);
+    const closed = new Promise<number>((r) => a.once('close', () => r(performance.now())));
+    const t0 = performance.now();
+    child.kill('SIGKILL');
+    const t1 = await Promise.race([closed, sleep(10_000).then(() => NaN)]);
+    times.push(t1 - t0);
+  }
+  await client.close();
+  const ttimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { child, port } = await startChild(['-e', TCP_PEER]);
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    await sleep(100);
+    const closed = new Promise<number>((r) => s.once('close', () => r(performance.now())));
+    const t0 = performance.now();
+    child.kill('SIGKILL');
+    ttimes.push((await closed) - t0);
+  }
+  return { name: 'sigkill_detection', unit: 'ms (median)', value: median(times), tcp: median(ttimes), higherIsBetter: false };
+}
+
+// --- main -------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  DURATION = Number(arg('duration') ?? 2000);
+  const only = arg('only')?.split(',');
+  const modes = (arg('mode') ?? 'udp').split(',');
+  const figures: Array<[string, (m: Mode) => Promise<Figure | Figure[]>]> = [
+    ['round_trips', roundTrips],
+    ['one_way', oneWay],
+    ['bulk', bulk],
+    ['memory', memory],
+    ['setup', setup],
+    ['detection', detection],
+  ];
+  let failed = 0;
+  for (const name of modes) {
+    const mode = MODES[name];
+    if (!mode) {
+      process.stderr.write(`unknown mode ${name}\n`);
+      failed++;
+      continue;
+    }
+    const reason = await mode.unavailable();
+    if (reason) {
+      process.stderr.write(`mode ${name} skipped: ${reason}\n`);
+      continue;
+    }
+    for (const [figure, run] of figures) {
+      if (only && !only.includes(figure)) continue;
+      try {
+        const result = await run(mode);
+        for (const f of Array.isArray(result) ? result : [result]) report(name, f);
+      } catch (error) {
+        failed++;
+        process.stderr.write(`${name}/${figure} failed: ${(error as Error).stack ?? String(error)}\n`);
+      }
+    }
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+if (typeof globalThis.gc !== 'function' && !process.env['RSP_BENCH_CHILD']) {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, RSP_BENCH_CHILD: '1' },
+    cwd: ROOT,
+  });
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  await main();
+}
