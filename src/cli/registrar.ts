@@ -20,6 +20,8 @@ import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { TransportAddress } from '../transport/types.js';
 import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDuration, parseInteger, parseRate } from './parse.js';
 import { onTerminationSignal } from './lifecycle.js';
+import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
+import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 
 /** Parsed command-line options of `rsp registrar`. */
 interface RegistrarCliOptions {
@@ -95,6 +97,7 @@ export function registerRegistrarCommand(program: Command): void {
     });
   // Show rates and scope choices in the default column in a readable form.
   const cmd = program.commands.find((c) => c.name() === 'registrar')!;
+  addEnrpOptions(cmd);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -141,6 +144,15 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  let enrp: EnrpAttachment | undefined;
+  try {
+    enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger);
+  } catch (err) {
+    logger.error('start-failed', { error: err instanceof Error ? err.message : String(err) });
+    await registrar.close();
+    process.exitCode = 1;
+    return;
+  }
   const addresses = registrar.addresses.map(formatTransportAddress);
   logger.info('listening', { registrar: hexId(registrar.id), asap: addresses.join(','), announce: opts.announce === false ? 'off' : formatTransportAddress(opts.announce) });
 
@@ -162,6 +174,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     logger.info('shutdown', { signal });
     if (statsTimer) clearInterval(statsTimer);
     process.off('message', onIpc);
+    await enrp?.close();
     await registrar.close();
     logger.info('stopped', { registrar: hexId(registrar.id) });
     if (process.connected) process.disconnect();

@@ -1,0 +1,108 @@
+/**
+ * The ENRP options of `rsp registrar` and the code that starts ENRP from
+ * them, kept here so the registrar command only needs two calls:
+ * {@link addEnrpOptions} and {@link startEnrpFromCli}.
+ *
+ * @module
+ */
+import { InvalidArgumentError as CommanderArgumentError, type Command } from 'commander';
+import type { TransportAddress } from '../../transport/types.js';
+import type { Logger } from '../logger.js';
+import type { Registrar } from '../registrar.js';
+import { attachEnrp, type EnrpAttachment } from './attach.js';
+import { ENRP_DEFAULTS, ENRP_MULTICAST_GROUP, ENRP_PORT } from './options.js';
+import { addressKey } from './peer-link.js';
+
+/** Parsed ENRP options of `rsp registrar` (commander camel-case names). */
+export interface EnrpCliOptions {
+  enrp?: TransportAddress | false;
+  peer?: TransportAddress[];
+  enrpMulticast?: TransportAddress | false;
+  enrpMulticastInterface?: string;
+  enrpAdvertise?: TransportAddress;
+  peerHeartbeatInterval: number;
+  peerMaxTimeLastHeard: number;
+  peerMaxTimeNoResponse: number;
+  takeoverExpiry: number;
+  mentorDiscoveryTimeout: number;
+  maxHtElements: number;
+  maxHtBytes: number;
+  /** `--announce off` also switches presence multicast off. */
+  announce?: TransportAddress | false;
+}
+
+function address(text: string): TransportAddress {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new CommanderArgumentError(`expected ADDR:PORT, got "${text}"`);
+  return { address: m[1]!, port };
+}
+
+function addressOrOff(text: string): TransportAddress | false {
+  return text === 'off' ? false : address(text);
+}
+
+function collect(text: string, previous: TransportAddress[] | undefined): TransportAddress[] {
+  return [...(previous ?? []), address(text)];
+}
+
+function integer(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new CommanderArgumentError(`expected a non-negative integer, got "${text}"`);
+  return n;
+}
+
+/** Adds the ENRP options (with their defaults in `--help`) to the `registrar` command. */
+export function addEnrpOptions(cmd: Command): void {
+  const d = ENRP_DEFAULTS;
+  cmd
+    .option('--enrp <addr:port|off>', `ENRP endpoint (SCTP over UDP, PPID 12; port 0 = ephemeral), or "off" (default: 0.0.0.0:${ENRP_PORT}; when not given and the port is taken, the registrar runs without ENRP)`, addressOrOff)
+    .option('--peer <addr:port>', 'ENRP endpoint of a peer registrar, repeatable', collect)
+    .option('--enrp-multicast <addr:port|off>', `UDP multicast group for ENRP Presence, or "off" (default: ${ENRP_MULTICAST_GROUP}, off with --announce off)`, addressOrOff)
+    .option('--enrp-multicast-interface <addr>', 'local interface address for ENRP multicast (default: system choice)')
+    .option('--enrp-advertise <addr:port>', 'ENRP address to advertise to peers (default: the --enrp address, 127.0.0.1 for a wildcard)', address)
+    .option('--peer-heartbeat-interval <ms>', 'Presence period (PEER-HEARTBEAT-CYCLE, jittered ±12.5 %)', integer, d.heartbeatInterval)
+    .option('--peer-max-time-last-heard <ms>', 'silence after which a peer is probed (MAX-TIME-LAST-HEARD)', integer, d.maxTimeLastHeard)
+    .option('--peer-max-time-no-response <ms>', 'unanswered probe after which a peer is dead and taken over (MAX-TIME-NO-RESPONSE)', integer, d.maxTimeNoResponse)
+    .option('--takeover-expiry <ms>', 'wait this long for takeover acknowledgements', integer, d.takeoverExpiry)
+    .option('--mentor-discovery-timeout <ms>', 'wait this long at start for a peer to download the handlespace from', integer, d.mentorDiscoveryTimeout)
+    .option('--max-ht-elements <n>', 'most PEs per Handle Table Response', integer, d.maxElementsPerResponse)
+    .option('--max-ht-bytes <bytes>', 'largest Handle Table Response', integer, d.maxResponseBytes);
+}
+
+/**
+ * Starts ENRP for a registrar from parsed command-line options; returns
+ * undefined when ENRP is off (or, with the default address, when port 9901
+ * is taken — logged as a warning).
+ *
+ * @throws when an explicitly given ENRP address cannot be opened
+ */
+export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOptions, logger: Logger): Promise<EnrpAttachment | undefined> {
+  if (opts.enrp === false) return undefined;
+  const explicit = opts.enrp !== undefined;
+  const listen = opts.enrp ?? { address: '0.0.0.0', port: ENRP_PORT };
+  const multicast = opts.enrpMulticast !== undefined ? opts.enrpMulticast : opts.announce === false ? false : address(ENRP_MULTICAST_GROUP);
+  try {
+    const enrp = await attachEnrp(registrar, {
+      listen,
+      multicast,
+      ...(opts.enrpMulticastInterface ? { multicastInterface: opts.enrpMulticastInterface } : {}),
+      ...(opts.enrpAdvertise ? { advertise: opts.enrpAdvertise } : {}),
+      peers: opts.peer ?? [],
+      heartbeatInterval: opts.peerHeartbeatInterval,
+      maxTimeLastHeard: opts.peerMaxTimeLastHeard,
+      maxTimeNoResponse: opts.peerMaxTimeNoResponse,
+      takeoverExpiry: opts.takeoverExpiry,
+      mentorDiscoveryTimeout: opts.mentorDiscoveryTimeout,
+      maxElementsPerResponse: opts.maxHtElements,
+      maxResponseBytes: opts.maxHtBytes,
+      logger,
+    });
+    if (process.send) process.send({ event: 'enrp', id: registrar.id, address: enrp.endpoint.local, key: addressKey(enrp.endpoint.local) });
+    return enrp;
+  } catch (err) {
+    if (explicit) throw err;
+    logger.warn('enrp-unavailable', { enrp: addressKey(listen), error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
