@@ -392,7 +392,8 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private startAnnounceListener(): void {
     if (this.announcer || !this.announceGroup) return;
     const group = this.announceGroup;
-    const factory = this.options.announceListenerFactory ?? defaultAnnounceListenerFactory;
+    const iface = this.options.announceInterface;
+    const factory = this.options.announceListenerFactory ?? ((g, cb) => defaultAnnounceListenerFactory(g, cb, iface));
     this.announcer = factory(group, (data, source) => this.onAnnounce(data, source)).catch((e: unknown) => {
       this.emit('error', e instanceof Error ? e : new Error(String(e)));
       return undefined;
@@ -686,7 +687,11 @@ const defaultEndpointFactory: EndpointFactory = async ({ address, port }) => {
   return createUdpEndpoint({ address, port, listen: true });
 };
 
-const defaultAnnounceListenerFactory = async (group: TransportAddress, onDatagram: (data: Uint8Array, source: TransportAddress) => void): Promise<AnnounceListener> => {
+const defaultAnnounceListenerFactory = async (
+  group: TransportAddress,
+  onDatagram: (data: Uint8Array, source: TransportAddress) => void,
+  networkInterface: string | undefined,
+): Promise<AnnounceListener> => {
   const { openAnnounceListener } = await import('./announce-listener.js');
-  return openAnnounceListener(group, onDatagram);
+  return openAnnounceListener(group, onDatagram, networkInterface);
 };

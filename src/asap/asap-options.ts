@@ -42,6 +42,8 @@ export interface AsapInstanceOptions {
    * `239.0.0.50:3863` when no static registrar is configured, else `false`.
    */
   announce?: string | false;
+  /** Local interface address used to join the announce group (default: the kernel's choice; `127.0.0.1` for loopback tests). */
+  announceInterface?: string;
   /** Environment consulted for `RSP_REGISTRARS`; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /**

@@ -54,6 +54,7 @@ let unshared = 0;
 const INSTANCE_KEYS: ReadonlyArray<keyof AsapInstanceOptions> = [
   'registrars',
   'announce',
+  'announceInterface',
   'localAddress',
   'localPort',
   'requestTimeout',
