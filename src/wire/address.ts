@@ -16,6 +16,17 @@ export function formatIPv4(bytes: Uint8Array, offset = 0): string {
 }
 
 const words = new Uint16Array(8);
+/** Hex of 0..255 without leading zeros, and with two digits. */
+const HEX_SHORT: string[] = [];
+const HEX_TWO: string[] = [];
+for (let i = 0; i < 256; i++) {
+  HEX_SHORT.push(i.toString(16));
+  HEX_TWO.push(i.toString(16).padStart(2, '0'));
+}
+
+function hexWord(w: number): string {
+  return w < 0x100 ? HEX_SHORT[w]! : HEX_SHORT[w >>> 8]! + HEX_TWO[w & 0xff]!;
+}
 
 /**
  * Formats 16 bytes at `offset` as canonical IPv6 text (RFC 5952: lower-case
@@ -34,7 +45,7 @@ export function formatIPv6(bytes: Uint8Array, offset = 0): string {
       i++;
       continue;
     }
-    let j = i;
+    let j = i + 1;
     while (j < 8 && words[j] === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
@@ -42,16 +53,14 @@ export function formatIPv6(bytes: Uint8Array, offset = 0): string {
     }
     i = j;
   }
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (text.length > 0 && !text.endsWith(':')) text += ':';
-    text += words[i]!.toString(16);
+  if (bestStart < 0) {
+    return `${hexWord(words[0]!)}:${hexWord(words[1]!)}:${hexWord(words[2]!)}:${hexWord(words[3]!)}:${hexWord(words[4]!)}:${hexWord(words[5]!)}:${hexWord(words[6]!)}:${hexWord(words[7]!)}`;
   }
+  let text = '';
+  for (let i = 0; i < bestStart; i++) text += i === 0 ? hexWord(words[i]!) : `:${hexWord(words[i]!)}`;
+  text += '::';
+  const after = bestStart + bestLen;
+  for (let i = after; i < 8; i++) text += i === after ? hexWord(words[i]!) : `:${hexWord(words[i]!)}`;
   return text;
 }
 

@@ -76,6 +76,10 @@ export function decodeMessage(ppid: number, bytes: Uint8Array, limits?: Partial<
  * padding. The size is computed (and every field validated) first, then the
  * message is written into a single allocation.
  *
+ * Messages up to 4 KiB are views into a shared slab (like Node's `Buffer`
+ * pool): use `byteOffset`/`byteLength` when wrapping the result, and do not
+ * transfer its `buffer`.
+ *
  * @param limits - the encoder refuses what the decoder would refuse under these limits
  * @throws InvalidArgumentError for values that do not fit their fields
  *   (ports, identifiers, unknown policy or message types, invalid addresses,

@@ -131,7 +131,11 @@ export function transportParameterSize(t: TransportParam, limits: Readonly<WireL
   if (addresses.length > limits.maxAddressesPerTransport) {
     throw new InvalidArgumentError(`${addresses.length} addresses exceed the limit of ${limits.maxAddressesPerTransport}`);
   }
-  for (const a of addresses) size += addressToBytes(a).length === 4 ? 8 : 20;
+  // The family is decided by the text; the bytes are parsed (and validated) when written.
+  for (const a of addresses) {
+    if (typeof a !== 'string') throw new InvalidArgumentError(`IP address must be a string, got ${typeof a}`);
+    size += a.includes(':') ? 20 : 8;
+  }
   return size;
 }
 
