@@ -17,6 +17,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { createUdpEndpoint, type UdpEndpoint } from '../src/transport/udp-endpoint.js';
 import type { Association, TransportAddress } from '../src/transport/types.js';
 import { decodeMessage, encodeMessage, type RSerPoolMessage } from '../src/wire/messages.js';
@@ -49,14 +50,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 interface RegistrarProcess {
   child: ChildProcess;
   address: TransportAddress;
-  stats(): Promise<{ stats: Record<string, number>; cpu: NodeJS.CpuUsage; memory: NodeJS.MemoryUsage }>;
+  stats(gc?: boolean): Promise<{ stats: Record<string, number>; cpu: NodeJS.CpuUsage; memory: NodeJS.MemoryUsage }>;
   stop(): Promise<void>;
 }
 
 async function startRegistrar(extraArgs: string[]): Promise<RegistrarProcess> {
-  const child = fork(path.join(root, 'src/cli/main.ts'), ['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--log-level', 'warn', ...extraArgs], {
+  // The compiled command when built (as users run it), else the sources through tsx.
+  const built = existsSync(path.join(root, 'dist/cli/main.js'));
+  const child = fork(path.join(root, built ? 'dist/cli/main.js' : 'src/cli/main.ts'), ['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--log-level', 'warn', ...extraArgs], {
     // RSP_BENCH_PROFILE=DIR writes a V8 CPU profile of the registrar process into DIR.
-    execArgv: ['--import', 'tsx', '--max-old-space-size=2048', ...(process.env.RSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RSP_BENCH_PROFILE}`] : [])],
+    execArgv: [...(built ? [] : ['--import', 'tsx']), '--expose-gc', '--max-old-space-size=2048', ...(process.env.RSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RSP_BENCH_PROFILE}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const address = await new Promise<TransportAddress>((resolve, reject) => {
@@ -72,7 +75,7 @@ async function startRegistrar(extraArgs: string[]): Promise<RegistrarProcess> {
   return {
     child,
     address,
-    stats: () =>
+    stats: (gc = false) =>
       new Promise((resolve) => {
         const onMsg = (m: { event?: string }): void => {
           if (m.event === 'stats') {
@@ -81,7 +84,7 @@ async function startRegistrar(extraArgs: string[]): Promise<RegistrarProcess> {
           }
         };
         child.on('message', onMsg);
-        child.send({ cmd: 'stats' });
+        child.send({ cmd: 'stats', gc });
       }),
     stop: async () => {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -183,7 +186,6 @@ function expectAccepted(m: RSerPoolMessage): void {
  */
 async function logic(): Promise<void> {
   // Prefer the compiled build (what `rsp registrar` runs) over the TypeScript sources.
-  const { existsSync } = await import('node:fs');
   const built = existsSync(path.join(root, 'dist/registrar/registrar.js'));
   const { Registrar } = (built ? await import(path.join(root, 'dist/registrar/registrar.js')) : await import('../src/registrar/registrar.js')) as typeof import('../src/registrar/registrar.js');
   const { EventEmitter } = await import('eventemitter3');
@@ -338,7 +340,7 @@ async function stability(): Promise<void> {
   const hold = flag('full') ? 120_000 : duration(arg('hold', '20s'));
   const reg = await startRegistrar(['--min-address-scope', 'loopback', '--registration-rate', 'off']);
   try {
-    const base0 = await reg.stats();
+    const base0 = await reg.stats(true);
     const per = Math.ceil(total / clients);
     const children: ChildProcess[] = [];
     const registered: Promise<void>[] = [];
@@ -365,13 +367,14 @@ async function stability(): Promise<void> {
       minPes = Math.min(minPes, s.stats.pes!);
       maxRss = Math.max(maxRss, s.memory.rss);
     }
-    const end = await reg.stats();
+    const end = await reg.stats(true);
     const heldSeconds = (performance.now() - start) / 1000;
     out('stability_pes', total, 'PEs', { clients, hold_s: Math.round(heldSeconds) });
     out('stability_pes_lost', total - minPes, 'PEs', { min_pes: minPes, keep_alive_timeouts: end.stats.keepAliveTimeouts, keep_alives_sent: end.stats.keepAlivesSent - afterReg.stats.keepAlivesSent! });
     out('stability_registrar_cpu', ((cpuMicros(end.cpu) - cpu0) / 1e6 / heldSeconds) * 100, '% of one core');
     out('stability_rss_per_pe', (maxRss - base0.memory.rss) / total / 1024, 'KiB/PE', { rss_mib: Math.round(maxRss / 1048576) });
-    out('stability_heap_per_pe', (end.memory.heapUsed - base0.memory.heapUsed) / total, 'B/PE');
+    out('stability_heap_per_pe', (end.memory.heapUsed - base0.memory.heapUsed) / total, 'B/PE', { note: 'live heap after GC, incl. transport state of the client associations' });
+    out('stability_rss_per_pe_after_gc', (end.memory.rss - base0.memory.rss) / total / 1024, 'KiB/PE');
     for (const c of children) c.send({ cmd: 'stop' });
     await Promise.all(children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())))));
   } finally {

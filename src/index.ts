@@ -81,7 +81,6 @@ export { PolicyRegistry, BUILTIN_POLICIES, defaultPolicyRegistry } from './handl
 export { type SelectionPolicy, type PoolSelector, POLICY_VALUE_MAX } from './handlespace/policy.js';
 export { OrderedSelector, type OrderedPolicyRules } from './handlespace/ordered-selector.js';
 export { SampledSelector, UniformSelector, type SampledPolicyRules } from './handlespace/sampled-selector.js';
-export { OrderedQueue, QueueGroup, type OrderedQueueNode } from './handlespace/ordered-queue.js';
 export { WeightedSampler, type WeightedSamplerNode } from './handlespace/weighted-sampler.js';
 export { ExpiryQueue, type ExpiryEntry } from './handlespace/expiry-queue.js';
 export { Sfc32Random, type RandomSource } from './handlespace/random.js';
@@ -109,3 +108,25 @@ export {
   type MulticastChannelEvents,
 } from './transport/multicast.js';
 export { PoolUserCache, type PoolUserCacheOptions } from './handlespace/pool-user-cache.js';
+export {
+  Registrar,
+  type RegistrarEvents,
+  type RegistrarStats,
+  type HandlespaceChange,
+  type RegistrarViolation,
+  type RemovalReason,
+} from './registrar/registrar.js';
+export {
+  type RegistrarOptions,
+  type ResolvedRegistrarOptions,
+  type AnnounceSender,
+  type AnnounceSenderFactory,
+  type EndpointFactory as RegistrarEndpointFactory,
+  REGISTRAR_DEFAULTS,
+  MAX_MAX_HRES_ITEMS,
+  resolveRegistrarOptions,
+} from './registrar/options.js';
+export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LoggerOptions, type LogLevel, type LogFormat, type LogFields } from './registrar/logger.js';
+export { TokenBucket, type RateLimit } from './registrar/rate-limiter.js';
+export { AddressFilter, addressScope, type AddressScope, type MinAddressScope, type AddressFilterOptions, type AddressFilterResult } from './registrar/address-filter.js';
+export { KeepAliveScheduler, jitteredDelay, type Schedulable, type KeepAliveSchedulerOptions } from './registrar/keep-alive-scheduler.js';

@@ -162,6 +162,9 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   }
   const onIpc = (msg: unknown): void => {
     if (msg !== null && typeof msg === 'object' && (msg as { cmd?: unknown }).cmd === 'stats') {
+      // With --expose-gc, { gc: true } collects garbage first so memory figures are live data only.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if ((msg as { gc?: unknown }).gc === true && gc) gc();
       process.send?.({ event: 'stats', stats: registrar.stats, cpu: process.cpuUsage(), memory: process.memoryUsage() });
     }
   };
