@@ -89,6 +89,22 @@ describe('encodeMessage', () => {
     for (const m of bad) expect(() => encodeMessage(m as RSerPoolMessage), JSON.stringify(m)?.slice(0, 200)).toThrow(InvalidArgumentError);
   });
 
+  it('returns independent, exactly sized views (small ones share a slab, large ones do not)', () => {
+    const a = encodeMessage(registration);
+    const b = encodeMessage({ protocol: 'asap', type: 'cookie', cookie: Uint8Array.of(9, 9, 9) });
+    const big = encodeMessage({ protocol: 'asap', type: 'cookie', cookie: new Uint8Array(5000).fill(7) });
+    expect(a.byteLength).toBe(76);
+    expect(b.byteLength).toBe(12);
+    expect(big.byteOffset).toBe(0);
+    expect(big.buffer.byteLength).toBe(big.byteLength);
+    expect(hex(a)).toBe(hex(encodeMessage(registration)));
+    expect(hex(b)).toBe('0b00000c000d000709090900');
+    expect(decodeMessage(11, big).type).toBe('cookie');
+    // Encoding many messages keeps every earlier one intact.
+    const all = Array.from({ length: 3000 }, (_, i) => encodeMessage({ protocol: 'asap', type: 'cookie', cookie: Uint8Array.of(i & 255, i >> 8) }));
+    all.forEach((m, i) => expect(decodeMessage(11, m)).toEqual({ protocol: 'asap', type: 'cookie', cookie: Uint8Array.of(i & 255, i >> 8) }));
+  });
+
   it('applies the limits to what it encodes', () => {
     const long = { ...registration, poolHandle: new Uint8Array(40).fill(0x50) };
     expect(() => encodeMessage(long, { maxPoolHandleLength: RSPLIB_MAX_POOL_HANDLE_LENGTH })).toThrow(InvalidArgumentError);
