@@ -239,7 +239,9 @@ function SEND(this: Loose, buffer: Loose, options: Loose, callback?: (error?: Er
   else if (buffer instanceof Uint8Array) data = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   else return rejectSend(cb, 'data must be a Buffer or Uint8Array');
   if (data.length === 0) return rejectSend(cb, 'empty message');
-  const streamId = options.stream_id ?? options.stream ?? 0;
+  // sockets.js passes `stream_id: false` for "default stream".
+  const requested = options.stream_id ?? options.stream;
+  const streamId = requested === undefined || requested === null || requested === false ? 0 : requested;
   const streams = typeof this.OS === 'number' && this.OS > 0 ? this.OS : 1;
   if (!Number.isInteger(streamId) || streamId < 0 || streamId >= streams) {
     return rejectSend(cb, `wrong stream id ${streamId}`);
