@@ -419,7 +419,12 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     this.assertOpen();
     if (this.home?.association.open) return this.home;
     this.huntPromise ??= this.hunt().finally(() => (this.huntPromise = undefined));
-    return await raceSignal(this.huntPromise, signal);
+    try {
+      return await raceSignal(this.huntPromise, signal);
+    } catch (err) {
+      if (this.closed && !signal?.aborted) throw new ClosedError('ASAP instance closed');
+      throw err;
+    }
   }
 
   private async hunt(): Promise<Home> {

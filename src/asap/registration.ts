@@ -260,6 +260,9 @@ export class Registration extends EventEmitter<RegistrationEvents> {
           this.failures = 0;
           if (!this.active) {
             waiters.forEach((w) => w.reject(new ClosedError('Registration is closed')));
+            // Closed (e.g. the first registration was aborted) while the
+            // registrar accepted it: take it back.
+            if (this._state === 'closed') this.host.sendDeregistration(this).catch(() => undefined);
             return;
           }
           this._state = 'registered';
