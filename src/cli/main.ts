@@ -8,12 +8,13 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerRegistrarCommand } from './registrar.js';
+import { registerHsdumpCommand } from './hsdump.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {
