@@ -1,58 +1,51 @@
 /**
- * The PU-side cache of handle resolution results (spec §12.4): pool
- * elements returned by a registrar are kept for the stale-cache value, a
- * resolution is answered locally while the pool has live entries, and the
- * local choice follows the pool's policy (spec §11, last paragraph). PEs
- * reported unreachable are dropped at once.
- *
- * Built on the handlespace, so local selection uses exactly the policies a
- * registrar uses.
+ * The PU-side cache of an ASAP instance (spec §12.4): the handlespace's
+ * {@link PoolUserCache} (stale-cache expiry, local selection by the pool's
+ * policy, local drop of unreachable PEs), with a per-call stale-cache value
+ * and results in wire form.
  *
  * @module
  */
 import type { Clock } from '../clock.js';
-import { Handlespace } from '../handlespace/handlespace.js';
+import { PoolUserCache } from '../handlespace/pool-user-cache.js';
 import type { PoolElementParam } from '../wire/types.js';
 
 /** A pool user's cache of pool elements. */
 export class PuCache {
-  private readonly hs: Handlespace;
+  private readonly cache: PoolUserCache;
 
   constructor(private readonly clock: Clock) {
-    this.hs = new Handlespace({ clock, maxPoolHandleLength: 0xffff });
+    // The lifetime is set per insert (see insert()); handles are as long as the caller's.
+    this.cache = new PoolUserCache({ clock, staleCacheValue: 0, maxPoolHandleLength: 0xffff });
   }
 
   /** Number of cached PEs (live or not yet purged). */
   get size(): number {
-    return this.hs.size;
+    return this.cache.size;
   }
 
-  /**
-   * Stores the PEs of a handle resolution response for `staleMs`. A pool
-   * whose policy changed is replaced as a whole.
-   */
+  /** Stores the PEs of a handle resolution response for `staleMs` milliseconds. */
   insert(poolHandle: Uint8Array, elements: readonly PoolElementParam[], staleMs: number): void {
     const now = this.clock.now();
-    this.hs.expire(now);
-    for (const pe of elements) {
-      const param: PoolElementParam = { ...pe };
-      delete param.asapTransport;
-      let r = this.hs.register(poolHandle, param, { now, expiresAt: now + staleMs });
-      if (!r.ok) {
-        // Policy or transport of the pool changed at the registrar: start over.
-        this.clearPool(poolHandle);
-        r = this.hs.register(poolHandle, param, { now, expiresAt: now + staleMs });
-      }
+    const stripped = elements.map((pe) => {
+      const p: PoolElementParam = { ...pe };
+      delete p.asapTransport;
+      return p;
+    });
+    this.cache.store(poolHandle, stripped, now);
+    const hs = this.cache.handlespace;
+    for (const pe of stripped) {
+      const stored = hs.find(poolHandle, pe.peId);
+      if (stored) hs.setExpiry(stored, now + staleMs);
     }
   }
 
   /** Up to `count` live PEs of the pool in selection order (empty when nothing is cached). */
   select(poolHandle: Uint8Array, count: number): PoolElementParam[] {
-    this.hs.expire(this.clock.now());
-    const pool = this.hs.getPool(poolHandle);
-    if (!pool) return [];
-    const n = Math.min(count, pool.byId.size);
-    return this.hs.selectFrom(pool, n).map((pe) => ({
+    const now = this.clock.now();
+    if (!this.cache.has(poolHandle, now)) return [];
+    const n = Math.min(count, this.cache.handlespace.getPool(poolHandle)?.byId.size ?? 0);
+    return this.cache.select(poolHandle, n, now).map((pe) => ({
       peId: pe.peId,
       homeRegistrarId: pe.homeRegistrarId,
       registrationLife: pe.registrationLife,
@@ -63,17 +56,16 @@ export class PuCache {
 
   /** Drops one PE (e.g. reported unreachable). */
   remove(poolHandle: Uint8Array, peId: number): void {
-    this.hs.deregister(poolHandle, peId);
+    this.cache.reportUnreachable(poolHandle, peId);
   }
 
   /** Drops every PE of a pool. */
   clearPool(poolHandle: Uint8Array): void {
-    const pool = this.hs.getPool(poolHandle);
-    if (pool) for (const pe of [...pool.byId.values()]) this.hs.remove(pe);
+    this.cache.purge(poolHandle);
   }
 
   /** Drops everything. */
   clear(): void {
-    this.hs.clear();
+    this.cache.clear();
   }
 }
