@@ -370,6 +370,7 @@ export class Handlespace {
     let last: PoolElement | null = null;
     for (let pe = src.head; pe !== null; pe = pe.ownerNext) {
       pe.homeRegistrarId = to;
+      pe.ownerSet = dst;
       last = pe;
     }
     if (last !== null) {
@@ -457,6 +458,7 @@ export class Handlespace {
       set = new OwnerSet();
       this.owners.set(pe.homeRegistrarId, set);
     }
+    pe.ownerSet = set;
     pe.ownerPrev = null;
     pe.ownerNext = set.head;
     if (set.head !== null) set.head.ownerPrev = pe;
@@ -466,11 +468,12 @@ export class Handlespace {
   }
 
   private unlinkOwner(pe: PoolElement): void {
-    const set = this.owners.get(pe.homeRegistrarId)!;
+    const set = pe.ownerSet as OwnerSet;
     if (pe.ownerPrev === null) set.head = pe.ownerNext;
     else pe.ownerPrev.ownerNext = pe.ownerNext;
     if (pe.ownerNext !== null) pe.ownerNext.ownerPrev = pe.ownerPrev;
     pe.ownerPrev = pe.ownerNext = null;
+    pe.ownerSet = null;
     set.count--;
     set.sum -= pe.checksumSum;
     if (set.count === 0) this.owners.delete(pe.homeRegistrarId);

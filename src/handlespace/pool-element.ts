@@ -5,7 +5,6 @@
  */
 import type { PolicyInfo, PoolElementParam, TransportParam } from '../wire/types.js';
 import type { ExpiryEntry } from './expiry-queue.js';
-import type { OrderedQueueNode, QueueGroup } from './ordered-queue.js';
 import type { Pool } from './pool.js';
 import type { WeightedSamplerNode } from './weighted-sampler.js';
 
@@ -17,7 +16,7 @@ import type { WeightedSamplerNode } from './weighted-sampler.js';
  * {@link Handlespace} (re-registration, {@link Handlespace.setHomeRegistrar},
  * {@link Handlespace.setExpiry}) so every index stays consistent.
  */
-export class PoolElement implements PoolElementParam, ExpiryEntry, OrderedQueueNode<PoolElement>, WeightedSamplerNode {
+export class PoolElement implements PoolElementParam, ExpiryEntry, WeightedSamplerNode {
   /** The pool this PE belongs to. */
   readonly pool: Pool;
   /** PE identifier (1..0xfffffffe). */
@@ -59,13 +58,15 @@ export class PoolElement implements PoolElementParam, ExpiryEntry, OrderedQueueN
   active = true;
 
   /** @internal */ expiryIndex = -1;
-  /** @internal */ qPrev: PoolElement | null = null;
-  /** @internal */ qNext: PoolElement | null = null;
-  /** @internal */ qGroup: QueueGroup<PoolElement> | null = null;
-  /** @internal */ slot = -1;
-  /** @internal */ weight = 0;
-  /** @internal */ ownerPrev: PoolElement | null = null;
+  /** Round-robin list links; owned by the selector. @internal */ prev: PoolElement | null = null;
+  /** @internal */ next: PoolElement | null = null;
+  /** Position in the selector's heap or slot array; owned by the selector. @internal */ slot = -1;
+  /** Sort key in an ordered selector; owned by the selector. @internal */ key = 0;
+  /** Drawing weight in a weighted selector; owned by the selector. @internal */ weight = 0;
+  /** Draw stamp of random selectors; owned by the selector. @internal */ mark = 0;
+  /** Owner list links; owned by the handlespace. @internal */ ownerPrev: PoolElement | null = null;
   /** @internal */ ownerNext: PoolElement | null = null;
+  /** The owner list; owned by the handlespace. @internal */ ownerSet: unknown = null;
   /** Free for selection plug-ins that need per-PE state of their own. */
   policyState: unknown = undefined;
 

@@ -64,10 +64,16 @@ export class SampledSelector implements PoolSelector {
   }
 }
 
-/** Uniform drawing without replacement by a partial Fisher–Yates shuffle: O(count) per selection. */
+/**
+ * Uniform drawing without replacement: O(count) per selection. Few PEs out
+ * of many are drawn by rejection of repeats (no writes to the pool); when a
+ * selection asks for a large share of the pool, a partial Fisher–Yates
+ * shuffle is used instead.
+ */
 export class UniformSelector implements PoolSelector {
   private readonly nodes: PoolElement[] = [];
   private seq = 0;
+  private stamp = 0;
 
   constructor(private readonly random: RandomSource) {}
 
@@ -95,6 +101,17 @@ export class UniformSelector implements PoolSelector {
     const n = nodes.length;
     const k = count < n ? count : n;
     const random = this.random;
+    if (k * 4 <= n) {
+      const stamp = ++this.stamp;
+      for (let i = 0; i < k; i++) {
+        let pe: PoolElement;
+        do pe = nodes[Math.floor(random.nextDouble() * n)]!;
+        while (pe.mark === stamp);
+        pe.mark = stamp;
+        out.push(pe);
+      }
+      return;
+    }
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(random.nextDouble() * (n - i));
       const a = nodes[i]!;

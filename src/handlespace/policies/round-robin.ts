@@ -2,7 +2,8 @@
  * Round Robin (RR, 0x00000001) and Weighted Round Robin (WRR, 0x00000002),
  * RFC 5356 §2.1.1–2.1.2, semantics as spec §11.
  *
- * - RR cycles through the PEs in sequence order; a used PE moves to the end.
+ * - RR cycles through the PEs in sequence order; a used PE moves to the end
+ *   (O(1) per pick).
  * - WRR serves every PE *weight* times per round: PEs are ordered by
  *   (round, sequence); a used PE stays in its round (moving to the end of it)
  *   until it has been used *weight* times, then moves on to the next round.
@@ -13,9 +14,8 @@
 import { POLICY_TYPE_CODES, type PolicyInfo } from '../../wire/types.js';
 import { OrderedSelector, type OrderedPolicyRules } from '../ordered-selector.js';
 import type { SelectionPolicy } from '../policy.js';
+import { RoundRobinSelector } from '../round-robin-selector.js';
 import type { PoolElement } from '../pool-element.js';
-
-const rrRules: OrderedPolicyRules = { key: () => 0 };
 
 /** Round Robin (RR): cycle through the PEs. */
 export const roundRobinPolicy: SelectionPolicy = {
@@ -23,7 +23,7 @@ export const roundRobinPolicy: SelectionPolicy = {
   typeCode: POLICY_TYPE_CODES['round-robin'],
   fields: [],
   defaultMaxIncrement: 1,
-  createSelector: () => new OrderedSelector(rrRules),
+  createSelector: () => new RoundRobinSelector(),
 };
 
 function wrrWeight(pe: PoolElement): number {
@@ -33,8 +33,8 @@ function wrrWeight(pe: PoolElement): number {
 
 const wrrRules: OrderedPolicyRules = {
   key: (pe) => pe.round,
-  init(pe, queue) {
-    pe.round = queue.head === null ? 0 : queue.head.round;
+  init(pe, first) {
+    pe.round = first === undefined ? 0 : first.round;
     pe.credit = wrrWeight(pe);
   },
   consume(pe) {
