@@ -13,6 +13,8 @@ import { EventEmitter } from 'eventemitter3';
 import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { ConnectionRefusedError, MessageTooLargeError, TransportError } from './errors.js';
 import type { SctpAssociation } from './sctp-lib.js';
+import { sctpRepairsInstalled } from './sctp-repairs/index.js';
+import { flush as flushSctp } from './sctp-repairs/send-path.js';
 import type {
   Association,
   AssociationEvents,
@@ -96,7 +98,23 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   private phase: Phase = 'connecting';
   private readonly queue: QueuedSend[] = [];
   private queuedBytes = 0;
-  private writing: QueuedSend | undefined;
+  /** Messages handed to SCTP whose completion callback has not come yet. */
+  private readonly inSctp = new Set<QueuedSend>();
+  private inSctpBytes = 0;
+  /** False after SCTP said its own queue is above its high-water mark. */
+  private sctpAccepting = true;
+  private pumping = false;
+  private flushQueued = false;
+  private readonly flushNow = (): void => {
+    this.flushQueued = false;
+    if (this.phase === 'closed') return;
+    try {
+      flushSctp(this.sctp);
+    } catch (error) {
+      this.emitError(error instanceof Error ? error : new TransportError(String(error)));
+    }
+  };
+  private readonly pipelined = sctpRepairsInstalled('send-path');
   private needDrain = false;
   private lastUnordered = false;
   /** Reason learnt from the protocol machine or set locally, used when it is destroyed. */
@@ -132,7 +150,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
 
   /** Bytes waiting in the write queue (including the message being handed to SCTP). */
   get bufferedAmount(): number {
-    return this.queuedBytes + (this.writing ? this.writing.data.length : 0);
+    return this.queuedBytes + this.inSctpBytes;
   }
 
   /** Largest message {@link send} accepts, in bytes. */
@@ -316,26 +334,51 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   }
 
   private pump(): void {
-    if (this.writing || this.phase === 'connecting' || this.phase === 'closed') return;
-    const item = this.queue.shift();
-    if (!item) {
-      if (this.phase === 'closing') this.shutdownWhenAcked();
-      return;
+    if (this.phase === 'connecting' || this.phase === 'closed' || this.pumping) return;
+    this.pumping = true;
+    try {
+      // With the repaired send path every message has its own completion callback, so
+      // several messages can be handed to SCTP at once (bundling, full windows); the
+      // original machine has one callback slot, so it gets one message at a time.
+      const limit = this.pipelined ? Infinity : 1;
+      let handed = 0;
+      while (this.queue.length > 0 && this.inSctp.size < limit && (this.sctpAccepting || this.inSctp.size === 0)) {
+        const item = this.queue.shift()!;
+        this.queuedBytes -= item.data.length;
+        if (item.onAbort) item.options.signal?.removeEventListener('abort', item.onAbort);
+        this.handToSctp(item);
+        handed++;
+        if ((this.phase as Phase) === 'closed') return;
+      }
+      // Transmit at the end of the current job instead of on the next event-loop turn:
+      // messages sent in one synchronous run are still bundled, and a request/response
+      // exchange does not wait for a loop iteration on each side.
+      if (handed > 0 && this.pipelined && !this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flushNow);
+      }
+    } finally {
+      this.pumping = false;
     }
-    this.queuedBytes -= item.data.length;
-    if (item.onAbort) item.options.signal?.removeEventListener('abort', item.onAbort);
-    this.writing = item;
+    if (this.queue.length === 0 && this.inSctp.size === 0 && this.phase === 'closing') this.shutdownWhenAcked();
+  }
+
+  private handToSctp(item: QueuedSend): void {
+    this.inSctp.add(item);
+    this.inSctpBytes += item.data.length;
     const { ppid, stream = 0, unordered = false } = item.options;
     let settled = false;
     const done = (error?: Error): void => {
       if (settled) return;
       settled = true;
-      if (this.writing === item) this.writing = undefined;
-      if (error && this.phase !== 'closed' && /flightsize/.test(error.message)) {
-        // Congestion window full at the moment of the call: retry shortly.
+      if (!this.inSctp.delete(item)) return; // already rejected by finalise()
+      this.inSctpBytes -= item.data.length;
+      this.sctpAccepting = true;
+      if (error && this.phase !== 'closed' && !this.pipelined && /flightsize/.test(error.message)) {
+        // Original machine: congestion window full at the moment of the call; retry shortly.
         this.queue.unshift(item);
         this.queuedBytes += item.data.length;
-        this.retryTimer = setTimeout(() => {
+        this.retryTimer ??= setTimeout(() => {
           this.retryTimer = undefined;
           this.pump();
         }, 2);
@@ -344,10 +387,11 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       if (error) item.reject(new TransportError(`Send failed: ${error.message}`, { cause: error }));
       else item.resolve();
       this.checkDrain();
-      this.pump();
+      if (!this.pumping) this.pump();
     };
     try {
-      this.sctp.SEND(item.data, { stream_id: stream, ppid, unordered }, (error) => done(error ?? undefined));
+      const accepting = this.sctp.SEND(item.data, { stream_id: stream, ppid, unordered }, (error) => done(error ?? undefined));
+      if (accepting === false) this.sctpAccepting = false;
     } catch (error) {
       done(error instanceof Error ? error : new Error(String(error)));
     }
@@ -439,8 +483,9 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     const pendingError = error ?? new ClosedError(`Association closed (${reason})`);
     for (const w of this.upWaiters) w.reject(pendingError);
     this.upWaiters = [];
-    const pending = this.writing ? [this.writing, ...this.queue] : [...this.queue];
-    this.writing = undefined;
+    const pending = [...this.inSctp, ...this.queue];
+    this.inSctp.clear();
+    this.inSctpBytes = 0;
     this.queue.length = 0;
     this.queuedBytes = 0;
     for (const item of pending) {

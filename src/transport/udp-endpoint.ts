@@ -27,6 +27,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { crc32c } from '@node-rs/crc32';
 import { EventEmitter } from 'eventemitter3';
 import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import {
@@ -207,9 +208,8 @@ class Link implements SctpTransportLike {
   }
 
   sendPacket(_src: string | undefined, _dst: string, packet: SctpPacket, callback?: (error?: Error | null) => void): boolean {
-    const buffer = buildPacket(packet.src_port, packet.dst_port, packet.v_tag, packet.chunks ?? []);
     this.lastSend = performance.now();
-    this.endpoint.transmit(this.socket, this.connected, buffer, this.udpPort, this.address, callback, this);
+    this.endpoint.transmit(this.socket, this.connected, packetBuffers(packet), this.udpPort, this.address, callback, this);
     return true;
   }
 
@@ -259,6 +259,59 @@ class Link implements SctpTransportLike {
     if (this.connected) this.endpoint.closeSocket(this.socket);
   }
 }
+
+const familyCache = new Map<string, number>();
+
+/**
+ * Address "resolution" for the endpoint's sockets: peers are always IP
+ * literals, so answer synchronously instead of paying `dns.lookup`'s
+ * deferred callback on every datagram.
+ */
+function literalLookup(
+  address: string,
+  _options: unknown,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  let family = familyCache.get(address);
+  if (family === undefined) {
+    family = net.isIP(address);
+    if (familyCache.size > 4096) familyCache.clear();
+    familyCache.set(address, family);
+  }
+  if (family === 0) {
+    const error = new Error(`Not an IP address: ${address}`) as NodeJS.ErrnoException;
+    error.code = 'EINVAL';
+    callback(error, address, 0);
+    return;
+  }
+  callback(null, address, family);
+}
+
+/** The common header plus the chunks of an sctp packet object, CRC32c filled in. */
+function packetBuffers(packet: SctpPacket): Buffer[] {
+  const header = Buffer.allocUnsafe(12);
+  header.writeUInt16BE(packet.src_port, 0);
+  header.writeUInt16BE(packet.dst_port, 2);
+  header.writeUInt32BE(packet.v_tag >>> 0, 4);
+  header.writeUInt32LE(0, 8);
+  const chunks = packet.chunks ?? [];
+  const out: Buffer[] = [header];
+  let crc = crc32c(header);
+  for (const chunk of chunks) {
+    out.push(chunk);
+    crc = crc32c(chunk, crc);
+    const pad = (4 - (chunk.length & 3)) & 3;
+    if (pad) {
+      const zeros = PADDING[pad]!;
+      out.push(zeros);
+      crc = crc32c(zeros, crc);
+    }
+  }
+  header.writeUInt32LE(crc >>> 0, 8);
+  return out;
+}
+
+const PADDING = [Buffer.alloc(0), Buffer.alloc(1), Buffer.alloc(2), Buffer.alloc(3)];
 
 /** Reply path for stateless answers (INIT ACK) through a throw-away view. */
 function replyView(endpoint: UdpEndpoint, socket: dgram.Socket, connected: boolean, address: string, port: number, sctpPort: number): LinkView {
@@ -521,27 +574,34 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
 
   // --- sending ----------------------------------------------------------------------------
 
-  /** @internal Sends one encoded SCTP packet. */
+  /**
+   * @internal Sends one encoded SCTP packet (a list of buffers, gathered by
+   * the kernel). Without a callback the send is fire-and-forget, which
+   * saves Node a completion round; errors then surface on the socket.
+   */
   transmit(
     socket: dgram.Socket,
     connected: boolean,
-    buffer: Buffer,
+    buffers: Buffer | Buffer[],
     port: number,
     address: string,
     callback: ((error?: Error | null) => void) | undefined,
     link: Link | undefined,
   ): void {
     this.stats.packetsSent++;
-    const done = (error: Error | null): void => {
-      if (error) {
-        this.stats.sendErrors++;
-        if (link && connected) link.onSocketError(error as NodeJS.ErrnoException);
-      }
-      if (callback) callback();
-    };
+    const done =
+      callback === undefined
+        ? undefined
+        : (error: Error | null): void => {
+            if (error) {
+              this.stats.sendErrors++;
+              if (link && connected) link.onSocketError(error as NodeJS.ErrnoException);
+            }
+            callback();
+          };
     try {
-      if (connected) socket.send(buffer, done);
-      else socket.send(buffer, port, address, done);
+      if (connected) socket.send(buffers, done);
+      else socket.send(buffers, port, address, done);
     } catch (error) {
       this.stats.sendErrors++;
       if (callback) queueMicrotask(() => callback(error as Error));
@@ -802,7 +862,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   // --- sockets ----------------------------------------------------------------------------
 
   private createSocket(): dgram.Socket {
-    const socket = dgram.createSocket({ type: this.family === 6 ? 'udp6' : 'udp4' });
+    const socket = dgram.createSocket({ type: this.family === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
     this.sockets.add(socket);
     return socket;
   }
@@ -856,7 +916,12 @@ export async function createUdpEndpoint(options: UdpEndpointOptions = {}): Promi
   if (net.isIP(address) === 0) throw new InvalidArgumentError(`Invalid local address ${address}`);
   if (ipv6 !== isIPv6(address)) throw new InvalidArgumentError(`Address ${address} does not match ipv6=${String(ipv6)}`);
   const port = positiveInt(options.port, 'port', 0, 0, 0xffff);
-  const socket = dgram.createSocket({ type: ipv6 ? 'udp6' : 'udp4', reuseAddr: options.reuseAddr ?? false, ipv6Only: ipv6 });
+  const socket = dgram.createSocket({
+    type: ipv6 ? 'udp6' : 'udp4',
+    reuseAddr: options.reuseAddr ?? false,
+    ipv6Only: ipv6,
+    lookup: literalLookup,
+  });
   try {
     await bindSocket(socket, port, address);
   } catch (error) {
