@@ -247,9 +247,12 @@ export async function connectPair(
   return pair;
 }
 
+/** A delivered message: sctp puts the metadata on the Buffer. */
+export type Delivered = Buffer & { ppid?: number; stream_id?: number; unordered?: boolean };
+
 /** Collects messages delivered by an sctp association. */
-export function collect(assoc: Loose): Buffer[] {
-  const got: Buffer[] = [];
+export function collect(assoc: Loose): Delivered[] {
+  const got: Delivered[] = [];
   assoc.on('DATA ARRIVE', () => {
     for (;;) {
       const b = assoc.RECEIVE();
