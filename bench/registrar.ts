@@ -104,6 +104,7 @@ class Client {
   private pending: Array<(m: RSerPoolMessage) => void> = [];
   onKeepAlive: ((m: RSerPoolMessage & { type: 'endpoint-keep-alive' }) => void) | undefined;
   closed = false;
+  failures = 0;
 
   constructor(
     readonly endpoint: UdpEndpoint,
@@ -119,11 +120,13 @@ class Client {
     });
     association.on('close', () => {
       this.closed = true;
+      for (const p of this.pending.splice(0)) p({ protocol: 'asap', type: 'error', operationError: [] });
     });
   }
 
   static async connect(address: TransportAddress): Promise<Client> {
-    const endpoint = await createUdpEndpoint({ address: '127.0.0.1', port: 0 });
+    // Tolerant failure detection: a loaded benchmark host must not kill associations.
+    const endpoint = await createUdpEndpoint({ address: '127.0.0.1', port: 0, heartbeatInterval: 1000, rtoMin: 100, rtoMax: 1000, maxRetransmissions: 8 });
     const association = await endpoint.connect(address, { timeout: 10_000 });
     return new Client(endpoint, association);
   }
@@ -131,7 +134,11 @@ class Client {
   request(bytes: Uint8Array): Promise<RSerPoolMessage> {
     return new Promise((resolve, reject) => {
       this.pending.push(resolve);
-      this.association.send(bytes, { ppid: 11 }).catch(reject);
+      this.association.send(bytes, { ppid: 11 }).catch((err: unknown) => {
+        const k = this.pending.indexOf(resolve);
+        if (k >= 0) this.pending.splice(k, 1);
+        reject(err);
+      });
     });
   }
 
@@ -143,10 +150,15 @@ class Client {
   async pipeline(n: number, window: number, make: (i: number) => Uint8Array, check?: (m: RSerPoolMessage) => void): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < n) {
+      while (next < n && !this.closed) {
         const i = next++;
-        const m = await this.request(make(i));
-        check?.(m);
+        try {
+          const m = await this.request(make(i));
+          check?.(m);
+        } catch (err) {
+          this.failures++;
+          if (this.failures === 1) process.stderr.write(`request failed: ${(err as Error).message}\n`);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(window, n) }, worker));
@@ -383,6 +395,7 @@ async function stability(): Promise<void> {
 }
 
 if (flag('client')) {
+  process.on('unhandledRejection', (err) => process.stderr.write(`client: ${(err as Error)?.message ?? String(err)}\n`));
   await stabilityClient();
 } else {
   if (!flag('skip-logic')) await logic();

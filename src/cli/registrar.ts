@@ -49,6 +49,9 @@ interface RegistrarCliOptions {
   euRate: RateLimit;
   registrationRate: RateLimit;
   idleTimeout: number;
+  sctpHeartbeatInterval: number;
+  sctpRtoMax: number;
+  sctpMaxRetransmissions: number;
   statsInterval: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -88,6 +91,9 @@ export function registerRegistrarCommand(program: Command): void {
     .option('--eu-rate <rate[/burst]>', 'Endpoint Unreachable reports per second per association, or "off"', parseRate, d.failureReportRate)
     .option('--registration-rate <rate[/burst]>', '(de)registrations per second per association, or "off"', parseRate, d.registrationRate)
     .option('--idle-timeout <ms>', 'close associations without PEs after this idle time (0 = never)', parseDuration, d.idleAssociationTimeout)
+    .option('--sctp-heartbeat-interval <ms>', 'SCTP heartbeat interval of registrar associations', parseDuration, d.failureDetection.heartbeatInterval)
+    .option('--sctp-rto-max <ms>', 'SCTP maximum retransmission timeout of registrar associations', parseDuration, d.failureDetection.rtoMax)
+    .option('--sctp-max-retransmissions <n>', 'SCTP retransmissions before an association is declared dead', parseInteger, d.failureDetection.maxRetransmissions)
     .option('--stats-interval <ms>', 'log the counters periodically (0 = never)', parseDuration, 0)
     .addOption(new Option('--log-level <level>', 'least severe log level written').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
@@ -133,6 +139,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     failureReportRate: opts.euRate,
     registrationRate: opts.registrationRate,
     idleAssociationTimeout: opts.idleTimeout,
+    failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
     logger,
   };
   let registrar: Registrar;

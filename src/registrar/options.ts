@@ -9,7 +9,7 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { Endpoint, TransportAddress } from '../transport/types.js';
+import type { Endpoint, FailureDetectionOptions, TransportAddress } from '../transport/types.js';
 import type { Logger } from './logger.js';
 import type { MinAddressScope } from './address-filter.js';
 import type { RateLimit } from './rate-limiter.js';
@@ -118,6 +118,15 @@ export interface RegistrarOptions {
   /** Close associations that carry no PE and were idle this long, in ms (default 300,000; 0 = never). */
   idleAssociationTimeout?: number;
 
+  /**
+   * SCTP failure detection of the registrar's associations (used by the
+   * default endpoint factory). Default: tolerant values (heartbeat 1 s, RTO
+   * 100 ms..1 s, 8 retransmissions: about 10 s of silence) because PE
+   * liveness is judged by keep-alives, and a registrar that is briefly busy
+   * must not declare thousands of healthy associations dead.
+   */
+  failureDetection?: FailureDetectionOptions;
+
   /** Time source (default: the system clock). */
   clock?: Clock;
   /** Uniform random source in [0, 1) for jitter (default `Math.random`). */
@@ -132,9 +141,10 @@ export interface RegistrarOptions {
 
 /** {@link RegistrarOptions} with every default filled in. */
 export interface ResolvedRegistrarOptions
-  extends Required<Omit<RegistrarOptions, 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate'>> {
+  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate'>> {
   asap: TransportAddress[];
   announce: TransportAddress | false;
+  failureDetection: FailureDetectionOptions;
   announceInterface: string | undefined;
   announceAddresses: TransportAddress[] | undefined;
   handleResolutionRate: RateLimit;
@@ -170,6 +180,7 @@ export const REGISTRAR_DEFAULTS = {
   registrationRate: { rate: 10_000, burst: 70_000 } as RateLimit,
   errorReplyRate: { rate: 10, burst: 20 } as RateLimit,
   idleAssociationTimeout: 300_000,
+  failureDetection: { heartbeatInterval: 1000, rtoMin: 100, rtoMax: 1000, maxRetransmissions: 8 } as FailureDetectionOptions,
 } as const;
 
 /**
@@ -281,6 +292,7 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     registrationRate: rate('registrationRate', o.registrationRate ?? d.registrationRate),
     errorReplyRate: rate('errorReplyRate', o.errorReplyRate ?? d.errorReplyRate),
     idleAssociationTimeout: positive('idleAssociationTimeout', o.idleAssociationTimeout ?? d.idleAssociationTimeout, true),
+    failureDetection: { ...d.failureDetection, ...o.failureDetection },
     random: o.random ?? Math.random,
   };
 }

@@ -16,7 +16,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { ClosedError, ProtocolError } from '../errors.js';
-import type { Association, CloseReason, Endpoint, MessageInfo, TransportAddress } from '../transport/types.js';
+import type { Association, CloseReason, Endpoint, FailureDetectionOptions, MessageInfo, TransportAddress } from '../transport/types.js';
 import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type PoolHandle, type TransportParam } from '../wire/types.js';
 import { AddressFilter, isWildcardAddress, addressScope } from './address-filter.js';
 import { Announcer } from './announcer.js';
@@ -307,7 +307,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     if (this.state !== 'new') throw new ClosedError(`Registrar cannot start in state ${this.state}`);
     this.state = 'starting';
     try {
-      const factory = this.createEndpoint ?? (await defaultEndpointFactory());
+      const factory = this.createEndpoint ?? (await defaultEndpointFactory(this.options.failureDetection));
       for (const address of this.options.asap) {
         const endpoint = await factory(address);
         this.endpoints.push(endpoint);
@@ -928,9 +928,9 @@ function hostAddresses(v6: boolean): string[] {
 
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
 
-async function defaultEndpointFactory(): Promise<(address: TransportAddress) => Promise<Endpoint>> {
+async function defaultEndpointFactory(failureDetection: FailureDetectionOptions): Promise<(address: TransportAddress) => Promise<Endpoint>> {
   const mod = await import('../transport/udp-endpoint.js');
-  return (address) => mod.createUdpEndpoint({ address: address.address, port: address.port, listen: true });
+  return (address) => mod.createUdpEndpoint({ ...failureDetection, address: address.address, port: address.port, listen: true });
 }
 
 function hex(n: number): string {
