@@ -143,6 +143,8 @@ function up(a: Loose): void {
   const s = st(a);
   if (s.closed) return;
   s.t1 = clearTimer(s.t1);
+  s.initBuffer = undefined;
+  s.cookieBuffer = undefined;
   s.errorCount = 0;
   s.lastReceived = now();
   a.state = 'ESTABLISHED';

@@ -101,6 +101,21 @@ export interface AssocState {
 
 export const STATE = Symbol.for('rserpool.sctp.state');
 
+const silent = Object.assign(() => {}, { enabled: false });
+/** Shared debug loggers for associations whose `debug` namespaces are disabled. */
+const SILENT_DEBUGGER = Object.freeze({ warn: silent, info: silent, debug: silent, trace: silent });
+
+/**
+ * The original constructor creates four `debug` loggers per association
+ * (~9 KiB of heap); when none is enabled they are replaced by shared no-ops.
+ */
+function slimDebugger(a: Loose): void {
+  const d = a.debugger;
+  if (!d || d === SILENT_DEBUGGER) return;
+  if (d.warn?.enabled || d.info?.enabled || d.debug?.enabled || d.trace?.enabled) return;
+  a.debugger = SILENT_DEBUGGER;
+}
+
 export function now(): number {
   return performance.now();
 }
@@ -158,6 +173,7 @@ export function st(a: Loose): AssocState {
       shutdownCallbacks: [],
     };
     a[STATE] = s;
+    slimDebugger(a);
   }
   return s;
 }
