@@ -34,6 +34,13 @@ describe.skipIf(reason !== undefined)('raw-IP mode between namespaces', () => {
     }
   }, 120_000);
 
+  it('original package: two processes of one namespace both get port 49152 (the collision the claims prevent)', async () => {
+    pair ??= createNetnsPair('rawpair');
+    const children = [0, 1].map(() => pair!.a.spawnNode(HARNESS, ['original-port']));
+    const ports = await Promise.all(children.map((c) => c.nextLine(30_000)));
+    expect(ports).toEqual([{ port: 49152 }, { port: 49152 }]);
+  }, 60_000);
+
   it('carries a 200 KB message across the veth link (many packets) over IPv6 as well', async () => {
     pair ??= createNetnsPair('rawpair');
     const server = pair.b.spawnNode(HARNESS, ['echo-server', JSON.stringify({ port: 5001, durationMs: 60_000 })]);

@@ -169,7 +169,22 @@ async function child(role: string, config: ChildConfig): Promise<void> {
   throw new Error(`unknown role ${role}`);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv[2]) {
+/**
+ * `original-port`: the port the package's own raw transport allocates for a
+ * new endpoint (it starts at 49152 in every process), to show the collision
+ * the raw stack's claims prevent. Prints `{ port }`.
+ */
+function originalPort(): void {
+  const transport = require('sctp/lib/transport') as { register(endpoint: unknown, options: object): number | undefined };
+  const endpoint = new EndpointClass({ MIS: 1, OS: 1 });
+  const port = transport.register(endpoint, {});
+  process.stdout.write(`${JSON.stringify({ port: (endpoint as { localPort?: number }).localPort ?? port })}\n`);
+  process.exit(0);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv[2] === 'original-port') {
+  originalPort();
+} else if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv[2]) {
   child(process.argv[2], JSON.parse(process.argv[3] ?? '{}') as ChildConfig).catch((error: unknown) => {
     process.stdout.write(`${JSON.stringify({ error: String(error) })}\n`);
     process.exit(1);
