@@ -83,6 +83,9 @@ function serverInfoOf(id: number, local: TransportAddress): ServerInfoParam {
   return { serverId: id, transport: { protocol: 'sctp', port: local.port, transportUse: 0, addresses: [local.address] } };
 }
 
+/** Init Takeover rounds before a takeover without unanimous acknowledgement is abandoned. */
+const MAX_TAKEOVER_ATTEMPTS = 3;
+
 function isWildcard(a: string): boolean {
   return a === '0.0.0.0' || a === '::' || a === '';
 }
@@ -316,11 +319,11 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
 
   // ---------------------------------------------------------------- takeover
 
-  private startTakeover(targetId: number): void {
+  private startTakeover(targetId: number, attempt = 1): void {
     const now = this.clock.now();
     const outstanding: number[] = [];
     for (const q of this.peers.values()) if (q.id !== targetId && this.reachable(q)) outstanding.push(q.id);
-    const proc = this.takeovers.start(targetId, outstanding, now);
+    const proc = this.takeovers.start(targetId, outstanding, now, attempt);
     this.takeovers.record(targetId, this.id, now, false);
     // The target gets one too: if it is alive after all, it answers with Presence.
     for (const q of this.peers.values()) this.send(q, { type: 'init-takeover', senderId: this.id, receiverId: q.id, targetId });
@@ -341,6 +344,10 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     }
     if (proc.outstanding.size === 0) {
       this.completeTakeover(targetId);
+    } else if (proc.attempt < MAX_TAKEOVER_ATTEMPTS && this.peers.get(targetId) !== undefined) {
+      // Somebody we still hear did not agree (yet): ask again, waiting only for peers reachable now.
+      this.takeovers.end(targetId);
+      this.startTakeover(targetId, proc.attempt + 1);
     } else {
       this.takeovers.end(targetId);
       this.takeovers.forget(targetId);

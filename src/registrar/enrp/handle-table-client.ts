@@ -104,6 +104,10 @@ export function fetchHandleTable(link: PeerLink, target: TransportAddress, optio
               finish();
             }
             break;
+          case 'init-takeover':
+            // A temporary peer has no objection: never hold up a takeover.
+            link.send(target, { type: 'init-takeover-ack', senderId: ownId, receiverId: targetId, targetId: m.targetId });
+            break;
           default:
             break;
         }

@@ -8,7 +8,8 @@
  *   the takeover starts; with no such peer the takeover completes at once
  *   (the reference waits forever with two registrars);
  * - when the expiry timer fires, peers that became unreachable meanwhile
- *   are no longer waited for;
+ *   are no longer waited for; if some reachable peer still did not answer,
+ *   the Init Takeover round is repeated (at most 3 rounds) before giving up;
  * - a server that acknowledged another's takeover, or saw it completed,
  *   does not start its own for the same target for a while; and it answers
  *   an Init Takeover for a target it already took over with Takeover Server.
@@ -25,6 +26,8 @@ export interface TakeoverProcess {
   /** Peers whose acknowledgement is still awaited. */
   readonly outstanding: Set<number>;
   readonly startedAt: number;
+  /** 1 for the first round of Init Takeovers, 2 for the second, ... */
+  readonly attempt: number;
   /** @internal expiry timer */
   timer: TimerHandle | undefined;
 }
@@ -48,8 +51,8 @@ export class TakeoverTable {
   constructor(private readonly memory: number) {}
 
   /** Starts a process; the caller sends the Init Takeovers. */
-  start(targetId: number, outstanding: Iterable<number>, now: number): TakeoverProcess {
-    const p: TakeoverProcess = { targetId, outstanding: new Set(outstanding), startedAt: now, timer: undefined };
+  start(targetId: number, outstanding: Iterable<number>, now: number, attempt = 1): TakeoverProcess {
+    const p: TakeoverProcess = { targetId, outstanding: new Set(outstanding), startedAt: now, attempt, timer: undefined };
     this.running.set(targetId, p);
     return p;
   }
