@@ -142,7 +142,8 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
       s.outstanding.delete(tsn);
       if (c.inFlight) s.flight -= c.size;
       if (c.retransmit) s.retransmitCount--;
-      if (!c.gapAcked) {
+      if (c.gapAcked) s.gapAckedCount--;
+      else {
         ackedBytes += c.size;
         htna = tsn;
       }
@@ -158,7 +159,8 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
       .sort((x, y) => x.start - y.start);
   }
   let highestGapAcked: number | undefined;
-  if (s.outstanding.size > 0) {
+  // Walk the outstanding chunks only when there is something to mark or unmark.
+  if (s.outstanding.size > 0 && (blocks.length > 0 || s.gapAckedCount > 0)) {
     let bi = 0;
     for (const c of s.outstanding.values()) {
       const off = tsnDiff(c.tsn, cum);
@@ -168,6 +170,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
         highestGapAcked = c.tsn;
         if (!c.gapAcked) {
           c.gapAcked = true;
+          s.gapAckedCount++;
           if (c.inFlight) {
             c.inFlight = false;
             s.flight -= c.size;
@@ -184,6 +187,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
       } else if (c.gapAcked) {
         // Renege: the peer dropped a chunk it had reported.
         c.gapAcked = false;
+        s.gapAckedCount--;
       }
     }
   }

@@ -78,6 +78,7 @@ export function destroyAssociation(a: Loose, error?: Error): void {
   s.pendingBytes = 0;
   s.outstanding.clear();
   s.retransmitCount = 0;
+  s.gapAckedCount = 0;
   s.flight = 0;
   s.control.length = 0;
   a.queue = [];

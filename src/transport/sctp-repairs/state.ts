@@ -56,6 +56,8 @@ export interface AssocState {
   outstanding: Map<number, OutChunk>;
   /** Chunks marked for retransmission (count). */
   retransmitCount: number;
+  /** Outstanding chunks currently acknowledged by a gap block (count). */
+  gapAckedCount: number;
   flight: number;
   cwnd: number;
   ssthresh: number;
@@ -136,6 +138,7 @@ export function st(a: Loose): AssocState {
       pendingBytes: 0,
       outstanding: new Map(),
       retransmitCount: 0,
+      gapAckedCount: 0,
       flight: 0,
       cwnd: Math.min(4 * mtu, Math.max(2 * mtu, 4380)),
       ssthresh: 0x7fffffff,
