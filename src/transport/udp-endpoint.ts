@@ -54,6 +54,7 @@ import {
   type SctpPacket,
   type SctpTransportLike,
 } from './sctp-lib.js';
+import { slimAssociation } from './sctp-slim.js';
 import { associate, installSctpRepairs, setEndpointTuning, type SctpTuningOptions } from './sctp-repairs/index.js';
 import type {
   Association,
@@ -818,6 +819,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   private wrap(link: Link, sctp: SctpAssociation, remote: TransportAddress): SctpTransportAssociation {
     link.sctp = sctp;
     sctp.PMTU = this.pmtu;
+    slimAssociation(sctp);
     const association = new SctpTransportAssociation(sctp, {
       local: this.local,
       remote,

@@ -1,0 +1,69 @@
+/**
+ * Per-instance memory diet for associations of the npm `sctp` protocol
+ * machine, applied by the endpoints right after an association is created.
+ * Behaviour is unchanged:
+ *
+ * - The `Association` constructor registers fourteen `this.onX.bind(this)`
+ *   listeners (`data`, `sack`, `init`...). Each bound function carries its
+ *   own property store (about 300 bytes). They are swapped for one shared
+ *   dispatcher per event that calls the current method on the emitter
+ *   (`EventEmitter` calls listeners with `this` set to the emitter), so
+ *   prototype repairs still apply.
+ * - The constructor also creates four `debug` loggers per association
+ *   (about 1.2 KiB each). When none of them is enabled (the `DEBUG`
+ *   environment variable does not select `sctp:assoc`), they are replaced by
+ *   one shared set of no-op loggers.
+ *
+ * @module
+ * @internal
+ */
+import type { SctpAssociation } from './sctp-lib.js';
+
+/** Event name → method name, as the sctp `Association` constructor wires them. */
+const HANDLERS: ReadonlyArray<readonly [string, string]> = [
+  ['data', 'onData'],
+  ['sack', 'onSack'],
+  ['init', 'onInit'],
+  ['init_ack', 'onInitAck'],
+  ['heartbeat', 'onHeartbeat'],
+  ['heartbeat_ack', 'onHeartbeatAck'],
+  ['cookie_echo', 'onCookieEcho'],
+  ['cookie_ack', 'onCookieAck'],
+  ['shutdown', 'onShutdown'],
+  ['shutdown_ack', 'onShutdownAck'],
+  ['shutdown_complete', 'onShutdownComplete'],
+  ['error', 'onError'],
+  ['abort', 'onAbort'],
+  ['icmp', 'onICMP'],
+];
+
+type Method = (...args: unknown[]) => unknown;
+
+const DISPATCHERS = new Map<string, Method>(
+  HANDLERS.map(([event, method]) => [
+    event,
+    function dispatch(this: Record<string, Method>, ...args: unknown[]): unknown {
+      return this[method]!(...args);
+    },
+  ]),
+);
+
+const noop = (): void => {};
+const QUIET_LOGGER = Object.freeze(Object.assign(noop, { enabled: false }));
+const QUIET_DEBUGGER = Object.freeze({ warn: QUIET_LOGGER, info: QUIET_LOGGER, debug: QUIET_LOGGER, trace: QUIET_LOGGER });
+
+/** Applies the diet to one association (call before adding other listeners). */
+export function slimAssociation(association: SctpAssociation): void {
+  // Node keeps a lone listener as the function itself in `_events[event]`; replacing it in
+  // place (instead of removeListener + on) keeps `_events` out of dictionary mode.
+  const events = (association as unknown as { _events?: Record<string, unknown> })._events;
+  for (const [event] of HANDLERS) {
+    const only = events?.[event];
+    if (typeof only !== 'function' || !only.name.startsWith('bound ')) continue;
+    events![event] = DISPATCHERS.get(event)!;
+  }
+  const debuggers = (association as unknown as { debugger?: Record<string, { enabled?: boolean } | undefined> }).debugger;
+  if (debuggers && !Object.values(debuggers).some((d) => d?.enabled === true)) {
+    (association as unknown as { debugger: unknown }).debugger = QUIET_DEBUGGER;
+  }
+}
