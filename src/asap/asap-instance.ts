@@ -209,7 +209,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     let sent: TransportParam = reg.userTransport;
     const response = await this.request(
       (home) => {
-        sent = reg.userTransport.addresses.length > 0 ? reg.userTransport : ({ ...reg.userTransport, addresses: this.userAddresses(home.association) } as TransportParam);
+        sent = reg.fixedAddresses ? reg.userTransport : ({ ...reg.userTransport, addresses: this.userAddresses(home.association) } as TransportParam);
         return {
           protocol: 'asap',
           type: 'registration',

@@ -128,6 +128,7 @@ export class Registration extends EventEmitter<RegistrationEvents> {
   /** Registration life in ms sent with each registration. */
   readonly registrationLife: number;
   private _state: RegistrationState = 'registering';
+  private _fixedAddresses: boolean;
   private everRegistered = false;
   private timer: TimerHandle | undefined;
   private running = false;
@@ -152,10 +153,20 @@ export class Registration extends EventEmitter<RegistrationEvents> {
     this.poolHandle = config.poolHandle;
     this.policy = config.policy;
     this.userTransport = config.userTransport;
+    this._fixedAddresses = config.userTransport.addresses.length > 0;
     this.reregistrationInterval = config.reregistrationInterval;
     this.registrationLife = config.registrationLife;
     this.retryDelay = config.retryDelay;
     this.maxRetryDelay = config.maxRetryDelay ?? 5000;
+  }
+
+  /**
+   * True when the user transport addresses were given by the application;
+   * otherwise the instance chooses them for every registration (they follow
+   * the registrar association after a failover).
+   */
+  get fixedAddresses(): boolean {
+    return this._fixedAddresses;
   }
 
   /** Lifecycle state. */
@@ -208,7 +219,10 @@ export class Registration extends EventEmitter<RegistrationEvents> {
     let next = policy ? mergePolicy(this.policy, { ...policy }) : this.policy;
     if (Object.values(fields).some((v) => v !== undefined)) next = mergePolicy(next, fields);
     this.policy = next;
-    if (addresses) this.userTransport = { ...this.userTransport, addresses: [...addresses] } as TransportParam;
+    if (addresses) {
+      this.userTransport = { ...this.userTransport, addresses: [...addresses] } as TransportParam;
+      this._fixedAddresses = addresses.length > 0;
+    }
     return this.registerNow(options.signal);
   }
 
