@@ -47,6 +47,8 @@ export function decodeMessage(ppid: number, bytes: Uint8Array, limits?: Partial<
     throw new ProtocolError(`payload protocol identifier ${String(ppid)} is neither ASAP (11) nor ENRP (12)`);
   }
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('message bytes must be a Uint8Array');
+  // A Node Buffer's slice() is a view, not a copy: read through a plain Uint8Array view.
+  if (bytes.constructor !== Uint8Array) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = bytes.length;
   if (size < 4) invalid(`message of ${size} bytes is shorter than its header`, 0);
   if (size > lim.maxMessageSize) invalid(`message of ${size} bytes exceeds the limit of ${lim.maxMessageSize}`, 0);

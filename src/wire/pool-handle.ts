@@ -39,7 +39,7 @@ export function poolHandleFromString(name: string, maxLength: number = DEFAULT_W
 export function poolHandleFromBytes(bytes: Uint8Array, maxLength: number = DEFAULT_WIRE_LIMITS.maxPoolHandleLength): PoolHandle {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('pool handle bytes must be a Uint8Array');
   checkLength(bytes.length, maxLength);
-  return bytes.slice();
+  return new Uint8Array(bytes); // a copy, also for a Node Buffer
 }
 
 /** The pool handle as text (UTF-8; invalid sequences become U+FFFD). */

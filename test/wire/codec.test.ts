@@ -184,6 +184,16 @@ describe('decodeMessage', () => {
     expect(m.type === 'registration' && poolHandleToString(m.poolHandle)).toBe('EchoPool');
   });
 
+  it('accepts a Node Buffer and still returns copies as plain Uint8Arrays', () => {
+    const buf = Buffer.from(encodeMessage(registration));
+    const m = decodeMessage(11, buf);
+    expect(m).toEqual(registration);
+    buf.fill(0);
+    expect(m.type === 'registration' && m.poolHandle.constructor).toBe(Uint8Array);
+    expect(m.type === 'registration' && poolHandleToString(m.poolHandle)).toBe('EchoPool');
+    expect(poolHandleFromBytes(Buffer.from('ab')).constructor).toBe(Uint8Array);
+  });
+
   it('decodes from a view into a larger buffer', () => {
     const big = new Uint8Array(good.length + 10);
     big.set(good, 5);
