@@ -130,3 +130,14 @@ export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LoggerOptions
 export { TokenBucket, type RateLimit } from './registrar/rate-limiter.js';
 export { AddressFilter, addressScope, type AddressScope, type MinAddressScope, type AddressFilterOptions, type AddressFilterResult } from './registrar/address-filter.js';
 export { KeepAliveScheduler, jitteredDelay, type Schedulable, type KeepAliveSchedulerOptions } from './registrar/keep-alive-scheduler.js';
+export { attachEnrp, type EnrpAttachOptions, type EnrpAttachment } from './registrar/enrp/attach.js';
+export { EnrpServer, type EnrpHost, type EnrpServerEvents, type EnrpStats } from './registrar/enrp/enrp-server.js';
+export { ENRP_DEFAULTS, ENRP_PORT, ENRP_PPID, ENRP_MULTICAST_GROUP, resolveEnrpOptions, type EnrpOptions, type ResolvedEnrpOptions } from './registrar/enrp/options.js';
+export { addressKey, type PeerLink, type PeerLinkHandler, type PeerLinkOrigin } from './registrar/enrp/peer-link.js';
+export type * from './registrar/enrp/messages.js';
+export { entryKey, type EnrpHandlespace, type HandlespaceEntry } from './registrar/enrp/handlespace-view.js';
+export type { PeerSummary } from './registrar/enrp/peer-table.js';
+export type { SyncResult, SyncKind } from './registrar/enrp/handle-table-sync.js';
+export { SctpPeerLink, type SctpPeerLinkOptions, type SctpPeerLinkStats, type PresenceChannel } from './registrar/enrp/sctp-peer-link.js';
+export { RegistrarHandlespace } from './registrar/enrp/registrar-handlespace.js';
+export { fetchHandleTable, type HandleTableDump, type FetchHandleTableOptions } from './registrar/enrp/handle-table-client.js';

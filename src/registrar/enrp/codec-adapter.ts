@@ -1,5 +1,5 @@
 /**
- * Converts between the ENRP server's message objects ({@link EnrpMessage})
+ * Converts between the ENRP server's message objects ({@link PeerMessage})
  * and the wire codec's typed messages, and to and from bytes.
  *
  * @module
@@ -8,10 +8,10 @@ import { ProtocolError } from '../../errors.js';
 import { decodeMessage, encodeMessage, PPID_ENRP } from '../../wire/messages.js';
 import type { EnrpMessage as WireEnrpMessage } from '../../wire/enrp-messages.js';
 import type { WireLimits } from '../../wire/limits.js';
-import type { EnrpMessage } from './messages.js';
+import type { PeerMessage } from './messages.js';
 
 /** Converts a server message to the codec's form. */
-export function toWire(m: EnrpMessage): WireEnrpMessage {
+export function toWire(m: PeerMessage): WireEnrpMessage {
   const h = { protocol: 'enrp' as const, senderServerId: m.senderId >>> 0, receiverServerId: m.receiverId >>> 0 };
   switch (m.type) {
     case 'presence':
@@ -54,7 +54,7 @@ export function toWire(m: EnrpMessage): WireEnrpMessage {
  * @throws ProtocolError for a Presence without Server Information (required,
  *   as by the reference implementation).
  */
-export function fromWire(w: WireEnrpMessage): EnrpMessage {
+export function fromWire(w: WireEnrpMessage): PeerMessage {
   const h = { senderId: w.senderServerId, receiverId: w.receiverServerId };
   switch (w.type) {
     case 'presence':
@@ -93,7 +93,7 @@ export function fromWire(w: WireEnrpMessage): EnrpMessage {
 }
 
 /** Encodes a server message (PPID 12). */
-export function encodeEnrp(m: EnrpMessage, limits?: Partial<WireLimits>): Uint8Array {
+export function encodeEnrp(m: PeerMessage, limits?: Partial<WireLimits>): Uint8Array {
   return encodeMessage(toWire(m), limits);
 }
 
@@ -102,7 +102,7 @@ export function encodeEnrp(m: EnrpMessage, limits?: Partial<WireLimits>): Uint8A
  *
  * @throws ProtocolError for malformed input or an ASAP message.
  */
-export function decodeEnrp(bytes: Uint8Array, limits?: Partial<WireLimits>): EnrpMessage {
+export function decodeEnrp(bytes: Uint8Array, limits?: Partial<WireLimits>): PeerMessage {
   const w = decodeMessage(PPID_ENRP, bytes, limits);
   if (w.protocol !== 'enrp') throw new ProtocolError('not an ENRP message');
   return fromWire(w);

@@ -26,7 +26,7 @@ import type { PoolElementParam, PoolHandle, ServerInfoParam } from '../../wire/t
 import { entryKey, type EnrpHandlespace, type HandlespaceEntry } from './handlespace-view.js';
 import { HandleTableResponder } from './handle-table-responder.js';
 import { HandleTableSync, type SyncResult } from './handle-table-sync.js';
-import type { EnrpMessage, EnrpPresence, EnrpTakeoverMessage } from './messages.js';
+import type { PeerMessage, PeerPresence, PeerTakeoverMessage } from './messages.js';
 import { resolveEnrpOptions, type EnrpOptions, type ResolvedEnrpOptions } from './options.js';
 import { addressKey, type PeerLink, type PeerLinkOrigin } from './peer-link.js';
 import { PeerTable, type Peer, type PeerSummary } from './peer-table.js';
@@ -191,17 +191,17 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
 
   // ------------------------------------------------------------------ sending
 
-  private send(p: Peer, m: EnrpMessage): void {
+  private send(p: Peer, m: PeerMessage): void {
     this.stats.sent++;
     this.link.send(p.address, m);
   }
 
-  private sendToId(peerId: number, m: EnrpMessage): void {
+  private sendToId(peerId: number, m: PeerMessage): void {
     const p = this.peers.get(peerId);
     if (p !== undefined) this.send(p, m);
   }
 
-  private presence(receiverId: number, replyRequired: boolean): EnrpPresence {
+  private presence(receiverId: number, replyRequired: boolean): PeerPresence {
     return {
       type: 'presence',
       senderId: this.id,
@@ -379,7 +379,7 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     this.sendToId(takerId, { type: 'init-takeover-ack', senderId: this.id, receiverId: takerId, targetId });
   }
 
-  private onTakeoverMessage(from: Peer, m: EnrpTakeoverMessage): void {
+  private onTakeoverMessage(from: Peer, m: PeerTakeoverMessage): void {
     const now = this.clock.now();
     const target = m.targetId;
     if (m.type === 'init-takeover') {
@@ -431,7 +431,7 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
 
   // --------------------------------------------------------------- receiving
 
-  private peerAddress(m: EnrpMessage, origin: PeerLinkOrigin): TransportAddress {
+  private peerAddress(m: PeerMessage, origin: PeerLinkOrigin): TransportAddress {
     if (!origin.multicast) return origin.from;
     if (m.type === 'presence' && m.serverInfo.transport.addresses.length > 0) {
       const a = m.serverInfo.transport.addresses[0]!;
@@ -451,7 +451,7 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     return peer;
   }
 
-  private receive(m: EnrpMessage, origin: PeerLinkOrigin): void {
+  private receive(m: PeerMessage, origin: PeerLinkOrigin): void {
     if (this.state === 'stopped' || this.state === 'idle') return;
     if (m.senderId === this.id || m.senderId === 0) return;
     if (m.receiverId !== 0 && m.receiverId !== this.id) return;

@@ -13,7 +13,7 @@
  */
 import type { Clock, TimerHandle } from '../../clock.js';
 import { entryKey, type EnrpHandlespace } from './handlespace-view.js';
-import type { EnrpHandleTableResponse } from './messages.js';
+import type { PeerHandleTableResponse } from './messages.js';
 
 /** Kind of a download. */
 export type SyncKind = 'full' | 'audit';
@@ -94,7 +94,7 @@ export class HandleTableSync {
   }
 
   /** Handles a response from `peerId`; unsolicited responses are ignored. */
-  response(peerId: number, msg: EnrpHandleTableResponse): void {
+  response(peerId: number, msg: PeerHandleTableResponse): void {
     const s = this.sessions.get(peerId);
     if (s === undefined) return;
     this.clock.clearTimeout(s.timer);

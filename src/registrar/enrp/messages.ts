@@ -1,6 +1,6 @@
 /**
  * The ENRP messages (RFC 5353 §2, spec §4) as the ENRP server logic sees
- * them. The server works on these plain objects; a {@link PeerLink} turns
+ * them. The server works on these plain objects; a peer link turns
  * them into bytes and back (see `codec-adapter.ts`), so the protocol logic
  * can be exercised over in-memory links without any codec or socket.
  *
@@ -9,7 +9,7 @@
 import type { PoolElementParam, PoolHandle, ServerInfoParam, ErrorCause } from '../../wire/types.js';
 
 /** Fields common to every ENRP message. */
-export interface EnrpHeader {
+export interface PeerMessageHeader {
   /** Server identifier of the sender. */
   senderId: number;
   /** Server identifier of the receiver; 0 = unknown / multicast. */
@@ -17,7 +17,7 @@ export interface EnrpHeader {
 }
 
 /** ENRP_PRESENCE: heartbeat carrying the sender's ownership checksum. */
-export interface EnrpPresence extends EnrpHeader {
+export interface PeerPresence extends PeerMessageHeader {
   type: 'presence';
   /** R bit: the receiver must answer with a Presence. */
   replyRequired: boolean;
@@ -28,7 +28,7 @@ export interface EnrpPresence extends EnrpHeader {
 }
 
 /** ENRP_HANDLE_TABLE_REQUEST. */
-export interface EnrpHandleTableRequest extends EnrpHeader {
+export interface PeerHandleTableRequest extends PeerMessageHeader {
   type: 'handle-table-request';
   /** W bit: only PEs whose home registrar is the receiver. */
   ownChildrenOnly: boolean;
@@ -42,7 +42,7 @@ export interface HandleTableGroup {
 }
 
 /** ENRP_HANDLE_TABLE_RESPONSE. */
-export interface EnrpHandleTableResponse extends EnrpHeader {
+export interface PeerHandleTableResponse extends PeerMessageHeader {
   type: 'handle-table-response';
   /** R bit: request rejected (requester unknown); no groups. */
   rejected: boolean;
@@ -52,7 +52,7 @@ export interface EnrpHandleTableResponse extends EnrpHeader {
 }
 
 /** ENRP_HANDLE_UPDATE. */
-export interface EnrpHandleUpdate extends EnrpHeader {
+export interface PeerHandleUpdate extends PeerMessageHeader {
   type: 'handle-update';
   /** ADD_PE (insert or update) or DEL_PE. */
   action: 'add' | 'del';
@@ -63,12 +63,12 @@ export interface EnrpHandleUpdate extends EnrpHeader {
 }
 
 /** ENRP_LIST_REQUEST. */
-export interface EnrpListRequest extends EnrpHeader {
+export interface PeerListRequest extends PeerMessageHeader {
   type: 'list-request';
 }
 
 /** ENRP_LIST_RESPONSE. */
-export interface EnrpListResponse extends EnrpHeader {
+export interface PeerListResponse extends PeerMessageHeader {
   type: 'list-response';
   /** R bit: rejected, no list. */
   rejected: boolean;
@@ -76,25 +76,25 @@ export interface EnrpListResponse extends EnrpHeader {
 }
 
 /** ENRP_INIT_TAKEOVER, ENRP_INIT_TAKEOVER_ACK and ENRP_TAKEOVER_SERVER. */
-export interface EnrpTakeoverMessage extends EnrpHeader {
+export interface PeerTakeoverMessage extends PeerMessageHeader {
   type: 'init-takeover' | 'init-takeover-ack' | 'takeover-server';
   /** The server being taken over. */
   targetId: number;
 }
 
 /** ENRP_ERROR. */
-export interface EnrpErrorMessage extends EnrpHeader {
+export interface PeerErrorMessage extends PeerMessageHeader {
   type: 'error';
   causes: ErrorCause[];
 }
 
 /** Every ENRP message. */
-export type EnrpMessage =
-  | EnrpPresence
-  | EnrpHandleTableRequest
-  | EnrpHandleTableResponse
-  | EnrpHandleUpdate
-  | EnrpListRequest
-  | EnrpListResponse
-  | EnrpTakeoverMessage
-  | EnrpErrorMessage;
+export type PeerMessage =
+  | PeerPresence
+  | PeerHandleTableRequest
+  | PeerHandleTableResponse
+  | PeerHandleUpdate
+  | PeerListRequest
+  | PeerListResponse
+  | PeerTakeoverMessage
+  | PeerErrorMessage;

@@ -1,6 +1,6 @@
 /**
  * The "peer link": how the ENRP server reaches other ENRP servers. The
- * server logic only sends typed {@link EnrpMessage}s to transport addresses
+ * server logic only sends typed {@link PeerMessage}s to transport addresses
  * (or to the presence multicast group) and receives them with the address
  * they came from; the real implementation (`sctp-peer-link.ts`) carries them
  * over SCTP with PPID 12 and UDP multicast, tests use in-memory links.
@@ -8,7 +8,7 @@
  * @module
  */
 import type { TransportAddress } from '../../transport/types.js';
-import type { EnrpMessage } from './messages.js';
+import type { PeerMessage } from './messages.js';
 
 /** Where a received message came from. */
 export interface PeerLinkOrigin {
@@ -24,7 +24,7 @@ export interface PeerLinkOrigin {
 /** Receives what a {@link PeerLink} delivers. */
 export interface PeerLinkHandler {
   /** One decoded ENRP message. */
-  message(message: EnrpMessage, origin: PeerLinkOrigin): void;
+  message(message: PeerMessage, origin: PeerLinkOrigin): void;
   /**
    * The association to `peer` is gone for a reason other than a local close
    * (abort, timeout, unreachable, refused). A hint only: liveness is decided
@@ -45,9 +45,9 @@ export interface PeerLink {
    * {@link PeerLinkHandler.down} and otherwise dropped (ENRP recovers by its
    * timers and audits).
    */
-  send(to: TransportAddress, message: EnrpMessage): void;
+  send(to: TransportAddress, message: PeerMessage): void;
   /** Sends one message to the presence multicast group; a no-op when multicast is off. */
-  multicast(message: EnrpMessage): void;
+  multicast(message: PeerMessage): void;
   /** Closes every association and socket. */
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@
 import type { Association, CloseReason, Endpoint, TransportAddress } from '../../transport/types.js';
 import type { WireLimits } from '../../wire/limits.js';
 import { decodeEnrp, encodeEnrp } from './codec-adapter.js';
-import type { EnrpMessage } from './messages.js';
+import type { PeerMessage } from './messages.js';
 import { ENRP_PPID } from './options.js';
 import { addressKey, type PeerLink, type PeerLinkHandler } from './peer-link.js';
 
@@ -90,7 +90,7 @@ export class SctpPeerLink implements PeerLink {
     this.local = options.advertise ?? options.endpoint.local;
     options.endpoint.on('association', (a) => this.accept(a));
     options.multicast?.on('message', (data, remote) => {
-      let m: EnrpMessage;
+      let m: PeerMessage;
       try {
         m = decodeEnrp(data, this.o.limits);
       } catch (err) {
@@ -115,7 +115,7 @@ export class SctpPeerLink implements PeerLink {
     return n;
   }
 
-  send(to: TransportAddress, message: EnrpMessage): void {
+  send(to: TransportAddress, message: PeerMessage): void {
     if (this.closed) return;
     let bytes: Uint8Array;
     try {
@@ -139,7 +139,7 @@ export class SctpPeerLink implements PeerLink {
     if (!c.connecting) void this.connect(c);
   }
 
-  multicast(message: EnrpMessage): void {
+  multicast(message: PeerMessage): void {
     const ch = this.o.multicast;
     if (ch === undefined || this.closed) return;
     try {
@@ -248,7 +248,7 @@ export class SctpPeerLink implements PeerLink {
   private wire(c: Conn, a: Association, dir: 'outgoing' | 'incoming'): void {
     a.on('message', (data, info) => {
       if (info.ppid !== ENRP_PPID) return;
-      let m: EnrpMessage;
+      let m: PeerMessage;
       try {
         m = decodeEnrp(data, this.o.limits);
       } catch (err) {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEnrp, encodeEnrp } from '../../../src/registrar/enrp/codec-adapter.js';
-import type { EnrpMessage } from '../../../src/registrar/enrp/messages.js';
+import type { PeerMessage } from '../../../src/registrar/enrp/messages.js';
 import { poolElementParamSize, ENRP_HEADER_SIZE, poolHandleParamSize } from '../../../src/registrar/enrp/message-size.js';
 import { handle, pe } from './helpers.js';
 
 const info = { serverId: 0xabcd, transport: { protocol: 'sctp' as const, port: 9901, transportUse: 0, addresses: ['192.0.2.1'] } };
 const h = { senderId: 0xabcd, receiverId: 0xabce };
 
-const samples: EnrpMessage[] = [
+const samples: PeerMessage[] = [
   { ...h, type: 'presence', replyRequired: true, checksum: 0xc040, serverInfo: info },
   { ...h, type: 'handle-table-request', ownChildrenOnly: true },
   { ...h, type: 'handle-table-response', rejected: false, more: true, groups: [{ poolHandle: handle('EchoPool'), elements: [pe(1, 0xabcd), pe(2, 0xabcd)] }] },

@@ -7,7 +7,7 @@ import { computeOwnershipChecksum } from '../../../src/handlespace/checksum.js';
 import type { TransportAddress } from '../../../src/transport/types.js';
 import type { PoolElementParam, PoolHandle } from '../../../src/wire/types.js';
 import { entryKey, type EnrpHandlespace, type HandlespaceEntry } from '../../../src/registrar/enrp/handlespace-view.js';
-import type { EnrpMessage } from '../../../src/registrar/enrp/messages.js';
+import type { PeerMessage } from '../../../src/registrar/enrp/messages.js';
 import { addressKey, type PeerLink, type PeerLinkHandler } from '../../../src/registrar/enrp/peer-link.js';
 import { EnrpServer } from '../../../src/registrar/enrp/enrp-server.js';
 import type { EnrpOptions } from '../../../src/registrar/enrp/options.js';
@@ -48,7 +48,7 @@ export class MemoryHandlespace implements EnrpHandlespace {
   }
 }
 
-type Filter = (from: string, to: string, m: EnrpMessage) => boolean;
+type Filter = (from: string, to: string, m: PeerMessage) => boolean;
 
 export class MemoryNetwork {
   readonly links = new Map<string, MemoryLink>();
@@ -65,7 +65,7 @@ export class MemoryNetwork {
     return l;
   }
 
-  deliver(from: MemoryLink, to: TransportAddress, m: EnrpMessage, multicast: boolean): void {
+  deliver(from: MemoryLink, to: TransportAddress, m: PeerMessage, multicast: boolean): void {
     const fk = addressKey(from.local);
     const tk = addressKey(to);
     if (this.down.has(fk) || this.down.has(tk) || !this.filter(fk, tk, m)) return;
@@ -91,10 +91,10 @@ export class MemoryLink implements PeerLink {
   setHandler(handler: PeerLinkHandler): void {
     this.handler = handler;
   }
-  send(to: TransportAddress, message: EnrpMessage): void {
+  send(to: TransportAddress, message: PeerMessage): void {
     if (!this.closed) this.net.deliver(this, to, message, false);
   }
-  multicast(message: EnrpMessage): void {
+  multicast(message: PeerMessage): void {
     if (!this.multicastOn || this.closed) return;
     for (const l of this.net.links.values()) if (l !== this && l.multicastOn) this.net.deliver(this, l.local, message, true);
   }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import type { Association, AssociationEvents, CloseReason, Endpoint, EndpointEvents, SendOptions, TransportAddress } from '../../../src/transport/types.js';
 import { SctpPeerLink } from '../../../src/registrar/enrp/sctp-peer-link.js';
-import type { EnrpMessage } from '../../../src/registrar/enrp/messages.js';
+import type { PeerMessage } from '../../../src/registrar/enrp/messages.js';
 import { addressKey } from '../../../src/registrar/enrp/peer-link.js';
 
 /** In-memory endpoints: connect() makes a pair of associations, messages arrive on the next macrotask. */
@@ -67,7 +67,7 @@ class FakeEndpoint extends EventEmitter<EndpointEvents> implements Endpoint {
   }
 }
 
-const presence = (senderId: number, seq: number): EnrpMessage => ({
+const presence = (senderId: number, seq: number): PeerMessage => ({
   type: 'presence',
   senderId,
   receiverId: 0,
