@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as rsp from '../../src/index.js';
 import { Registrar, type RegistrarOptions } from '../../src/registrar/registrar.js';
+import { RawRegistrar } from '../fixtures/asap-raw-registrar.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -99,6 +100,22 @@ describe('Basic Mode with the Registrar', () => {
     await until(() => regs.every((r) => second.registrar.handlespace.find(ph, r.peId) !== undefined), 15_000);
     // The new registrar's id is learned from its first keep-alive.
     await until(() => pe.homeRegistrarId === second.registrar.id);
+  });
+
+  it('a registrar that connects with a keep-alive H=1 becomes the home registrar', async () => {
+    const { registrar, address } = await startRegistrar();
+    const pe = instance([address]);
+    const reg = await pe.register('T', { port: 3 });
+    const raw = await RawRegistrar.start(0x7a4e0001);
+    cleanups.push(() => raw.close());
+    // The new registrar reaches the PE at the local port of its old registrar association.
+    await raw.takeover({ address: '127.0.0.1', port: pe.localEndpoint!.port }, 'T', reg.peId, true);
+    await raw.waitFor((m) => m.type === 'endpoint-keep-alive-ack' && m.peId === reg.peId);
+    expect(pe.homeRegistrarId).toBe(0x7a4e0001);
+    // The old association was dropped, so the old registrar forgot the PE.
+    await until(() => registrar.handlespace.size === 0);
+    await reg.update({ load: 0.5 });
+    expect(raw.received.filter((m) => m.type === 'registration')).toHaveLength(1);
   });
 
   it('1,000 PEs in one process', async () => {
