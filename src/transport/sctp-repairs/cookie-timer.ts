@@ -146,6 +146,7 @@ function up(a: Loose): void {
   s.initBuffer = undefined;
   s.cookieBuffer = undefined;
   s.errorCount = 0;
+  s.pathErrorCount = 0;
   s.lastReceived = now();
   a.state = 'ESTABLISHED';
   startHeartbeat(a);

@@ -13,8 +13,11 @@
  *   `heartbeatInterval` after the last packet heard from the peer; if no HEARTBEAT-ACK
  *   arrives within one RTO the association error counter grows, the RTO
  *   doubles (capped at `rtoMax`) and the next HEARTBEAT is sent at once.
- *   T3 expiries (retransmission.ts), T1 (cookie-timer.ts) and T2
- *   (shutdown.ts) use the same counter. When it exceeds
+ *   T3 expiries (retransmission.ts) and T2 (shutdown.ts) use the same
+ *   counters: the path error counter marks the (single) path inactive past
+ *   `pathMaxRetransmissions` (`'NETWORK STATUS CHANGE'` `{status:
+ *   'inactive'}`, `'active'` again on the next acknowledgement), and the
+ *   association error counter, when it exceeds
  *   `maxRetransmissions` the association is declared dead: an ABORT is sent
  *   (in case only one direction failed), the association is destroyed and
  *   emits `'COMMUNICATION LOST'` with reason `'timeout'` and an `Error`
@@ -70,6 +73,34 @@ export function failAssociation(a: Loose, reason: SctpLossReason, message: strin
   const error = lossError(reason, message, phase);
   destroyAssociation(a, error);
   a.emit('COMMUNICATION LOST', reason, error);
+}
+
+/**
+ * Counts one unanswered retransmission or heartbeat on the association and
+ * on its path; marks the path inactive past `pathMaxRetransmissions`.
+ * Returns true when the association error counter exceeds
+ * `maxRetransmissions` (the caller declares the peer dead).
+ */
+export function countError(a: Loose): boolean {
+  const s = st(a);
+  s.errorCount++;
+  s.pathErrorCount++;
+  if (s.pathActive && s.pathErrorCount > s.tuning.pathMaxRetransmissions) {
+    s.pathActive = false;
+    a.emit('NETWORK STATUS CHANGE', { address: a.remoteAddress, port: a.remotePort, status: 'inactive', errors: s.pathErrorCount });
+  }
+  return s.errorCount > s.tuning.maxRetransmissions;
+}
+
+/** Clears both error counters after an acknowledgement or HEARTBEAT-ACK. */
+export function clearErrors(a: Loose): void {
+  const s = st(a);
+  s.errorCount = 0;
+  s.pathErrorCount = 0;
+  if (!s.pathActive && !s.closed) {
+    s.pathActive = true;
+    a.emit('NETWORK STATUS CHANGE', { address: a.remoteAddress, port: a.remotePort, status: 'active', errors: 0 });
+  }
 }
 
 /** Declares the peer dead after too many consecutive errors. */
@@ -144,10 +175,10 @@ function hbTimeout(a: Loose): void {
   s.hbTimer = undefined;
   s.hbPending = undefined;
   if (s.closed) return;
-  s.errorCount++;
+  const dead = countError(a);
   s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
   a.RTO = s.rto;
-  if (s.errorCount > s.tuning.maxRetransmissions) {
+  if (dead) {
     declareDead(a, 'heartbeats unanswered');
     return;
   }
@@ -174,7 +205,7 @@ function onHeartbeatAck(this: Loose, chunk: Loose): void {
   updateRto(this, now() - s.hbPending.at);
   s.hbPending = undefined;
   s.hbTimer = clearTimer(s.hbTimer);
-  s.errorCount = 0;
+  clearErrors(this);
   s.lastReceived = now();
 }
 

@@ -189,6 +189,8 @@ export interface SctpAssociationInfo {
   queuedBytes: number;
   queuedMessages: number;
   errorCount: number;
+  pathErrorCount: number;
+  pathActive: boolean;
   closeReason: string | undefined;
 }
 
@@ -207,6 +209,8 @@ export function associationInfo(association: object): SctpAssociationInfo {
     queuedBytes: s.pendingBytes,
     queuedMessages: s.pending.length,
     errorCount: s.errorCount,
+    pathErrorCount: s.pathErrorCount,
+    pathActive: s.pathActive,
     closeReason: s.closeReason,
   };
 }

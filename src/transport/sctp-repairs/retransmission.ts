@@ -38,7 +38,7 @@ import { AssociationClass, override, type Loose } from './internals.js';
 import { tsnAdd, tsnDiff, tsnGt, tsnLt } from './serial.js';
 import { st, now, clearTimer } from './state.js';
 import { scheduleFlush } from './send-path.js';
-import { declareDead } from './failure-detection.js';
+import { declareDead, countError, clearErrors } from './failure-detection.js';
 import { checkShutdownProgress } from './shutdown.js';
 
 const SACK_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED', 'SHUTDOWN-SENT', 'COOKIE-ECHOED']);
@@ -81,8 +81,7 @@ function expireT3(a: Loose): void {
   const s = st(a);
   s.t3 = undefined;
   if (s.closed || s.outstanding.size === 0) return;
-  s.errorCount++;
-  if (s.errorCount > s.tuning.maxRetransmissions) {
+  if (countError(a)) {
     declareDead(a, 'retransmission limit reached');
     return;
   }
@@ -122,7 +121,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   const highestSent = tsnAdd(s.nextTsn, -1);
   if (tsnLt(cum, s.cumAck) || tsnGt(cum, highestSent)) return;
   s.lastReceived = now();
-  s.errorCount = 0;
+  clearErrors(a);
   const mtu = s.tuning.maxPacketSize;
   const flightBefore = s.flight;
   const advanced = tsnGt(cum, s.cumAck);

@@ -41,6 +41,7 @@ import { tsnAdd } from './serial.js';
 import { st, now, sendRaw, clearTimer, type OutChunk, type OutMessage } from './state.js';
 import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5, failWithAbort } from './shutdown.js';
+import { clearErrors } from './failure-detection.js';
 
 const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
@@ -284,7 +285,7 @@ function onData(this: Loose, chunk: Loose): void {
     // The peer is alive and still finishing its data: answer with SHUTDOWN
     // (RFC 4960 9.2), and count this as progress for T2/T5.
     if (result === 'new') {
-      s.errorCount = 0;
+      clearErrors(this);
       restartT5(this);
     }
     sendShutdownChunk(this);

@@ -50,7 +50,7 @@
 import { AssociationClass, ChunkClass, EndpointClass, override, sockets, type Loose } from './internals.js';
 import { st, sendRaw, clearTimer } from './state.js';
 import { applyAck } from './retransmission.js';
-import { stopHeartbeat, failAssociation, declareDead } from './failure-detection.js';
+import { stopHeartbeat, failAssociation, declareDead, countError } from './failure-detection.js';
 import { lossError } from './failure-detection.js';
 
 /** Destroys an association (idempotent). */
@@ -151,8 +151,7 @@ function expireT2(a: Loose): void {
   const s = st(a);
   s.t2 = undefined;
   if (s.closed) return;
-  s.errorCount++;
-  if (s.errorCount > s.tuning.maxRetransmissions) {
+  if (countError(a)) {
     declareDead(a, 'shutdown unanswered');
     return;
   }

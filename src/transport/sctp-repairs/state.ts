@@ -84,7 +84,11 @@ export interface AssocState {
   everSentSack: boolean;
   lastReceived: number;
   // --- failure detection
+  /** Association error counter (RFC 4960 8.1). */
   errorCount: number;
+  /** Error counter of the peer's (single) path (RFC 4960 8.2). */
+  pathErrorCount: number;
+  pathActive: boolean;
   hbInterval: NodeJS.Timeout | undefined;
   hbTimer: NodeJS.Timeout | undefined;
   hbPending: { nonce: number; at: number } | undefined;
@@ -162,6 +166,8 @@ export function st(a: Loose): AssocState {
       everSentSack: false,
       lastReceived: now(),
       errorCount: 0,
+      pathErrorCount: 0,
+      pathActive: true,
       hbInterval: undefined,
       hbTimer: undefined,
       hbPending: undefined,

@@ -28,6 +28,13 @@ export interface SctpTuning {
    * error threshold Path.Max.Retrans of the single path).
    */
   maxRetransmissions: number;
+  /**
+   * Consecutive unanswered retransmissions/heartbeats after which the peer's
+   * path is marked inactive (Path.Max.Retrans; reported with
+   * `'NETWORK STATUS CHANGE'`). With one path the association itself dies at
+   * `maxRetransmissions`.
+   */
+  pathMaxRetransmissions: number;
   /** INIT / COOKIE-ECHO retransmissions before a connect fails (Max.Init.Retransmits). */
   maxInitRetransmissions: number;
   /** Receive window advertised to the peer, in bytes. */
@@ -65,6 +72,7 @@ export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
   rtoMin: 50,
   rtoMax: 200,
   maxRetransmissions: 3,
+  pathMaxRetransmissions: 2,
   maxInitRetransmissions: 8,
   receiveWindow: 4 * 1024 * 1024,
   sackTimeout: 20,
@@ -110,6 +118,7 @@ export function mergeTuning(base: SctpTuning, options: SctpTuningOptions | undef
   if (out.rtoMin > out.rtoMax) out.rtoMax = out.rtoMin;
   out.rtoInitial = Math.min(Math.max(out.rtoInitial, out.rtoMin), out.rtoMax);
   out.maxRetransmissions = Math.max(1, Math.floor(out.maxRetransmissions));
+  out.pathMaxRetransmissions = Math.max(1, Math.floor(out.pathMaxRetransmissions));
   out.maxInitRetransmissions = Math.max(1, Math.floor(out.maxInitRetransmissions));
   out.receiveWindow = Math.max(1500, Math.floor(out.receiveWindow));
   out.maxPacketSize = Math.min(Math.max(576, Math.floor(out.maxPacketSize)), 65_535);

@@ -32,9 +32,13 @@ describe('dead peer detection', () => {
     const network = new MemoryNetwork();
     pair = await connectPair(network);
     await sleep(50);
+    const pathEvents: string[] = [];
+    pair.a.on('NETWORK STATUS CHANGE', (e: Loose) => pathEvents.push(e.status));
     network.set({ blackhole: true });
     const start = performance.now();
     const [reason, detail] = await once<[string, Loose]>(pair.a, 'COMMUNICATION LOST', DEFAULT_BOUND + SLACK);
+    // The path error counter passed its limit first.
+    expect(pathEvents).toEqual(['inactive']);
     const elapsed = performance.now() - start;
     expect(reason).toBe('timeout');
     expect(detail).toBeInstanceOf(Error);
