@@ -1,9 +1,10 @@
 /**
- * One ordered structure for every lifetime in a handlespace: a binary min-heap
- * of entries keyed by their expiry time. Entries carry their own heap index,
- * so changing or removing an entry is O(log n) without a search. There is
- * never one timer per entry: the owner asks for {@link ExpiryQueue.nextExpiry}
- * and arms a single timer.
+ * One ordered structure for every lifetime in a handlespace: a 4-ary min-heap
+ * of entries keyed by their expiry time. Keys sit in a typed array beside the
+ * entries, so sifting compares without touching the entries' memory, and each
+ * entry carries its own heap position, so changing or removing it is
+ * O(log n) without a search. There is never one timer per entry: the owner
+ * asks for {@link ExpiryQueue.nextExpiry} and arms a single timer.
  *
  * @module
  */
@@ -16,23 +17,25 @@ export interface ExpiryEntry {
   expiryIndex: number;
 }
 
-/** Binary min-heap of {@link ExpiryEntry} objects ordered by `expiresAt`. */
+/** 4-ary min-heap of {@link ExpiryEntry} objects ordered by `expiresAt`. */
 export class ExpiryQueue<T extends ExpiryEntry> {
-  private readonly heap: T[] = [];
+  private entries: T[] = [];
+  private times = new Float64Array(64);
+  private n = 0;
 
   /** Number of queued entries. */
   get size(): number {
-    return this.heap.length;
+    return this.n;
   }
 
   /** Earliest expiry time, or `Infinity` when the queue is empty. */
   nextExpiry(): number {
-    return this.heap.length === 0 ? Infinity : this.heap[0]!.expiresAt;
+    return this.n === 0 ? Infinity : this.times[0]!;
   }
 
   /** The entry that expires first, if any. */
   peek(): T | undefined {
-    return this.heap[0];
+    return this.n === 0 ? undefined : this.entries[0];
   }
 
   /**
@@ -40,7 +43,6 @@ export class ExpiryQueue<T extends ExpiryEntry> {
    * the entry from the queue.
    */
   set(entry: T, expiresAt: number): void {
-    const old = entry.expiresAt;
     entry.expiresAt = expiresAt;
     if (expiresAt === Infinity) {
       this.delete(entry);
@@ -48,11 +50,18 @@ export class ExpiryQueue<T extends ExpiryEntry> {
     }
     const i = entry.expiryIndex;
     if (i < 0) {
-      const n = this.heap.length;
-      this.heap.push(entry);
+      const n = this.n;
+      if (n === this.times.length) this.grow();
+      this.n = n + 1;
+      this.entries[n] = entry;
+      this.times[n] = expiresAt;
       entry.expiryIndex = n;
       this.up(n);
-    } else if (expiresAt < old) this.up(i);
+      return;
+    }
+    const old = this.times[i]!;
+    this.times[i] = expiresAt;
+    if (expiresAt < old) this.up(i);
     else if (expiresAt > old) this.down(i);
   }
 
@@ -61,70 +70,99 @@ export class ExpiryQueue<T extends ExpiryEntry> {
     const i = entry.expiryIndex;
     if (i < 0) return;
     entry.expiryIndex = -1;
-    const last = this.heap.pop()!;
-    if (last === entry) return;
-    this.heap[i] = last;
-    last.expiryIndex = i;
-    this.down(i);
-    this.up(last.expiryIndex);
+    const last = --this.n;
+    const moved = this.entries.pop()!;
+    if (moved === entry) return;
+    const t = this.times[last]!;
+    const old = this.times[i]!;
+    this.entries[i] = moved;
+    this.times[i] = t;
+    moved.expiryIndex = i;
+    if (t < old) this.up(i);
+    else this.down(i);
   }
 
   /** Removes and returns the earliest entry if it expires at or before `now`. */
   popExpired(now: number): T | undefined {
-    const top = this.heap[0];
-    if (top === undefined || top.expiresAt > now) return undefined;
+    if (this.n === 0 || this.times[0]! > now) return undefined;
+    const top = this.entries[0]!;
     this.delete(top);
     return top;
   }
 
   /** Removes every entry. */
   clear(): void {
-    for (const e of this.heap) e.expiryIndex = -1;
-    this.heap.length = 0;
+    for (let i = 0; i < this.n; i++) this.entries[i]!.expiryIndex = -1;
+    this.entries = [];
+    this.times = new Float64Array(64);
+    this.n = 0;
   }
 
   /** Checks the heap invariant and the stored indexes (for tests). */
   isConsistent(): boolean {
-    const h = this.heap;
-    for (let i = 0; i < h.length; i++) {
-      if (h[i]!.expiryIndex !== i) return false;
-      if (i > 0 && h[(i - 1) >> 1]!.expiresAt > h[i]!.expiresAt) return false;
+    const e = this.entries;
+    if (e.length !== this.n) return false;
+    for (let i = 0; i < this.n; i++) {
+      if (e[i]!.expiryIndex !== i || e[i]!.expiresAt !== this.times[i]) return false;
+      if (i > 0 && this.times[(i - 1) >> 2]! > this.times[i]!) return false;
     }
     return true;
   }
 
+  private grow(): void {
+    const t = new Float64Array(this.times.length * 2);
+    t.set(this.times);
+    this.times = t;
+  }
+
   private up(i: number): void {
-    const h = this.heap;
-    const e = h[i]!;
-    const at = e.expiresAt;
+    const entries = this.entries;
+    const times = this.times;
+    const e = entries[i]!;
+    const at = times[i]!;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pe = h[p]!;
-      if (pe.expiresAt <= at) break;
-      h[i] = pe;
+      const p = (i - 1) >> 2;
+      const pt = times[p]!;
+      if (pt <= at) break;
+      const pe = entries[p]!;
+      entries[i] = pe;
+      times[i] = pt;
       pe.expiryIndex = i;
       i = p;
     }
-    h[i] = e;
+    entries[i] = e;
+    times[i] = at;
     e.expiryIndex = i;
   }
 
   private down(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const e = h[i]!;
-    const at = e.expiresAt;
+    const entries = this.entries;
+    const times = this.times;
+    const n = this.n;
+    const e = entries[i]!;
+    const at = times[i]!;
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && h[c + 1]!.expiresAt < h[c]!.expiresAt) c++;
-      const ce = h[c]!;
-      if (ce.expiresAt >= at) break;
-      h[i] = ce;
+      const c0 = 4 * i + 1;
+      if (c0 >= n) break;
+      let c = c0;
+      let ct = times[c0]!;
+      const end = c0 + 4 < n ? c0 + 4 : n;
+      for (let j = c0 + 1; j < end; j++) {
+        const jt = times[j]!;
+        if (jt < ct) {
+          c = j;
+          ct = jt;
+        }
+      }
+      if (ct >= at) break;
+      const ce = entries[c]!;
+      entries[i] = ce;
+      times[i] = ct;
       ce.expiryIndex = i;
       i = c;
     }
-    h[i] = e;
+    entries[i] = e;
+    times[i] = at;
     e.expiryIndex = i;
   }
 }

@@ -240,7 +240,7 @@ export class Handlespace {
       pool = this.createPool(poolHandle, policy, ut.protocol, control);
     }
 
-    const pe = new PoolElement(pool, param, now, poolElementChecksumSum(pool.handleChecksumSum, peId));
+    const pe = new PoolElement(pool, param, now);
     pool.byId.set(peId, pe);
     this.peTotal++;
     pool.selector.add(pe);
@@ -264,7 +264,6 @@ export class Handlespace {
   remove(pe: PoolElement): boolean {
     if (!pe.active) return false;
     const pool = pe.pool;
-    pe.active = false;
     pool.selector.remove(pe);
     pool.byId.delete(pe.peId);
     this.peTotal--;
@@ -464,7 +463,7 @@ export class Handlespace {
     if (set.head !== null) set.head.ownerPrev = pe;
     set.head = pe;
     set.count++;
-    set.sum += pe.checksumSum;
+    set.sum += poolElementChecksumSum(pe.pool.handleChecksumSum, pe.peId);
   }
 
   private unlinkOwner(pe: PoolElement): void {
@@ -475,7 +474,7 @@ export class Handlespace {
     pe.ownerPrev = pe.ownerNext = null;
     pe.ownerSet = null;
     set.count--;
-    set.sum -= pe.checksumSum;
+    set.sum -= poolElementChecksumSum(pe.pool.handleChecksumSum, pe.peId);
     if (set.count === 0) this.owners.delete(pe.homeRegistrarId);
   }
 

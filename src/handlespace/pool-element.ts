@@ -52,10 +52,6 @@ export class PoolElement implements PoolElementParam, ExpiryEntry, WeightedSampl
   round = 0;
   /** Weighted-round-robin selections left in the current round; owned by the policy. @internal */
   credit = 0;
-  /** Unfolded ownership checksum contribution. @internal */
-  checksumSum: number;
-  /** `false` once the PE has been removed from its handlespace. */
-  active = true;
 
   /** @internal */ expiryIndex = -1;
   /** Round-robin list links; owned by the selector. @internal */ prev: PoolElement | null = null;
@@ -63,7 +59,6 @@ export class PoolElement implements PoolElementParam, ExpiryEntry, WeightedSampl
   /** Position in the selector's heap or slot array; owned by the selector. @internal */ slot = -1;
   /** Sort key in an ordered selector; owned by the selector. @internal */ key = 0;
   /** Drawing weight in a weighted selector; owned by the selector. @internal */ weight = 0;
-  /** Draw stamp of random selectors; owned by the selector. @internal */ mark = 0;
   /** Owner list links; owned by the handlespace. @internal */ ownerPrev: PoolElement | null = null;
   /** @internal */ ownerNext: PoolElement | null = null;
   /** The owner list; owned by the handlespace. @internal */ ownerSet: unknown = null;
@@ -71,7 +66,7 @@ export class PoolElement implements PoolElementParam, ExpiryEntry, WeightedSampl
   policyState: unknown = undefined;
 
   /** @internal Created by {@link Handlespace.register}. */
-  constructor(pool: Pool, param: PoolElementParam, now: number, checksumSum: number) {
+  constructor(pool: Pool, param: PoolElementParam, now: number) {
     this.pool = pool;
     this.peId = param.peId;
     this.homeRegistrarId = param.homeRegistrarId;
@@ -81,7 +76,11 @@ export class PoolElement implements PoolElementParam, ExpiryEntry, WeightedSampl
     this.asapTransport = param.asapTransport;
     this.registeredAt = now;
     this.updatedAt = now;
-    this.checksumSum = checksumSum;
+  }
+
+  /** `false` once the PE has been removed from its handlespace. */
+  get active(): boolean {
+    return this.ownerSet !== null;
   }
 
   /** The pool handle of the PE's pool. */

@@ -64,6 +64,9 @@ export class SampledSelector implements PoolSelector {
   }
 }
 
+/** Largest selection drawn by redrawing repeats. */
+const MAX_SMALL_DRAW = 16;
+
 /**
  * Uniform drawing without replacement: O(count) per selection. Few PEs out
  * of many are drawn by rejection of repeats (no writes to the pool); when a
@@ -73,7 +76,7 @@ export class SampledSelector implements PoolSelector {
 export class UniformSelector implements PoolSelector {
   private readonly nodes: PoolElement[] = [];
   private seq = 0;
-  private stamp = 0;
+  private readonly picked = new Int32Array(MAX_SMALL_DRAW);
 
   constructor(private readonly random: RandomSource) {}
 
@@ -101,14 +104,19 @@ export class UniformSelector implements PoolSelector {
     const n = nodes.length;
     const k = count < n ? count : n;
     const random = this.random;
-    if (k * 4 <= n) {
-      const stamp = ++this.stamp;
+    if (k <= MAX_SMALL_DRAW && k * 4 <= n) {
+      // Redraw repeated positions; the PEs themselves are never touched.
+      const picked = this.picked;
       for (let i = 0; i < k; i++) {
-        let pe: PoolElement;
-        do pe = nodes[Math.floor(random.nextDouble() * n)]!;
-        while (pe.mark === stamp);
-        pe.mark = stamp;
-        out.push(pe);
+        let j: number;
+        let again: boolean;
+        do {
+          j = Math.floor(random.nextDouble() * n);
+          again = false;
+          for (let m = 0; m < i; m++) if (picked[m] === j) again = true;
+        } while (again);
+        picked[i] = j;
+        out.push(nodes[j]!);
       }
       return;
     }

@@ -14,12 +14,12 @@ export interface WeightedSamplerNode {
   slot: number;
   /** Current weight in the sampler; owned by the sampler. */
   weight: number;
-  /** Stamp of the last draw that picked the node; owned by the sampler. */
-  mark: number;
 }
 
 /** Rejected draws (already picked) before a draw switches to exact removal. */
 const MAX_REJECTIONS = 8;
+/** Largest selection that tries rejection first (duplicate checks are linear). */
+const MAX_REJECTION_DRAW = 16;
 
 /** Draws nodes with probability proportional to their weight. */
 export class WeightedSampler<N extends WeightedSamplerNode> {
@@ -27,7 +27,6 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
   private tree = new Float64Array(17);
   private capacity = 16;
   private topBit = 16;
-  private stamp = 0;
   /** Sum of all weights. */
   total = 0;
 
@@ -74,32 +73,35 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
    * probability proportional to its weight among the nodes not drawn yet.
    * Nodes of weight 0 are never drawn.
    *
-   * A repeated node is redrawn (rejection leaves the distribution exact and
-   * costs nothing while the drawn nodes hold little of the total weight);
-   * after a few rejections the drawn nodes' weights are taken out of the tree
-   * for the rest of the call and put back at the end.
+   * For small selections a repeated node is redrawn (rejection leaves the
+   * distribution exact and costs nothing while the drawn nodes hold little of
+   * the total weight); after a few rejections, and for large selections, the
+   * drawn nodes' weights are taken out of the tree for the rest of the call
+   * and put back at the end.
    */
   draw(count: number, random: RandomSource, out: N[]): void {
     const start = out.length;
-    const stamp = ++this.stamp;
     let k = 0;
-    for (; k < count; k++) {
-      if (!(this.total > 0)) return;
-      let tries = 0;
-      let node: N;
-      do {
-        node = this.find(Math.floor(random.nextDouble() * this.total));
-      } while (node.mark === stamp && ++tries < MAX_REJECTIONS);
-      if (node.mark === stamp) break;
-      node.mark = stamp;
-      out.push(node);
+    if (count <= MAX_REJECTION_DRAW) {
+      for (; k < count; k++) {
+        if (!(this.total > 0)) return;
+        let tries = 0;
+        let node: N;
+        let repeated: boolean;
+        do {
+          node = this.find(Math.floor(random.nextDouble() * this.total));
+          repeated = false;
+          for (let i = start; i < out.length; i++) if (out[i] === node) repeated = true;
+        } while (repeated && ++tries < MAX_REJECTIONS);
+        if (repeated) break;
+        out.push(node);
+      }
     }
     if (k === count) return;
     // Exact mode: remove the drawn weights, draw from the rest, restore.
     for (let i = start; i < out.length; i++) this.addAt(out[i]!.slot, -out[i]!.weight);
     for (; k < count && this.total > 0; k++) {
       const node = this.find(Math.floor(random.nextDouble() * this.total));
-      node.mark = stamp;
       out.push(node);
       this.addAt(node.slot, -node.weight);
     }

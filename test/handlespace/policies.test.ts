@@ -117,6 +117,17 @@ describe('random and weighted random', () => {
     expect(h.get(5)).toBeUndefined();
   });
 
+  it('random and weighted random return distinct PEs for small and large selections', () => {
+    const r = pool(Array.from({ length: 100 }, () => ({ type: 'random' }) as PolicyInfo));
+    const w = pool(Array.from({ length: 30 }, (_, i) => ({ type: 'weighted-random', weight: i + 1 }) as PolicyInfo));
+    for (let i = 0; i < 200; i++) {
+      expect(new Set(r.select(H, 3)).size).toBe(3);
+      expect(new Set(w.select(H, 3)).size).toBe(3);
+      expect(new Set(w.select(H, 20)).size).toBe(20);
+    }
+    expect(w.select(H, 40)).toHaveLength(30);
+  });
+
   it('weighted random draws without replacement', () => {
     const hs = pool([1, 1000, 1].map((weight) => ({ type: 'weighted-random', weight }) as PolicyInfo));
     for (let i = 0; i < 100; i++) expect(new Set(hs.select(H, 3).map((x) => x.peId)).size).toBe(3);
