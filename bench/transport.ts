@@ -48,8 +48,8 @@ interface Mode {
   open(options?: Record<string, unknown>): Promise<Endpoint>;
   /** Child process arguments of a listening echo peer that prints {"ready":true,"port":N}. */
   peerCommand(): string[];
-  /** Options for idle associations in the memory figure. */
-  idleConnectOptions: Record<string, unknown>;
+  /** Child process arguments that open `count` idle associations to `remote`, then print {"ready":true}. */
+  clientsCommand(remote: TransportAddress, count: number, options: Record<string, unknown>): string[];
 }
 
 const MODES: Record<string, Mode> = {
@@ -59,7 +59,13 @@ const MODES: Record<string, Mode> = {
     listen: (options = {}) => createUdpEndpoint({ ...options, listen: true }),
     open: (options = {}) => createUdpEndpoint(options),
     peerCommand: () => ['--import', 'tsx', `${ROOT}test/fixtures/transport-peer.ts`, 'server', '{}'],
-    idleConnectOptions: { ownSocket: false },
+    clientsCommand: (remote, count, options) => [
+      '--import',
+      'tsx',
+      `${ROOT}test/fixtures/transport-peer.ts`,
+      'clients',
+      JSON.stringify({ ...options, remote, count }),
+    ],
   },
 };
 
@@ -78,7 +84,8 @@ interface Figure {
 }
 
 function report(mode: string, f: Figure): void {
-  const ratio = f.higherIsBetter ? f.value / f.tcp : f.tcp / f.value;
+  const raw = f.higherIsBetter ? f.value / f.tcp : f.tcp / f.value;
+  const ratio = Number.isFinite(raw) && f.tcp > 0 && f.value > 0 ? raw : null;
   const line = {
     bench: 'transport',
     mode,
@@ -86,7 +93,7 @@ function report(mode: string, f: Figure): void {
     value: round(f.value),
     unit: f.unit,
     tcp: round(f.tcp),
-    ratio_to_tcp: round(ratio, 3),
+    ratio_to_tcp: ratio === null ? null : round(ratio, 3),
     ...(f.extra ?? {}),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -104,6 +111,12 @@ function median(xs: number[]): number {
 
 function gc(): void {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
+}
+
+/** CPU time (user + system) of this process since `start`, in microseconds. */
+function cpuMicros(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return d.user + d.system;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -150,6 +163,7 @@ async function roundTrips(mode: Mode): Promise<Figure> {
   }
   let count = 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const end = t0 + DURATION;
   await new Promise<void>((resolve) => {
     a.on('message', () => {
@@ -160,6 +174,7 @@ async function roundTrips(mode: Mode): Promise<Figure> {
     void a.send(payload, { ppid: 1 });
   });
   const sctpRate = count / ((performance.now() - t0) / 1000);
+  const sctpCpu = cpuMicros(c0) / count;
   await client.close();
   await server.close();
 
@@ -168,6 +183,7 @@ async function roundTrips(mode: Mode): Promise<Figure> {
   let tcount = 0;
   let pending = 0;
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   const tend = t1 + DURATION;
   await new Promise<void>((resolve) => {
     tcp.a.on('data', (d) => {
@@ -183,12 +199,20 @@ async function roundTrips(mode: Mode): Promise<Figure> {
     tcp.a.write(payload);
   });
   const tcpRate = tcount / ((performance.now() - t1) / 1000);
+  const tcpCpu = cpuMicros(c1) / tcount;
   await closeTcp(tcp);
-  return { name: 'round_trips_100B', unit: 'round trips/s', value: sctpRate, tcp: tcpRate, higherIsBetter: true };
+  return {
+    name: 'round_trips_100B',
+    unit: 'round trips/s',
+    value: sctpRate,
+    tcp: tcpRate,
+    higherIsBetter: true,
+    extra: { cpu_us_per_op: round(sctpCpu), tcp_cpu_us_per_op: round(tcpCpu) },
+  };
 }
 
 /** One-way stream of messages of `size` bytes; returns messages/s at the receiver. */
-async function oneWaySctp(mode: Mode, size: number): Promise<number> {
+async function oneWaySctp(mode: Mode, size: number): Promise<{ rate: number; cpu: number }> {
   const { server, client, a, b } = await sctpPair(mode);
   const payload = Buffer.alloc(size, 2);
   let received = 0;
@@ -200,6 +224,7 @@ async function oneWaySctp(mode: Mode, size: number): Promise<number> {
     last = performance.now();
   });
   const end = performance.now() + DURATION;
+  const c0 = process.cpuUsage();
   let stop = false;
   const highWater = Math.max(256 * 1024, size * 8);
   await new Promise<void>((resolve) => {
@@ -222,12 +247,13 @@ async function oneWaySctp(mode: Mode, size: number): Promise<number> {
   while (a.bufferedAmount > 0 && performance.now() < settle) await sleep(5);
   await sleep(50);
   const rate = received / (Math.max(1, last - first) / 1000);
+  const cpu = cpuMicros(c0) / Math.max(1, received);
   await client.close();
   await server.close();
-  return rate;
+  return { rate, cpu };
 }
 
-async function oneWayTcp(size: number): Promise<number> {
+async function oneWayTcp(size: number): Promise<{ rate: number; cpu: number }> {
   const tcp = await tcpPair();
   const payload = Buffer.alloc(size, 2);
   let bytes = 0;
@@ -239,6 +265,7 @@ async function oneWayTcp(size: number): Promise<number> {
     last = performance.now();
   });
   const end = performance.now() + DURATION;
+  const c0 = process.cpuUsage();
   await new Promise<void>((resolve) => {
     const pump = (): void => {
       while (performance.now() < end) {
@@ -253,76 +280,97 @@ async function oneWayTcp(size: number): Promise<number> {
   });
   await sleep(100);
   const rate = bytes / size / (Math.max(1, last - first) / 1000);
+  const cpu = cpuMicros(c0) / Math.max(1, bytes / size);
   await closeTcp(tcp);
-  return rate;
+  return { rate, cpu };
 }
 
 async function oneWay(mode: Mode): Promise<Figure> {
   const s = await oneWaySctp(mode, 1024);
   const t = await oneWayTcp(1024);
-  return { name: 'one_way_1KiB', unit: 'msg/s', value: s, tcp: t, higherIsBetter: true };
+  return {
+    name: 'one_way_1KiB',
+    unit: 'msg/s',
+    value: s.rate,
+    tcp: t.rate,
+    higherIsBetter: true,
+    extra: { cpu_us_per_op: round(s.cpu), tcp_cpu_us_per_op: round(t.cpu) },
+  };
 }
 
 async function bulk(mode: Mode): Promise<Figure> {
   const size = 64 * 1024;
-  const s = (await oneWaySctp(mode, size)) * size / 1e6;
-  const t = (await oneWayTcp(size)) * size / 1e6;
-  return { name: 'bulk_64KiB', unit: 'MB/s', value: s, tcp: t, higherIsBetter: true };
+  const s = await oneWaySctp(mode, size);
+  const t = await oneWayTcp(size);
+  return {
+    name: 'bulk_64KiB',
+    unit: 'MB/s',
+    value: (s.rate * size) / 1e6,
+    tcp: (t.rate * size) / 1e6,
+    higherIsBetter: true,
+    extra: { cpu_us_per_op: round(s.cpu), tcp_cpu_us_per_op: round(t.cpu) },
+  };
 }
 
-/** Heap and RSS per idle association end (both ends live in this process). */
+const TCP_CLIENTS = `
+const net = require('node:net');
+const [port, count] = process.argv.slice(1).map(Number);
+const sockets = [];
+(async () => {
+  for (let i = 0; i < count; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    sockets.push(s);
+  }
+  process.stdout.write(JSON.stringify({ ready: true, port }) + '\\n');
+})();
+`;
+
+/**
+ * Heap and RSS per idle association on the listening side (what a registrar
+ * pays per pool element): the clients run in a child process, the figure is
+ * the growth of this process after GC divided by the number of associations.
+ */
 async function memory(mode: Mode): Promise<Figure[]> {
-  const n = 300;
+  const n = 500;
   const options = { heartbeatInterval: 30_000, rtoInitial: 1000, rtoMax: 5000 };
   const server = await mode.listen(options);
-  const client = await mode.open(options);
-  // warm-up: one association, so module-level state is not counted
-  (await client.connect(server.local, mode.idleConnectOptions)).abort();
-  await sleep(100);
+  // warm-up: a few associations, so code and module-level state are not counted
+  const warm = await startChild(mode.clientsCommand(server.local, 20, options));
+  await sleep(200);
+  // SIGTERM: the fixture closes its endpoint, which aborts the associations here.
+  const warmExit = new Promise((r) => warm.child.once('exit', r));
+  warm.child.kill('SIGTERM');
+  await warmExit;
+  await sleep(200);
   gc();
   const h0 = process.memoryUsage();
-  const list: Association[] = [];
-  const accepted: Association[] = [];
-  server.on('association', (a) => accepted.push(a));
-  // Without own sockets one client endpoint holds one association per server port, so
-  // use several client endpoints when needed.
-  const clients: Endpoint[] = [client];
-  for (let i = 0; i < n; i++) {
-    if (mode.idleConnectOptions['ownSocket'] === false && i > 0) clients.push(await mode.open(options));
-    list.push(await clients[clients.length - 1]!.connect(server.local, mode.idleConnectOptions));
-  }
+  const clients = await startChild(mode.clientsCommand(server.local, n, options), 120_000);
   await sleep(300);
   gc();
   const h1 = process.memoryUsage();
-  const ends = 2 * n;
-  const sctpHeap = (h1.heapUsed - h0.heapUsed) / ends;
-  const sctpRss = (h1.rss - h0.rss) / ends;
-  for (const c of clients) await c.close();
+  const sctpHeap = (h1.heapUsed - h0.heapUsed) / n;
+  const sctpRss = (h1.rss - h0.rss) / n;
+  clients.child.kill('SIGKILL');
   await server.close();
   await sleep(100);
 
-  gc();
-  const t0 = process.memoryUsage();
-  const tcpServer = net.createServer();
-  const sockets: net.Socket[] = [];
-  tcpServer.on('connection', (s) => sockets.push(s));
+  const tcpServer = net.createServer((s) => s.on('error', () => {}));
   await new Promise<void>((r) => tcpServer.listen(0, '127.0.0.1', () => r()));
   const port = (tcpServer.address() as net.AddressInfo).port;
-  for (let i = 0; i < n; i++) {
-    const s = net.connect(port, '127.0.0.1');
-    await new Promise<void>((r) => s.once('connect', () => r()));
-    sockets.push(s);
-  }
+  gc();
+  const t0 = process.memoryUsage();
+  const tcpClients = await startChild(['-e', TCP_CLIENTS, String(port), String(n)], 60_000);
   await sleep(300);
   gc();
   const t1 = process.memoryUsage();
-  const tcpHeap = (t1.heapUsed - t0.heapUsed) / ends;
-  const tcpRss = (t1.rss - t0.rss) / ends;
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((r) => tcpServer.close(() => r()));
+  const tcpHeap = (t1.heapUsed - t0.heapUsed) / n;
+  const tcpRss = (t1.rss - t0.rss) / n;
+  tcpClients.child.kill('SIGKILL');
+  tcpServer.close();
   return [
-    { name: 'idle_association_heap', unit: 'KiB', value: sctpHeap / 1024, tcp: tcpHeap / 1024, higherIsBetter: false, extra: { associations: n } },
-    { name: 'idle_association_rss', unit: 'KiB', value: sctpRss / 1024, tcp: tcpRss / 1024, higherIsBetter: false, extra: { associations: n } },
+    { name: 'idle_association_heap', unit: 'KiB', value: sctpHeap / 1024, tcp: tcpHeap / 1024, higherIsBetter: false, extra: { associations: n, side: 'listening' } },
+    { name: 'idle_association_rss', unit: 'KiB', value: sctpRss / 1024, tcp: tcpRss / 1024, higherIsBetter: false, extra: { associations: n, side: 'listening' } },
   ];
 }
 
@@ -354,10 +402,10 @@ async function setup(mode: Mode): Promise<Figure> {
   return { name: 'setup_time', unit: 'ms (median)', value: median(times), tcp: median(ttimes), higherIsBetter: false };
 }
 
-function startChild(command: string[]): Promise<{ child: ChildProcess; port: number }> {
+function startChild(command: string[], timeoutMs = 30_000): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, command, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('peer did not start')), 30_000);
+    const timer = setTimeout(() => reject(new Error('peer did not start')), timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const m = JSON.parse(line) as { ready?: boolean; port?: number };
