@@ -34,6 +34,7 @@ interface RegistrarCliOptions {
   registrarId?: number;
   keepAliveInterval: number;
   keepAliveTimeout: number;
+  keepAliveWindow: number;
   maxBadPeReports: number;
   maxHresItems: number;
   maxIncrement: number;
@@ -72,6 +73,7 @@ export function registerRegistrarCommand(program: Command): void {
     .option('--registrar-id <id>', 'registrar identifier, 1..0xffffffff, decimal or 0x hex (default: random)', parseInteger)
     .option('--keep-alive-interval <ms>', 'endpoint keep-alive transmission interval per PE', parseDuration, d.keepAliveInterval)
     .option('--keep-alive-timeout <ms>', 'time to wait for a keep-alive ack before the PE is removed', parseDuration, d.keepAliveTimeout)
+    .option('--keep-alive-window <n>', 'most unanswered keep-alives per association (slow peers are not flooded)', parseInteger, d.keepAliveWindow)
     .option('--max-bad-pe-reports <n>', 'Endpoint Unreachable reports after which a PE is removed (MAX-BAD-PE-REPORT)', parseInteger, d.maxBadPeReports)
     .option('--max-hres-items <n>', 'PEs per handle resolution response when the request does not say (cap 128)', parseInteger, d.maxHresItems)
     .option('--max-increment <n>', 'PEs whose selection state advances per resolution (0 = policy default)', parseInteger, d.maxIncrement)
@@ -124,6 +126,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     registrarId: opts.registrarId,
     keepAliveInterval: opts.keepAliveInterval,
     keepAliveTimeout: opts.keepAliveTimeout,
+    keepAliveWindow: opts.keepAliveWindow,
     maxBadPeReports: opts.maxBadPeReports,
     maxHresItems: opts.maxHresItems,
     maxIncrement: opts.maxIncrement,

@@ -79,6 +79,12 @@ export interface RegistrarOptions {
   keepAliveJitter?: number;
   /** Keep-alives handled per scheduler wake-up before yielding to I/O (default 1000). */
   keepAliveBatchSize?: number;
+  /**
+   * Most unanswered keep-alives per association (default 256); further due
+   * keep-alives wait, so a slow peer with many PEs is not flooded into
+   * false timeouts.
+   */
+  keepAliveWindow?: number;
 
   /** Endpoint Unreachable reports after which a PE is removed (MAX-BAD-PE-REPORT, default 3). */
   maxBadPeReports?: number;
@@ -164,6 +170,7 @@ export const REGISTRAR_DEFAULTS = {
   keepAliveTimeout: 5000,
   keepAliveJitter: 0.125,
   keepAliveBatchSize: 1000,
+  keepAliveWindow: 256,
   maxBadPeReports: 3,
   maxHresItems: 3,
   maxIncrement: 0,
@@ -276,6 +283,7 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     keepAliveTimeout: positive('keepAliveTimeout', o.keepAliveTimeout ?? d.keepAliveTimeout),
     keepAliveJitter: jitter,
     keepAliveBatchSize: integer('keepAliveBatchSize', o.keepAliveBatchSize ?? d.keepAliveBatchSize, 1),
+    keepAliveWindow: integer('keepAliveWindow', o.keepAliveWindow ?? d.keepAliveWindow, 1),
     maxBadPeReports: integer('maxBadPeReports', o.maxBadPeReports ?? d.maxBadPeReports, 1),
     maxHresItems: integer('maxHresItems', o.maxHresItems ?? d.maxHresItems, 1, MAX_MAX_HRES_ITEMS),
     maxIncrement: integer('maxIncrement', o.maxIncrement ?? d.maxIncrement, 0),

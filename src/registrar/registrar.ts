@@ -104,6 +104,7 @@ export interface RegistrarStats {
   keepAliveAcks: number;
   keepAliveTimeouts: number;
   keepAliveRetries: number;
+  keepAlivesDeferred: number;
   associationsAbortedByKeepAlive: number;
   failureReports: number;
   pesRemovedUnreachable: number;
@@ -143,6 +144,7 @@ function emptyStats(): RegistrarStats {
     keepAliveAcks: 0,
     keepAliveTimeouts: 0,
     keepAliveRetries: 0,
+    keepAlivesDeferred: 0,
     associationsAbortedByKeepAlive: 0,
     failureReports: 0,
     pesRemovedUnreachable: 0,
@@ -175,11 +177,18 @@ class AssociationState {
   readonly remoteAddresses: string[];
   /** Normalised remote addresses, for the address filter. */
   addressSet: ReadonlySet<string> = new Set();
+  /** The first normalised remote address as a one-element array shared by this association's PEs. */
+  sharedAddresses: string[] = [];
   /** The ASAP transport of PEs registered over this association (shared object). */
   readonly asapTransport: TransportParam;
   lastReceived: number;
   /** Messages received so far (tells whether the peer spoke since a keep-alive). */
   received = 0;
+  /** Keep-alives sent on this association and not yet acknowledged. */
+  kaInFlight = 0;
+  /** PEs whose keep-alive is due but waits for the window (FIFO from `kaHead`). */
+  readonly kaWaiting: PeRecord[] = [];
+  kaHead = 0;
   closed = false;
 
   constructor(
@@ -202,6 +211,8 @@ class AssociationState {
 const enum KaState {
   Idle = 0,
   AwaitingAck = 1,
+  /** Due, queued in its association's keep-alive window. */
+  Waiting = 2,
 }
 
 /**
@@ -408,6 +419,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       this.clock.now(),
     );
     st.addressSet = this.addressFilter.associationSet(st.remoteAddresses);
+    st.sharedAddresses = [...st.addressSet].slice(0, 1);
     this.associations.add(st);
     this.counters.associationsAccepted++;
     association.on('message', (data, info) => this.onMessage(st, data, info));
@@ -542,7 +554,15 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         return;
       }
     }
-    const userTransport: TransportParam = addresses === ut.addresses ? ut : ({ ...ut, addresses: [...addresses] } as TransportParam);
+    // PEs whose user address is the association's address share one array
+    // (and string) per association instead of one per PE.
+    const shared = st.sharedAddresses;
+    const userTransport: TransportParam =
+      addresses.length === 1 && addresses[0] === shared[0]
+        ? ({ ...ut, addresses: shared } as TransportParam)
+        : addresses === ut.addresses
+          ? ut
+          : ({ ...ut, addresses: [...addresses] } as TransportParam);
     const asapTransport = st.asapTransport;
     const now = this.clock.now();
     const result = this.handlespace.register(
@@ -575,6 +595,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       st.pes.add(rec);
       this.counters.registrations++;
     } else {
+      this.clearAwaiting(rec);
       if (rec.assoc !== st) {
         rec.assoc.pes.delete(rec);
         rec.assoc = st;
@@ -582,7 +603,6 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       }
       rec.confirmedAt = now;
       rec.expiresAt = now + pe.registrationLife;
-      rec.kaState = KaState.Idle;
       rec.kaRetries = 0;
       this.counters.reRegistrations++;
     }
@@ -675,6 +695,11 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       return;
     }
     const st = rec.assoc;
+    if (rec.kaState === KaState.Waiting) {
+      // Woken early (timer resolution): keep waiting in the window queue.
+      this.scheduler.scheduleAt(rec, rec.expiresAt);
+      return;
+    }
     if (rec.kaState === KaState.AwaitingAck) {
       this.counters.keepAliveTimeouts++;
       if (st.received === rec.kaRxMark) {
@@ -702,7 +727,48 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       this.scheduler.scheduleAt(rec, Math.min(rec.confirmedAt + jitteredDelay(this.options.keepAliveInterval, this.options.keepAliveJitter, this.options.random), rec.expiresAt));
       return;
     }
+    if (st.kaInFlight >= this.options.keepAliveWindow) {
+      // Flow control: a peer that is slow to answer is not flooded; this
+      // keep-alive waits until an earlier one is answered. Its registration
+      // life still ends it (expiry entry kept in the scheduler).
+      this.counters.keepAlivesDeferred++;
+      rec.kaState = KaState.Waiting;
+      st.kaWaiting.push(rec);
+      if (rec.expiresAt !== Infinity) this.scheduler.scheduleAt(rec, rec.expiresAt);
+      return;
+    }
     this.sendKeepAlive(rec, now);
+  }
+
+  /** Leaves the awaiting-ack (or waiting) state: ack, re-registration, removal. */
+  private clearAwaiting(rec: PeRecord): void {
+    if (rec.kaState === KaState.AwaitingAck) {
+      rec.kaState = KaState.Idle;
+      const st = rec.assoc;
+      st.kaInFlight--;
+      if (st.kaHead < st.kaWaiting.length && !st.closed) this.pumpKeepAlives(st);
+    } else if (rec.kaState === KaState.Waiting) {
+      rec.kaState = KaState.Idle; // lazily dropped from the waiting queue
+    }
+  }
+
+  /** Sends waiting keep-alives while the association's window has room. */
+  private pumpKeepAlives(st: AssociationState): void {
+    const q = st.kaWaiting;
+    const now = this.clock.now();
+    while (st.kaInFlight < this.options.keepAliveWindow && st.kaHead < q.length) {
+      const rec = q[st.kaHead]!;
+      q[st.kaHead++] = undefined as unknown as PeRecord;
+      if (rec.kaState !== KaState.Waiting || rec.assoc !== st || this.records.get(rec.stored) !== rec) continue;
+      this.sendKeepAlive(rec, now);
+    }
+    if (st.kaHead === q.length) {
+      q.length = 0;
+      st.kaHead = 0;
+    } else if (st.kaHead > 1024 && st.kaHead * 2 > q.length) {
+      q.splice(0, st.kaHead);
+      st.kaHead = 0;
+    }
   }
 
   /**
@@ -733,7 +799,10 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
 
   private sendKeepAlive(rec: PeRecord, now: number, home = false): void {
     const st = rec.assoc;
-    rec.kaState = KaState.AwaitingAck;
+    if (rec.kaState !== KaState.AwaitingAck) {
+      rec.kaState = KaState.AwaitingAck;
+      st.kaInFlight++;
+    }
     rec.kaSentAt = now;
     rec.kaRxMark = st.received;
     this.scheduler.scheduleAt(rec, Math.min(now + this.options.keepAliveTimeout, rec.expiresAt));
@@ -763,7 +832,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     const now = this.clock.now();
     rec.confirmedAt = now;
     if (rec.kaState === KaState.AwaitingAck) {
-      rec.kaState = KaState.Idle;
+      this.clearAwaiting(rec);
       rec.kaRetries = 0;
       this.scheduleIdle(rec, now);
     }
@@ -795,6 +864,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   /** The one place PEs leave the handlespace. */
   private removePe(rec: PeRecord, reason: RemovalReason): void {
     if (this.records.get(rec.stored) !== rec) return;
+    this.clearAwaiting(rec);
     this.scheduler.cancel(rec);
     this.records.delete(rec.stored);
     rec.assoc.pes.delete(rec);

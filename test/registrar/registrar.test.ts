@@ -205,7 +205,7 @@ describe('Registrar message handling', () => {
   it('spreads the keep-alives of 100,000 PEs over one scheduler timer', () => {
     let seed = 1;
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    const { r, clock } = make({ random, maxPesPerAssociation: 200_000, registrationRate: { rate: 0 } });
+    const { r, clock } = make({ random, maxPesPerAssociation: 200_000, registrationRate: { rate: 0 }, keepAliveWindow: 200_000 });
     const a = connect(r);
     a.send = () => Promise.resolve(); // do not decode 100,000 keep-alives
     for (let i = 1; i <= 100_000; i++) a.receive(registration(i));
@@ -221,6 +221,24 @@ describe('Registrar message handling', () => {
     // All sent within the first jittered cycle, none in a burst above a tenth of the PEs.
     expect(last).toBe(100_000);
     expect(Math.max(...perTick)).toBeLessThan(20_000);
+  });
+
+  it('limits unanswered keep-alives per association (flow control)', () => {
+    const { r, clock } = make({ keepAliveInterval: 1000, keepAliveTimeout: 5000, keepAliveJitter: 0, keepAliveWindow: 10 });
+    const a = connect(r);
+    for (let i = 1; i <= 50; i++) a.receive(registration(i));
+    a.take();
+    clock.advance(1000);
+    let kas = a.take().filter((m) => m.type === 'endpoint-keep-alive');
+    expect(kas).toHaveLength(10);
+    // Acks free the window; deferred keep-alives follow.
+    for (const k of kas) a.receive({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: POOL, peId: (k as { peId: number }).peId });
+    kas = a.take().filter((m) => m.type === 'endpoint-keep-alive');
+    expect(kas).toHaveLength(10);
+    // Waiting PEs are not churned through the scheduler.
+    expect(clock.pending).toBeLessThanOrEqual(2);
+    expect(r.stats.keepAlivesDeferred).toBeGreaterThan(0);
+    expect(r.stats.pes).toBe(50);
   });
 
   it('deregisters the PEs of a closed association', () => {
