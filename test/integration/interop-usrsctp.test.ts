@@ -1,14 +1,16 @@
 /**
  * Interop with a foreign SCTP stack: usrsctp's example programs (Debian
  * package libusrsctp-examples) over UDP encapsulation on loopback, in both
- * directions. Skipped with a printed reason when the programs are missing.
+ * directions (our client against echo_server on the loopback of a network
+ * namespace, usrsctp's client against our endpoint on the host's loopback).
+ * Skipped with a printed reason when the programs are missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createUdpEndpoint, type UdpEndpoint } from '../../src/transport/udp-endpoint.js';
-import type { Association } from '../../src/transport/types.js';
+import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from '../helpers/netns.js';
 
 const DIR = '/usr/lib/usrsctp';
 const ECHO_SERVER = `${DIR}/echo_server`;
@@ -21,9 +23,12 @@ const reason =
       : undefined;
 if (reason) console.log(`[skip] usrsctp interop: ${reason}`);
 
+const PEER = 'test/integration/transport-netns-peer.ts';
 const children = new Set<ChildProcess>();
 const endpoints: UdpEndpoint[] = [];
+let pair: NetnsPair | undefined;
 afterAll(async () => {
+  pair?.destroy();
   for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
   await Promise.all(endpoints.map((e) => e.close()));
 });
@@ -58,35 +63,29 @@ async function until(predicate: () => boolean, timeoutMs: number): Promise<boole
 
 describe.skipIf(reason !== undefined)('interop with usrsctp over UDP encapsulation', () => {
   it('our client ↔ usrsctp echo_server: messages come back intact', async (ctx) => {
-    // echo_server listens on SCTP port 7; by our convention (UDP port = SCTP port) it
-    // must then use UDP port 7 too, which needs root.
-    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-      console.log('[skip] usrsctp echo_server direction: binding UDP port 7 needs root');
+    // echo_server listens on SCTP port 7; by our convention (UDP port = SCTP port) it then
+    // uses UDP port 7 too. That needs root, and runs on the loopback of a namespace of its
+    // own so concurrent test runs do not compete for the port.
+    const netnsReason = netnsUnavailableReason();
+    if (netnsReason) {
+      console.log(`[skip] usrsctp echo_server direction: ${netnsReason} (UDP port 7 in a namespace of its own)`);
       ctx.skip();
     }
-    const server = start(ECHO_SERVER, ['7']);
-    const client = await createUdpEndpoint({ address: '127.0.0.1' });
-    endpoints.push(client);
-    let association: Association | undefined;
-    for (let attempt = 0; attempt < 20 && !association; attempt++) {
+    pair = createNetnsPair('usrsctp');
+    const host = pair.a;
+    const server = spawn('ip', ['netns', 'exec', host.name, ECHO_SERVER, '7'], { stdio: 'ignore' });
+    children.add(server);
+    const ready = await until(() => {
       try {
-        association = await client.connect({ address: '127.0.0.1', port: 7 }, { timeout: 1000 });
+        return host.exec(['ss', '-Hunl', 'sport = :7']).trim().length > 0;
       } catch {
-        if (server.child.exitCode !== null) break;
+        return false;
       }
-    }
-    expect(association, `no association with usrsctp (echo_server exit code ${server.child.exitCode})`).toBeDefined();
-    const a = association!;
-    const replies: Array<{ data: Buffer; stream: number }> = [];
-    a.on('message', (data, info) => replies.push({ data: Buffer.from(data), stream: info.stream }));
-    const messages = [Buffer.from('hello usrsctp'), Buffer.alloc(3000, 0x5a), Buffer.from('third')];
-    for (const [i, m] of messages.entries()) await a.send(m, { ppid: 42, stream: i % 2 });
-    expect(await until(() => replies.length === messages.length, 10_000)).toBe(true);
-    expect(replies.map((r) => r.data.toString('hex')).sort()).toEqual(messages.map((m) => m.toString('hex')).sort());
-    const closed = new Promise((resolve) => a.once('close', resolve));
-    await a.close();
-    expect(await closed).toBe('shutdown');
-  }, 60_000);
+    }, 10_000);
+    expect(ready, 'usrsctp echo_server did not open UDP port 7').toBe(true);
+    const client = host.spawnNode(PEER, ['echo', JSON.stringify({ mode: 'udp', remote: '127.0.0.1', remotePort: 7, count: 4, size: 3000 })]);
+    expect(await client.nextLine(60_000)).toMatchObject({ sent: 4, intact: 4 });
+  }, 90_000);
 
   it('usrsctp client ↔ our listening endpoint: the client gets its lines echoed', async () => {
     const server = await createUdpEndpoint({ address: '127.0.0.1', listen: true });
