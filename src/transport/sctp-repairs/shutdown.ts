@@ -7,7 +7,7 @@
  * `onShutdownComplete`, `_startT2`, `_stopT2`, `_restartT2`, `_expireT2`,
  * `ABORT`, `_abort`, `onAbort`, `onError`, `_destroy` and `_down`; on
  * `Endpoint.prototype`: `close`; on `Socket.prototype` (`sctp/lib/sockets.js`):
- * `_final`, `_destroy` and `establish`.
+ * `_final`, `_destroy`, `_write` and `establish`.
  *
  * - Original: `SHUTDOWN()` sent the SHUTDOWN chunk at once even with data
  *   outstanding, the receiver of a SHUTDOWN went to SHUTDOWN-RECEIVED and
@@ -43,7 +43,9 @@
  *   no longer throws; a connect that fails (timeout, ABORT, unreachable)
  *   destroys the socket with an `Error` (`ETIMEDOUT`, `ECONNREFUSED`,
  *   `EHOSTUNREACH`), like `net.Socket`; peer ERROR chunks emit `'error'` only
- *   when someone listens.
+ *   when someone listens; a write failure reaches the stream (the original
+ *   swallowed it), and data written before the association exists waits for
+ *   `'connect'` (the original dropped it).
  *
  * @module
  */
@@ -375,6 +377,27 @@ export function installShutdownRepair(): void {
     } finally {
       callback(err);
     }
+  });
+  override(SocketProto, '_write', function _write(this: Loose, chunk: Buffer, _encoding: string, callback: (error?: Error | null) => void) {
+    if (!this.association) {
+      // Written before the association exists (connect() is asynchronous):
+      // hold the write until 'connect' instead of dropping it.
+      const retry = (): void => {
+        this.removeListener('close', giveUp);
+        this._write(chunk, _encoding, callback);
+      };
+      const giveUp = (): void => {
+        this.removeListener('connect', retry);
+        callback(new Error('socket closed before the association was established'));
+      };
+      this.once('connect', retry);
+      this.once('close', giveUp);
+      return;
+    }
+    this.bytesWritten += chunk.length;
+    this.sendToAssociation(chunk, { stream_id: this.stream_id }, (error?: Error) => {
+      if (!this.destroyed) callback(error ?? null);
+    });
   });
   const originalEstablish = SocketProto.establish;
   override(SocketProto, 'establish', function establish(this: Loose, endpoint: Loose, association: Loose) {

@@ -116,6 +116,20 @@ describe('sockets over UDP encapsulation', () => {
     expect((e as Loose).code).toBe('ETIMEDOUT');
   });
 
+  it('data written right after connect() (before the association exists) is delivered', async () => {
+    const p = socketPair();
+    let received = 0;
+    p.server.on('data', (d: Buffer) => (received += d.length));
+    const s = new sockets.Socket();
+    // Like sctp.connect(): the actual connect happens on the next turn.
+    setImmediate(() => s.connect({ port: 9000, localPort: 9001, udpTransport: p.a, udpPeer: { address: '127.0.0.1', port: 9000 } }));
+    s.write(Buffer.alloc(500, 1));
+    s.write(Buffer.alloc(500, 2));
+    await waitFor(() => received === 1000, 5000, 'early writes');
+    s.destroy();
+    p.server.destroy();
+  });
+
   it('destroy() before the association exists does not throw', () => {
     const s = new sockets.Socket();
     expect(() => s.destroy()).not.toThrow();
