@@ -1,45 +1,35 @@
 /**
- * ENRP ownership checksum arithmetic (spec §9): the 16-bit one's-complement
- * sum over (pool handle padded to even length ‖ PE identifier) of every PE a
- * registrar owns. Sums of several PEs are plain integer additions of their
- * partial sums, so the handlespace keeps one accumulator per home registrar
- * and adds or subtracts a PE's partial sum on every change; {@link foldChecksum}
- * turns an accumulator into the wire value.
+ * How the handlespace keeps ENRP ownership checksums (spec §9) incrementally.
+ * The arithmetic is the codec's ({@link peChecksumPartial},
+ * {@link finishChecksum}); this module only splits a PE's partial sum into
+ * the pool handle's part, computed once per pool, and the PE identifier's
+ * part, so that registering or removing a PE adds or subtracts a partial sum
+ * without walking the handle bytes again.
  *
  * @module
  */
+import { computePeChecksum, finishChecksum, peChecksumPartial } from '../wire/checksum.js';
 
-/**
- * Sum of the big-endian 16-bit words of a pool handle; an odd length is padded
- * with one zero byte. The result is an unfolded, non-negative integer.
- */
+const NO_HANDLE = new Uint8Array(0);
+
+/** Unfolded checksum sum of a pool handle's 16-bit words (odd length padded with a zero byte). */
 export function poolHandleChecksumSum(handle: Uint8Array): number {
-  let sum = 0;
-  const even = handle.length & ~1;
-  for (let i = 0; i < even; i += 2) sum += (handle[i]! << 8) | handle[i + 1]!;
-  if (even !== handle.length) sum += handle[even]! << 8;
-  return sum;
+  return peChecksumPartial(handle, 0);
 }
 
-/** Unfolded checksum contribution of one PE: `handleSum` from {@link poolHandleChecksumSum} plus the PE id's two words. */
+/** Unfolded checksum contribution of one PE: its pool's {@link poolHandleChecksumSum} plus the PE identifier's two words. */
 export function poolElementChecksumSum(handleSum: number, peId: number): number {
-  return handleSum + (peId >>> 16) + (peId & 0xffff);
+  return handleSum + peChecksumPartial(NO_HANDLE, peId);
 }
 
 /**
- * Folds an unfolded sum (any non-negative safe integer) to 16 bits and
- * complements it: the PE Checksum as sent on the wire. An empty set (sum 0)
- * gives 0xffff.
+ * Folds an unfolded sum to the 16-bit wire checksum (the codec's
+ * {@link finishChecksum}; kept under this name for existing callers).
  */
-export function foldChecksum(sum: number): number {
-  let acc = sum;
-  while (acc > 0xffff) acc = (acc % 0x10000) + Math.floor(acc / 0x10000);
-  return ~acc & 0xffff;
-}
+export const foldChecksum: (sum: number) => number = finishChecksum;
 
-/** Computes the ownership checksum of a set of PEs from scratch (for audits and tests). */
-export function computeOwnershipChecksum(entries: Iterable<{ readonly poolHandle: Uint8Array; readonly peId: number }>): number {
-  let sum = 0;
-  for (const e of entries) sum += poolElementChecksumSum(poolHandleChecksumSum(e.poolHandle), e.peId);
-  return foldChecksum(sum);
-}
+/**
+ * Computes the ownership checksum of a set of PEs from scratch (the codec's
+ * {@link computePeChecksum}; kept under this name for existing callers).
+ */
+export const computeOwnershipChecksum: (entries: Iterable<{ readonly poolHandle: Uint8Array; readonly peId: number }>) => number = computePeChecksum;

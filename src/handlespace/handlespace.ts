@@ -9,7 +9,8 @@
  */
 import { systemClock, type Clock } from '../clock.js';
 import { ErrorCauseCode, type PoolElementParam, type PoolHandle, type TransportParam } from '../wire/types.js';
-import { foldChecksum, poolElementChecksumSum, poolHandleChecksumSum } from './checksum.js';
+import { finishChecksum } from '../wire/checksum.js';
+import { poolElementChecksumSum, poolHandleChecksumSum } from './checksum.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { defaultPolicyRegistry, type PolicyRegistry } from './policy-registry.js';
 import { policyField, type SelectionPolicy } from './policy.js';
@@ -319,7 +320,7 @@ export class Handlespace {
   /** ENRP PE checksum (spec §9) over the PEs owned by a registrar; 0xffff when it owns none. */
   ownershipChecksum(registrarId: number): number {
     const set = this.owners.get(registrarId);
-    return set === undefined ? 0xffff : foldChecksum(set.sum);
+    return set === undefined ? 0xffff : finishChecksum(set.sum);
   }
 
   /** Number of PEs owned by a registrar. */

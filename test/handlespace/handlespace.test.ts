@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeOwnershipChecksum } from '../../src/handlespace/checksum.js';
+import { computePeChecksum as computeOwnershipChecksum } from '../../src/wire/checksum.js';
 import { Handlespace } from '../../src/handlespace/handlespace.js';
 import { FakeClock } from '../../src/clock.js';
 import { ErrorCauseCode } from '../../src/wire/types.js';

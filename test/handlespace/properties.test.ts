@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeOwnershipChecksum } from '../../src/handlespace/checksum.js';
+import { computePeChecksum as computeOwnershipChecksum } from '../../src/wire/checksum.js';
 import { Handlespace } from '../../src/handlespace/handlespace.js';
 import type { PoolElement } from '../../src/handlespace/pool-element.js';
 import type { ExpiryQueue } from '../../src/handlespace/expiry-queue.js';
