@@ -52,6 +52,15 @@ const noop = (): void => {};
 const QUIET_LOGGER = Object.freeze(Object.assign(noop, { enabled: false }));
 const QUIET_DEBUGGER = Object.freeze({ warn: QUIET_LOGGER, info: QUIET_LOGGER, debug: QUIET_LOGGER, trace: QUIET_LOGGER });
 
+/** Replaces the `debug` loggers of an sctp object by shared no-ops when none is enabled. */
+export function quietLoggers(target: object): void {
+  const holder = target as { debugger?: Record<string, { enabled?: boolean } | undefined> };
+  const debuggers = holder.debugger;
+  if (debuggers && debuggers !== QUIET_DEBUGGER && !Object.values(debuggers).some((d) => d?.enabled === true)) {
+    (holder as { debugger: unknown }).debugger = QUIET_DEBUGGER;
+  }
+}
+
 /** Applies the diet to one association (call before adding other listeners). */
 export function slimAssociation(association: SctpAssociation): void {
   // Node keeps a lone listener as the function itself in `_events[event]`; replacing it in
@@ -62,8 +71,5 @@ export function slimAssociation(association: SctpAssociation): void {
     if (typeof only !== 'function' || !only.name.startsWith('bound ')) continue;
     events![event] = DISPATCHERS.get(event)!;
   }
-  const debuggers = (association as unknown as { debugger?: Record<string, { enabled?: boolean } | undefined> }).debugger;
-  if (debuggers && !Object.values(debuggers).some((d) => d?.enabled === true)) {
-    (association as unknown as { debugger: unknown }).debugger = QUIET_DEBUGGER;
-  }
+  quietLoggers(association);
 }

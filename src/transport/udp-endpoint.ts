@@ -54,7 +54,7 @@ import {
   type SctpPacket,
   type SctpTransportLike,
 } from './sctp-lib.js';
-import { slimAssociation } from './sctp-slim.js';
+import { quietLoggers, slimAssociation } from './sctp-slim.js';
 import { associate, installSctpRepairs, setEndpointTuning, type SctpTuningOptions } from './sctp-repairs/index.js';
 import type {
   Association,
@@ -449,6 +449,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     // The shared endpoint never sends itself; its views (links) do.
     sctpEndpoint.transport = { sendPacket: () => false, unallocate: () => {} };
     sctpEndpoint._cookieInterval?.unref?.();
+    quietLoggers(sctpEndpoint);
     setEndpointTuning(sctpEndpoint, this.tuning);
     sctpEndpoint.on('association', (sctp: SctpAssociation) => this.adoptPassive(sctp));
     this.sctpEndpoint = sctpEndpoint;
