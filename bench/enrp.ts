@@ -27,6 +27,11 @@ import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
 import type { TransportAddress } from '../src/transport/types.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+/** Registrar processes still running; killed when the benchmark exits for any reason. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -127,13 +132,15 @@ interface Child {
 async function child(peers: TransportAddress[], timers: string[]): Promise<Child> {
   const args = ['registrar', '--asap', '127.0.0.1:0', '--enrp', '127.0.0.1:0', '--announce', 'off', '--min-address-scope', 'loopback', '--log-format', 'json', ...timers, ...peers.flatMap((p) => ['--peer', `${p.address}:${p.port}`])];
   const proc = fork(CLI, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
   const log: string[] = [];
   proc.stdout!.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));
   let asap = '';
   let enrp: TransportAddress | undefined;
   let id = 0;
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('registrar did not start')), 15_000);
+    const t = setTimeout(() => reject(new Error('registrar did not start')), 60_000);
     proc.on('message', (m: { event?: string; id?: number; addresses?: TransportAddress[]; address?: TransportAddress }) => {
       if (m.event === 'enrp') enrp = m.address;
       if (m.event === 'listening') {

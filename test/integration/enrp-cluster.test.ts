@@ -134,6 +134,23 @@ describe('ENRP cluster over SCTP on loopback', () => {
     expect(b.registrar.handlespace.ownershipChecksum(a.registrar.id)).toBe(a.registrar.handlespace.ownershipChecksum(a.registrar.id));
   });
 
+  it('registrars find each other by multicast Presence without a peer list', async () => {
+    const group = { address: '239.0.0.51', port: 20000 + Math.floor(Math.random() * 40000) };
+    const nodes: Node[] = [];
+    for (let i = 0; i < 2; i++) {
+      const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback' });
+      await registrar.start();
+      cleanups.push(() => registrar.close());
+      const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: group, multicastInterface: '127.0.0.1', ...timers });
+      cleanups.push(() => enrp.close());
+      nodes.push({ registrar, enrp, asap: `127.0.0.1:${registrar.addresses[0]!.port}`, enrpAddress: enrp.endpoint.local });
+    }
+    await until(() => nodes.every((n) => n.enrp.server.peerList().length === 1), 10_000, 'multicast discovery');
+    const pe = instance([nodes[0]!.asap]);
+    await pe.register('McastPool', { port: 7501, policy: { type: 'round-robin' } });
+    await until(() => nodes[1]!.registrar.handlespace.size === 1, 10_000, 'PE at the other registrar');
+  });
+
   it('two registrars started at the same instant converge on one association and share PEs', async () => {
     for (let round = 0; round < 3; round++) {
       const r1 = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback' });

@@ -39,8 +39,8 @@ interface Child {
 }
 
 /** Starts `rsp registrar` with ENRP on an ephemeral port; resolves once it serves. */
-async function registrar(peers: TransportAddress[], extra: string[] = []): Promise<Child> {
-  const args = ['registrar', '--asap', '127.0.0.1:0', '--enrp', '127.0.0.1:0', '--announce', 'off', '--min-address-scope', 'loopback', '--keep-alive-interval', '1000', ...peers.flatMap((p) => ['--peer', `${p.address}:${p.port}`]), ...extra];
+async function registrar(peers: TransportAddress[], extra: string[] = [], enrpAddress = '127.0.0.1:0'): Promise<Child> {
+  const args = ['registrar', '--asap', '127.0.0.1:0', '--enrp', enrpAddress, '--announce', 'off', '--min-address-scope', 'loopback', '--keep-alive-interval', '1000', ...peers.flatMap((p) => ['--peer', `${p.address}:${p.port}`]), ...extra];
   const proc = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const log: string[] = [];
   proc.stdout!.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));
@@ -175,6 +175,30 @@ describe.skipIf(!existsSync(CLI))('ENRP takeover after SIGKILL (rsp registrar pr
   it('two registrars: the survivor takes over alone', async () => {
     await killAndTakeOver(2);
   }, 60_000);
+
+  it('two registrar processes started at the same instant, each with the other as peer, converge', async () => {
+    // Reserve two free ports, then start both processes at once.
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const e = await createUdpEndpoint({ address: '127.0.0.1', port: 0 });
+      ports.push(e.local.port);
+      await e.close();
+    }
+    const [a, b] = await Promise.all([
+      registrar([{ address: '127.0.0.1', port: ports[1]! }], [], `127.0.0.1:${ports[0]}`),
+      registrar([{ address: '127.0.0.1', port: ports[0]! }], [], `127.0.0.1:${ports[1]}`),
+    ]);
+    const pa = instance([a!.asap]);
+    const pb = instance([b!.asap]);
+    const ra = await pa.register('SimPool', { port: 7501, policy: { type: 'round-robin' } });
+    const rb = await pb.register('SimPool', { port: 7502, policy: { type: 'round-robin' } });
+    for (const x of [a!, b!]) {
+      await until(async () => {
+        const h = await dump(x.enrp);
+        return h.get(ra.peId) === a!.id && h.get(rb.peId) === b!.id;
+      }, 15_000, 'both PEs at both registrars');
+    }
+  }, 40_000);
 
   it('rsp hsdump prints the handlespace of a registrar', async () => {
     const a = await registrar([]);
