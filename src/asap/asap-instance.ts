@@ -28,6 +28,7 @@ import { ClosedError, InvalidArgumentError, PoolNotFoundError, RSerPoolError, Re
 import type { Association, Endpoint, MessageInfo, TransportAddress } from '../transport/types.js';
 import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type TransportParam } from '../wire/types.js';
 import type { AsapMessage } from '../wire/asap-messages.js';
+import { RSPLIB_MAX_POOL_HANDLE_LENGTH } from '../wire/limits.js';
 import { linkSignals, throwIfAborted, toAbortError } from './abortable.js';
 import { ASAP_PPID, decodeAsap, encodeAsap } from './asap-codec.js';
 import {
@@ -71,10 +72,16 @@ interface Home {
 /** Pool handles may be given as text (UTF-8) or bytes. */
 export type PoolHandleInput = string | Uint8Array;
 
-/** Converts a pool handle argument to bytes; rejects empty handles. */
+/**
+ * Converts a pool handle argument to bytes; rejects empty handles and
+ * handles longer than the wire limit (32 bytes, the reference
+ * implementation's, spec §0.4).
+ */
 export function toPoolHandle(handle: PoolHandleInput): Uint8Array {
   const bytes = typeof handle === 'string' ? new TextEncoder().encode(handle) : handle;
   if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) throw new InvalidArgumentError('Pool handle must be a non-empty string or Uint8Array');
+  const max = RSPLIB_MAX_POOL_HANDLE_LENGTH;
+  if (bytes.byteLength > max) throw new InvalidArgumentError(`Pool handle of ${bytes.byteLength} bytes exceeds the limit of ${max} bytes`);
   return bytes;
 }
 

@@ -210,3 +210,20 @@ describe('ASAP instance: scale', () => {
     expect(r.pes.size).toBe(0);
   }, 60_000);
 });
+
+describe('ASAP instance: argument checks', () => {
+  it('rejects bad arguments with InvalidArgumentError before touching the network', async () => {
+    const pe = instance(['127.0.0.1:9']);
+    await expect(pe.register('', {})).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(pe.register('x'.repeat(33), { port: 1 })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(pe.register('P', { port: 70000 })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(pe.register('P', { port: 1, policy: { type: 'least-used', load: 2 } })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(pe.register('P', { port: 1, policy: { type: 'nope' as never } })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(pe.register('P', { port: 1, peId: 0 })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(pe.resolve('P', { items: 0 })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(pe.reportFailure('P', 0)).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    expect(pe.localEndpoint).toBeUndefined();
+    await pe.close();
+    await expect(pe.resolve('P')).rejects.toMatchObject({ code: 'ERR_RSP_CLOSED' });
+  });
+});
