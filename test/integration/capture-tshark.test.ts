@@ -128,9 +128,8 @@ describe.skipIf(reason !== undefined)('capture check with tshark', () => {
   }, 120_000);
 
   it.skipIf(rawReason !== undefined)('raw-IP traffic on loopback dissects cleanly with correct CRC32c', async () => {
-    const stackOptions = { claimPrefix: `rserpool-capture-${process.pid}` };
-    const server = await createRawEndpoint({ listen: true, stackOptions });
-    const client = await createRawEndpoint({ stackOptions });
+    const server = await createRawEndpoint({ listen: true });
+    const client = await createRawEndpoint();
     const file = join(dir, 'raw.pcapng');
     const capture = await startCapture(file, `sctp and port ${server.local.port}`);
     await exercise(server, client, { address: '127.0.0.1', port: server.local.port });

@@ -5,7 +5,6 @@ import type { Association, MessageInfo } from '../../src/transport/types.js';
 
 const reason = rawModeUnavailableReason();
 if (reason) console.log(`[skip] raw-IP endpoint tests: ${reason}`);
-const stackOptions = { claimPrefix: `rserpool-test-${process.pid}` };
 
 const endpoints: RawEndpoint[] = [];
 afterEach(async () => {
@@ -13,7 +12,7 @@ afterEach(async () => {
 });
 
 async function open(options: Parameters<typeof createRawEndpoint>[0] = {}): Promise<RawEndpoint> {
-  const endpoint = await createRawEndpoint({ stackOptions, ...options });
+  const endpoint = await createRawEndpoint(options);
   endpoints.push(endpoint);
   return endpoint;
 }

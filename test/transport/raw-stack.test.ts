@@ -32,7 +32,7 @@ async function loopbackPair(
   address: string,
   options: { unsafeNoCopy?: boolean } = {},
 ): Promise<{ stack: RawStack; server: SctpEndpoint; association: SctpAssociation; received: Buffer[] }> {
-  const stack = await RawStack.open({ claimPrefix: prefix, ...options });
+  const stack = await RawStack.open({ ...options });
   cleanups.push(() => stack.close());
   const server = await openEndpoint(stack, 0);
   const client = await openEndpoint(stack, 0);
@@ -79,11 +79,14 @@ describe.skipIf(reason !== undefined)('raw-IP stack on loopback', () => {
   });
 
   it('ignores packets for ports it does not own instead of answering them', async () => {
-    const stack = await RawStack.open({ claimPrefix: prefix });
+    const stack = await RawStack.open();
     cleanups.push(() => stack.close());
     const client = await openEndpoint(stack, 0);
     cleanups.push(() => client.close());
-    const unowned = client.localPort === 65535 ? 65534 : client.localPort + 1;
+    // A port claimed but bound to no stack: no process on this host answers for it.
+    const hold = await claimPort(0);
+    cleanups.push(() => hold.release());
+    const unowned = hold.port;
     const association = client.ASSOCIATE({ remoteAddress: '127.0.0.1', remotePort: unowned });
     let lost = false;
     association.on('COMMUNICATION LOST', () => (lost = true));
@@ -97,7 +100,7 @@ describe.skipIf(reason !== undefined)('raw-IP stack on loopback', () => {
     const { stack, server } = await loopbackPair('127.0.0.1');
     const before = stack.stats.droppedBadChecksum;
     // A packet for the server's port with a wrong checksum, through a second raw stack.
-    const other = await RawStack.open({ claimPrefix: prefix });
+    const other = await RawStack.open();
     cleanups.push(() => other.close());
     const claim = await other.claim(0);
     const fake = {
