@@ -11,7 +11,8 @@
  *   from "peer declared dead" to "takeover done".
  *
  * Usage: tsx bench/enrp.ts [--propagations 200] [--download 10000,100000]
- *                          [--takeover-pes 100] [--runs 3] [--skip-takeover]
+ *                          [--takeover-pes 100] [--runs 3]
+ *                          [--skip-propagation] [--skip-download] [--skip-takeover]
  *
  * Prints JSON lines { "bench": "enrp", "name", "value", "unit", ... }.
  */
@@ -156,18 +157,33 @@ async function child(peers: TransportAddress[], timers: string[]): Promise<Child
   return { proc, id, asap, enrp: enrp!, log };
 }
 
-async function homes(target: TransportAddress): Promise<Map<number, number>> {
-  const endpoint = await createUdpEndpoint({ address: '127.0.0.1', port: 0, listen: true });
-  const link = new SctpPeerLink({ serverId: 0xbe7c4, endpoint });
-  try {
-    const d = await fetchHandleTable(link, target, { serverId: 0xbe7c4, timeout: 3000 });
-    const m = new Map<number, number>();
-    for (const g of d.groups) for (const e of g.elements) m.set(e.peId, e.homeRegistrarId);
-    return m;
-  } finally {
-    await link.close();
-    await endpoint.close();
+/**
+ * One long-lived temporary peer per registrar for the polls: it stays
+ * reachable and acknowledges Init Takeovers, as a running `rsp hsdump` does,
+ * so polling does not hold the takeover up.
+ */
+const pollers = new Map<string, Promise<SctpPeerLink>>();
+async function poller(target: TransportAddress): Promise<SctpPeerLink> {
+  const key = `${target.address}:${target.port}`;
+  let p = pollers.get(key);
+  if (p === undefined) {
+    p = createUdpEndpoint({ address: '127.0.0.1', port: 0, listen: true }).then((endpoint) => new SctpPeerLink({ serverId: 0xbe7c4, endpoint }));
+    pollers.set(key, p);
   }
+  return p;
+}
+
+async function closePollers(): Promise<void> {
+  for (const p of pollers.values()) await (await p).close();
+  pollers.clear();
+}
+
+async function homes(target: TransportAddress): Promise<Map<number, number>> {
+  const link = await poller(target);
+  const d = await fetchHandleTable(link, target, { serverId: 0xbe7c4, timeout: 3000 });
+  const m = new Map<number, number>();
+  for (const g of d.groups) for (const e of g.elements) m.set(e.peId, e.homeRegistrarId);
+  return m;
 }
 
 function logTime(c: Child, event: string, field: string, id: number): number | undefined {
@@ -228,6 +244,7 @@ async function takeover(label: string, registrars: number, pes: number, timers: 
   if (detection !== undefined) emit(`takeover-${label}-${registrars}-registrars-detection`, detection, 'ms', { from: 'SIGKILL', to: 'peer declared dead (survivor log)' });
   if (afterDead !== undefined) emit(`takeover-${label}-${registrars}-registrars-after-dead`, afterDead, 'ms', { from: 'peer declared dead', to: 'takeover done (survivor log)' });
   await pe.close();
+  await closePollers();
   for (const c of all) {
     if (c.proc.exitCode === null && c.proc.signalCode === null) {
       c.proc.kill('SIGTERM');
@@ -237,8 +254,8 @@ async function takeover(label: string, registrars: number, pes: number, timers: 
 }
 
 async function main(): Promise<void> {
-  await propagation(Number(arg('propagations', '200')));
-  for (const n of arg('download', '10000,100000').split(',').map(Number)) await download(n);
+  if (!flag('skip-propagation')) await propagation(Number(arg('propagations', '200')));
+  if (!flag('skip-download')) for (const n of arg('download', '10000,100000').split(',').map(Number)) await download(n);
   if (flag('skip-takeover')) return;
   if (!existsSync(CLI)) {
     process.stderr.write('dist/cli/main.js missing: run `npm run build` for the takeover runs\n');
