@@ -516,8 +516,11 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
       if (element.homeRegistrarId === this.id) return;
       hs.applyPeer(handle, element);
     } else {
+      // Only the owner deletes: a late DEL from a former home must not remove a PE that moved on.
       const cur = hs.get(handle, element.peId);
-      if (cur !== undefined && cur.homeRegistrarId !== this.id) hs.remove(handle, element.peId);
+      if (cur !== undefined && cur.homeRegistrarId !== this.id && (cur.homeRegistrarId === from.id || cur.homeRegistrarId === element.homeRegistrarId)) {
+        hs.remove(handle, element.peId);
+      }
     }
     this.sync.settled(from.id, entryKey(handle, element.peId));
   }

@@ -104,6 +104,13 @@ export function fetchHandleTable(link: PeerLink, target: TransportAddress, optio
               finish();
             }
             break;
+          case 'handle-table-request':
+            // We hold nothing: an empty, final answer lets a registrar that picked us as mentor go on at once.
+            link.send(target, { type: 'handle-table-response', senderId: ownId, receiverId: targetId, rejected: false, more: false, groups: [] });
+            break;
+          case 'list-request':
+            link.send(target, { type: 'list-response', senderId: ownId, receiverId: targetId, rejected: false, servers: [] });
+            break;
           case 'init-takeover':
             // A temporary peer has no objection: never hold up a takeover.
             link.send(target, { type: 'init-takeover-ack', senderId: ownId, receiverId: targetId, targetId: m.targetId });

@@ -258,6 +258,25 @@ describe('ENRP server (in-memory links, fake clock)', () => {
     expect(b.hs.dump()).toEqual(a.hs.dump());
   });
 
+  it('a late DEL from a former home does not remove a PE that moved to another registrar', () => {
+    const { clock, nodes } = cluster([1, 2, 3]);
+    for (const n of nodes) n.server.start();
+    clock.advance(2000);
+    const [a, b, c] = nodes as [Node, Node, Node];
+    a.register('P', 1);
+    clock.advance(10);
+    // The PE re-registers at b (new home), then a's removal (association closed) arrives at c.
+    const moved = { ...a.hs.get(handle('P'), 1)!, homeRegistrarId: 2 };
+    b.hs.applyPeer(handle('P'), moved);
+    b.server.localChange('add', handle('P'), moved);
+    clock.advance(10);
+    const old = { ...moved, homeRegistrarId: 1 };
+    a.hs.remove(handle('P'), 1);
+    a.server.localChange('del', handle('P'), old);
+    clock.advance(10);
+    expect(c.hs.dump()).toEqual(['P/1@2']);
+  });
+
   it('ignores updates that claim its own PEs and messages from itself', () => {
     const { clock, nodes } = cluster([1, 2]);
     const [a, b] = nodes as [Node, Node];
