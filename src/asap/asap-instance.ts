@@ -115,6 +115,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private readonly registrations = new Map<number, Registration>();
   private readonly cache: PuCache;
   private _homeRegistrarId = 0;
+  private hadHome = false;
   private readonly window: RequestWindow;
   private closing: Promise<void> | undefined;
   private busy = 0;
@@ -470,7 +471,9 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     }
     const info: RegistrarChangeInfo = { homeRegistrarId: this._homeRegistrarId, previousRegistrarId: previousId, registrar: home.name, reason };
     this.emit('registrarChanged', info);
-    for (const r of this.registrations.values()) r.emit('registrarChanged', info);
+    // PEs hear about a change of registrar, not about the first one.
+    if (this.hadHome) for (const r of this.registrations.values()) r.emit('registrarChanged', info);
+    this.hadHome = true;
     return home;
   }
 

@@ -177,13 +177,16 @@ describe('ASAP instance: registrar failover', () => {
     const pe = instance([r.address], { hunt: { connectTimeout: 500, backoff: 100 } });
     const reg = await pe.register('P', { port: 5 });
     const errors: Error[] = [];
+    const changes: string[] = [];
     reg.on('error', (e) => errors.push(e));
+    reg.on('registrarChanged', (i) => changes.push(i.reason));
     await r.close();
     await new Promise((res) => setTimeout(res, 300));
     r = await RawRegistrar.start(2, port);
     cleanups.push(() => r.close());
     await r.waitFor((m) => m.type === 'registration' && m.poolElement.peId === reg.peId, 15_000);
     expect(r.pes.has(`P/${reg.peId}`)).toBe(true);
+    expect(changes).toContain('hunt');
   });
 
   it('hunts over several registrars and uses one that answers', async () => {
