@@ -22,8 +22,9 @@
  *   (in case only one direction failed), the association is destroyed and
  *   emits `'COMMUNICATION LOST'` with reason `'timeout'` and an `Error`
  *   (code `ETIMEDOUT`, `phase` = `'established' | 'shutdown'`).
- * - A HEARTBEAT-ACK with the expected nonce clears the counter and gives an
- *   RTT sample; any SACK clears it too.
+ * - A HEARTBEAT-ACK for one of the last heartbeats (even after its RTO
+ *   expired) clears the counters and gives an RTT sample; any SACK clears
+ *   them too.
  * - Original: `onHeartbeat`/`onHeartbeatAck` threw on a missing or short
  *   heartbeat info, and building a heartbeat for an IPv6 peer threw in a
  *   timer (uncaught). Now both are validated; the heartbeat info is a
@@ -165,6 +166,8 @@ export function sendHeartbeat(a: Loose): void {
   const info = randomBytes(12);
   const nonce = info.readUInt32BE(0);
   s.hbPending = { nonce, at: now() };
+  s.hbRecent.push(s.hbPending);
+  if (s.hbRecent.length > 8) s.hbRecent.shift();
   sendRaw(a, [new ChunkClass('heartbeat', { heartbeat_info: info }).toBuffer()]);
   s.hbTimer = clearTimer(s.hbTimer);
   s.hbTimer = setTimeout(hbTimeout, s.rto, a);
@@ -201,10 +204,16 @@ function onHeartbeatAck(this: Loose, chunk: Loose): void {
   const info = chunk && chunk.heartbeat_info;
   if (!Buffer.isBuffer(info) || info.length < 4) return;
   const nonce = info.readUInt32BE(0);
-  if (!s.hbPending || s.hbPending.nonce !== nonce) return;
-  updateRto(this, now() - s.hbPending.at);
-  s.hbPending = undefined;
-  s.hbTimer = clearTimer(s.hbTimer);
+  // Any HEARTBEAT-ACK for one of our recent heartbeats resets the error
+  // counters (RFC 4960 8.1), also one that arrives after its RTO expired.
+  const sent = s.hbRecent.find((h) => h.nonce === nonce);
+  if (!sent) return;
+  updateRto(this, now() - sent.at);
+  s.hbRecent = s.hbRecent.filter((h) => !sentNoLaterThan(h.at, sent.at));
+  if (s.hbPending) {
+    s.hbPending = undefined;
+    s.hbTimer = clearTimer(s.hbTimer);
+  }
   clearErrors(this);
   s.lastReceived = now();
 }
@@ -215,6 +224,10 @@ function onICMP(this: Loose, packet: Loose, code: number): void {
   if (packet && packet.v_tag && this.peer_tag !== undefined && packet.v_tag !== this.peer_tag) return;
   if (code === 4) return; // fragmentation needed: no PMTU discovery here
   reportUnreachable(this, `ICMP unreachable (code ${code})`);
+}
+
+function sentNoLaterThan(a: number, b: number): boolean {
+  return a <= b;
 }
 
 /** Installs the failure-detection repair. */

@@ -92,6 +92,8 @@ export interface AssocState {
   hbInterval: NodeJS.Timeout | undefined;
   hbTimer: NodeJS.Timeout | undefined;
   hbPending: { nonce: number; at: number } | undefined;
+  /** Recently sent heartbeats (a late HEARTBEAT-ACK still proves the peer alive). */
+  hbRecent: Array<{ nonce: number; at: number }>;
   // --- setup
   t1: NodeJS.Timeout | undefined;
   t1Count: number;
@@ -171,6 +173,7 @@ export function st(a: Loose): AssocState {
       hbInterval: undefined,
       hbTimer: undefined,
       hbPending: undefined,
+      hbRecent: [],
       t1: undefined,
       t1Count: 0,
       initSentAt: 0,
