@@ -86,6 +86,10 @@ function serverInfoOf(id: number, local: TransportAddress): ServerInfoParam {
 /** Init Takeover rounds before a takeover without unanimous acknowledgement is abandoned. */
 const MAX_TAKEOVER_ATTEMPTS = 3;
 
+function isLoopback(a: string): boolean {
+  return a.startsWith('127.') || a === '::1';
+}
+
 function isWildcard(a: string): boolean {
   return a === '0.0.0.0' || a === '::' || a === '';
 }
@@ -435,7 +439,8 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     if (!origin.multicast) return origin.from;
     if (m.type === 'presence' && m.serverInfo.transport.addresses.length > 0) {
       const a = m.serverInfo.transport.addresses[0]!;
-      return { address: isWildcard(a) ? origin.from.address : a, port: m.serverInfo.transport.port };
+      const useSource = isWildcard(a) || (isLoopback(a) && !isLoopback(origin.from.address));
+      return { address: useSource ? origin.from.address : a, port: m.serverInfo.transport.port };
     }
     return origin.from;
   }
@@ -484,7 +489,8 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
       case 'list-request': {
         const servers: ServerInfoParam[] = [];
         for (const q of this.peers.values()) {
-          if (q.id !== p.id) servers.push(q.serverInfo ?? serverInfoOf(q.id, q.address));
+          // The address we reach it at (learnt from its associations) rather than what it advertises.
+          if (q.id !== p.id) servers.push(serverInfoOf(q.id, q.address));
         }
         this.send(p, { type: 'list-response', senderId: this.id, receiverId: p.id, rejected: false, servers });
         break;
