@@ -451,14 +451,14 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       throw new ClosedError('ASAP instance closed');
     }
     // A new registrar: its id is known from announces, else from its first keep-alive.
-    this._homeRegistrarId = r.entry.serverId;
-    return this.adopt(r.association, 'hunt');
+    return this.adopt(r.association, 'hunt', r.entry.serverId);
   }
 
   /** Makes `association` the home registrar association. */
-  private adopt(association: Association, reason: 'hunt' | 'keep-alive'): Home {
+  private adopt(association: Association, reason: 'hunt' | 'keep-alive', serverId: number): Home {
     const previous = this.home;
     const previousId = this._homeRegistrarId;
+    this._homeRegistrarId = serverId >>> 0;
     this.foreign.delete(association);
     const home: Home = { association, name: formatTransportAddress(association.remote), tracker: new RequestTracker<AsapMessage>(this.clock), lastHeard: this.clock.now() };
     this.home = home;
@@ -580,11 +580,9 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       { serverId: msg.serverId, homeFlag: msg.home === true, poolHandle: msg.poolHandle, ...(msg.peId !== undefined ? { peId: msg.peId } : {}) },
       { onHomeAssociation: onHome, homeRegistrarId: this._homeRegistrarId, registrations: this.registrations.values() },
     );
-    if (d.newHomeId !== undefined) {
-      this._homeRegistrarId = d.newHomeId;
-      this.table.setServerId(association.remote, d.newHomeId);
-    }
-    if (d.adopt) this.adopt(association, 'keep-alive');
+    if (d.newHomeId !== undefined) this.table.setServerId(association.remote, d.newHomeId);
+    if (d.adopt) this.adopt(association, 'keep-alive', d.newHomeId ?? msg.serverId);
+    else if (d.newHomeId !== undefined) this._homeRegistrarId = d.newHomeId;
     for (const r of d.ack) {
       association
         .send(encodeAsap({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: r.poolHandle, peId: r.peId }), { ppid: ASAP_PPID })

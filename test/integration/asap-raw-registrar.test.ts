@@ -80,8 +80,10 @@ describe('ASAP instance against a raw registrar', () => {
     const r2 = await registrar(2);
     const pe = instance([r1.address]);
     const reg = await pe.register('P', { port: 1 });
-    const changes: number[] = [];
-    reg.on('registrarChanged', (i) => changes.push(i.homeRegistrarId));
+    const changes: Array<[number, number, string]> = [];
+    reg.on('registrarChanged', (i) => changes.push([i.previousRegistrarId, i.homeRegistrarId, i.reason]));
+    r1.keepAlive('P', reg.peId);
+    await r1.waitFor((m) => m.type === 'endpoint-keep-alive-ack');
     const asapTransport = [...r1.associations][0]!.remote;
     expect(asapTransport.port).toBe(pe.localEndpoint!.port);
     // H=0 from a stranger on a new association: ignored.
@@ -92,7 +94,7 @@ describe('ASAP instance against a raw registrar', () => {
     await r2.takeover(asapTransport, 'P', reg.peId, true);
     await r2.waitFor((m) => m.type === 'endpoint-keep-alive-ack' && m.peId === reg.peId);
     expect(pe.homeRegistrarId).toBe(2);
-    expect(changes).toEqual([2]);
+    expect(changes).toEqual([[1, 2, 'keep-alive']]);
     // Later registrations go to the new home.
     await reg.update({ load: 0.5 });
     expect(r2.received.some((m) => m.type === 'registration')).toBe(true);
