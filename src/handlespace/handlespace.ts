@@ -143,6 +143,8 @@ export class Handlespace {
   private readonly maxIncrement: number;
   private poolTotal = 0;
   private peTotal = 0;
+  /** The pool found by the last lookup (bursts of operations tend to hit one pool). */
+  private lastPool: Pool | null = null;
 
   constructor(options: HandlespaceOptions = {}) {
     this.policies = options.policies ?? defaultPolicyRegistry;
@@ -166,9 +168,14 @@ export class Handlespace {
 
   /** The pool of a handle, if it has PEs. */
   getPool(poolHandle: PoolHandle): Pool | undefined {
+    const last = this.lastPool;
+    if (last !== null && sameBytes(last.handle, poolHandle)) return last;
     let p: Pool | null = this.table.get(hashHandle(poolHandle)) ?? null;
     while (p !== null) {
-      if (sameBytes(p.handle, poolHandle)) return p;
+      if (sameBytes(p.handle, poolHandle)) {
+        this.lastPool = p;
+        return p;
+      }
       p = p.nextInChain;
     }
     return undefined;
@@ -276,20 +283,26 @@ export class Handlespace {
   }
 
   /**
-   * Selects up to `count` distinct PEs of a pool by the pool's policy and
-   * appends them to `out` (a new array by default), which is returned. An
-   * unknown pool yields no PEs. Selection advances the policy's state (round
-   * robin position, degradation...).
+   * Selects up to `count` distinct PEs of a pool by the pool's policy (spec
+   * §11) and returns them in selection order, in `out` when given: its
+   * previous contents are replaced, so a caller can reuse one array for
+   * every resolution without garbage. An unknown pool yields no PEs.
+   * Selection advances the policy's state (round-robin position,
+   * degradation, sequence numbers).
    */
   select(poolHandle: PoolHandle, count: number, out: PoolElement[] = []): PoolElement[] {
     const pool = this.getPool(poolHandle);
-    if (pool !== undefined) this.selectFrom(pool, count, out);
-    return out;
+    if (pool === undefined) {
+      if (out.length !== 0) out.length = 0;
+      return out;
+    }
+    return this.selectFrom(pool, count, out);
   }
 
   /** Like {@link Handlespace.select} for a pool already looked up. */
   selectFrom(pool: Pool, count: number, out: PoolElement[] = []): PoolElement[] {
-    if (count > 0) pool.selector.select(count, this.maxIncrement > 0 ? this.maxIncrement : pool.policy.defaultMaxIncrement, out);
+    const n = count > 0 ? pool.selector.select(count, this.maxIncrement > 0 ? this.maxIncrement : pool.policy.defaultMaxIncrement, out, 0) : 0;
+    if (out.length !== n) out.length = n;
     return out;
   }
 
@@ -439,6 +452,7 @@ export class Handlespace {
   }
 
   private deletePool(pool: Pool): void {
+    if (this.lastPool === pool) this.lastPool = null;
     const first = this.table.get(pool.hash);
     if (first === pool) {
       if (pool.nextInChain === null) this.table.delete(pool.hash);

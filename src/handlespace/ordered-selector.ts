@@ -98,15 +98,14 @@ export class OrderedSelector implements PoolSelector {
     if (pe.slot === i) this.up(i);
   }
 
-  select(count: number, maxIncrement: number, out: PoolElement[]): void {
+  select(count: number, maxIncrement: number, out: PoolElement[], offset: number): number {
     const n = this.n;
-    if (n === 0) return;
-    const start = out.length;
-    if (count === 1 || n === 1) out.push(this.nodes[0]!);
-    else this.walk(count < n ? count : n, out);
-    const taken = out.length - start;
+    if (n === 0 || count <= 0) return 0;
+    const start = offset;
+    const taken = count < n ? count : n;
+    if (taken === 1) out[start] = this.nodes[0]!;
+    else this.walk(taken, out, start);
     const used = taken < maxIncrement ? taken : maxIncrement;
-    if (used === 0) return;
     const rules = this.rules;
     const consume = rules.consume;
     for (let k = 0; k < used; k++) {
@@ -120,6 +119,7 @@ export class OrderedSelector implements PoolSelector {
       // key and sequence only grow: the PE can only move down
       this.down(i);
     }
+    return taken;
   }
 
   /** Checks the heap order and stored positions and keys (for tests). */
@@ -140,9 +140,9 @@ export class OrderedSelector implements PoolSelector {
   }
 
   /** Appends the `k` first PEs in (key, sequence) order: best-first search from the root. */
-  private walk(k: number, out: PoolElement[]): void {
+  private walk(k: number, out: PoolElement[], at: number): void {
     if (k <= 4) {
-      this.walkSmall(k, out);
+      this.walkSmall(k, out, at);
       return;
     }
     const n = this.n;
@@ -156,7 +156,7 @@ export class OrderedSelector implements PoolSelector {
         cand[0] = lastC;
         this.candDown();
       }
-      out.push(this.nodes[best]!);
+      out[at++] = this.nodes[best]!;
       k--;
       const c0 = 4 * best + 1;
       const end = c0 + 4 < n ? c0 + 4 : n;
@@ -165,13 +165,13 @@ export class OrderedSelector implements PoolSelector {
   }
 
   /** {@link OrderedSelector.walk} for a few PEs: linear scans over at most 13 candidates, no scratch heap. */
-  private walkSmall(k: number, out: PoolElement[]): void {
+  private walkSmall(k: number, out: PoolElement[], at: number): void {
     const n = this.n;
     const cand = this.small;
     let len = 0;
     let best = 0;
     for (;;) {
-      out.push(this.nodes[best]!);
+      out[at++] = this.nodes[best]!;
       if (--k === 0) return;
       const c0 = 4 * best + 1;
       const end = c0 + 4 < n ? c0 + 4 : n;

@@ -25,11 +25,12 @@ export interface PoolSelector {
    */
   update(pe: PoolElement): void;
   /**
-   * Appends up to `count` distinct PEs to `out` in selection order. The first
-   * `maxIncrement` of them count as "used": the policy advances its state
-   * (round-robin position, degradation, sequence numbers).
+   * Writes up to `count` distinct PEs in selection order into `out`, starting
+   * at index `offset` (overwriting what is there), and returns how many it
+   * wrote. The first `maxIncrement` of them count as "used": the policy
+   * advances its state (round-robin position, degradation, sequence numbers).
    */
-  select(count: number, maxIncrement: number, out: PoolElement[]): void;
+  select(count: number, maxIncrement: number, out: PoolElement[], offset: number): number;
 }
 
 /** A pool member selection policy. */

@@ -35,12 +35,12 @@ export class RoundRobinSelector implements PoolSelector {
     // Round robin has no per-PE values: the position stays.
   }
 
-  select(count: number, maxIncrement: number, out: PoolElement[]): void {
-    const start = out.length;
+  select(count: number, maxIncrement: number, out: PoolElement[], offset: number): number {
+    const start = offset;
     let pe = this.head;
     let n = 0;
     while (pe !== null && n < count) {
-      out.push(pe);
+      out[start + n] = pe;
       pe = pe.next;
       n++;
     }
@@ -53,6 +53,7 @@ export class RoundRobinSelector implements PoolSelector {
         this.append(p);
       }
     }
+    return n;
   }
 
   /** Checks links and order (for tests). */

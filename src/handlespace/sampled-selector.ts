@@ -43,12 +43,11 @@ export class SampledSelector implements PoolSelector {
     this.sampler.setWeight(pe, this.rules.weight(pe));
   }
 
-  select(count: number, maxIncrement: number, out: PoolElement[]): void {
-    const start = out.length;
-    this.sampler.draw(count, this.random, out);
+  select(count: number, maxIncrement: number, out: PoolElement[], offset: number): number {
+    const start = offset;
+    const n = this.sampler.draw(count, this.random, out, offset);
     const consume = this.rules.consume;
-    if (consume === undefined) return;
-    const n = out.length - start;
+    if (consume === undefined) return n;
     const used = n < maxIncrement ? n : maxIncrement;
     for (let k = 0; k < used; k++) {
       const p = out[start + k]!;
@@ -56,6 +55,7 @@ export class SampledSelector implements PoolSelector {
       p.seq = ++this.seq;
       this.sampler.setWeight(p, this.rules.weight(p));
     }
+    return n;
   }
 
   /** Checks the sampler against a recomputation (for tests). */
@@ -99,7 +99,7 @@ export class UniformSelector implements PoolSelector {
     // Every PE weighs the same: nothing to do.
   }
 
-  select(count: number, _maxIncrement: number, out: PoolElement[]): void {
+  select(count: number, _maxIncrement: number, out: PoolElement[], offset: number): number {
     const nodes = this.nodes;
     const n = nodes.length;
     const k = count < n ? count : n;
@@ -116,9 +116,9 @@ export class UniformSelector implements PoolSelector {
           for (let m = 0; m < i; m++) if (picked[m] === j) again = true;
         } while (again);
         picked[i] = j;
-        out.push(nodes[j]!);
+        out[offset + i] = nodes[j]!;
       }
-      return;
+      return k;
     }
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(random.nextDouble() * (n - i));
@@ -128,7 +128,8 @@ export class UniformSelector implements PoolSelector {
       b.slot = i;
       nodes[j] = a;
       a.slot = j;
-      out.push(b);
+      out[offset + i] = b;
     }
+    return k;
   }
 }

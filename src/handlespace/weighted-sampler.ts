@@ -69,9 +69,9 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
   }
 
   /**
-   * Appends up to `count` distinct nodes to `out`, each drawn with
-   * probability proportional to its weight among the nodes not drawn yet.
-   * Nodes of weight 0 are never drawn.
+   * Writes up to `count` distinct nodes into `out` from index `offset`, each
+   * drawn with probability proportional to its weight among the nodes not
+   * drawn yet, and returns how many. Nodes of weight 0 are never drawn.
    *
    * For small selections a repeated node is redrawn (rejection leaves the
    * distribution exact and costs nothing while the drawn nodes hold little of
@@ -79,33 +79,34 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
    * drawn nodes' weights are taken out of the tree for the rest of the call
    * and put back at the end.
    */
-  draw(count: number, random: RandomSource, out: N[]): void {
-    const start = out.length;
+  draw(count: number, random: RandomSource, out: N[], offset: number): number {
+    const start = offset;
     let k = 0;
     if (count <= MAX_REJECTION_DRAW) {
       for (; k < count; k++) {
-        if (!(this.total > 0)) return;
+        if (!(this.total > 0)) return k;
         let tries = 0;
         let node: N;
         let repeated: boolean;
         do {
           node = this.find(Math.floor(random.nextDouble() * this.total));
           repeated = false;
-          for (let i = start; i < out.length; i++) if (out[i] === node) repeated = true;
+          for (let i = start; i < start + k; i++) if (out[i] === node) repeated = true;
         } while (repeated && ++tries < MAX_REJECTIONS);
         if (repeated) break;
-        out.push(node);
+        out[start + k] = node;
       }
     }
-    if (k === count) return;
+    if (k === count) return k;
     // Exact mode: remove the drawn weights, draw from the rest, restore.
-    for (let i = start; i < out.length; i++) this.addAt(out[i]!.slot, -out[i]!.weight);
+    for (let i = start; i < start + k; i++) this.addAt(out[i]!.slot, -out[i]!.weight);
     for (; k < count && this.total > 0; k++) {
       const node = this.find(Math.floor(random.nextDouble() * this.total));
-      out.push(node);
+      out[start + k] = node;
       this.addAt(node.slot, -node.weight);
     }
-    for (let i = start; i < out.length; i++) this.addAt(out[i]!.slot, out[i]!.weight);
+    for (let i = start; i < start + k; i++) this.addAt(out[i]!.slot, out[i]!.weight);
+    return k;
   }
 
   /** Removes every node. */

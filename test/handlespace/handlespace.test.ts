@@ -85,12 +85,16 @@ describe('Handlespace registration', () => {
     expect(r.ok ? 0 : r.cause).toBe(ErrorCauseCode.LACK_OF_RESOURCES);
   });
 
-  it('select on an unknown pool returns nothing and appends to a given array', () => {
+  it('select on an unknown pool returns nothing; a given array is reused and its contents replaced', () => {
     const hs = new Handlespace();
     expect(hs.select(enc('none'), 3)).toEqual([]);
     hs.register(enc('P'), pe(1, RR));
-    const out = [hs.find(enc('P'), 1)!];
-    expect(hs.select(enc('P'), 1, out)).toHaveLength(2);
+    hs.register(enc('P'), pe(2, RR));
+    const out = hs.select(enc('P'), 2);
+    expect(out.map((p) => p.peId)).toEqual([1, 2]);
+    expect(hs.select(enc('P'), 1, out)).toBe(out);
+    expect(out.map((p) => p.peId)).toEqual([2]);
+    expect(hs.select(enc('none'), 1, out)).toEqual([]);
     expect(hs.select(enc('P'), 0)).toEqual([]);
   });
 });
