@@ -9,7 +9,8 @@
  * Usage:
  *   tsx bench/registrar.ts [--pes 10000] [--resolutions 50000]
  *                          [--stability-pes 100000] [--clients 4] [--hold 20s] [--full]
- *                          [--skip-throughput] [--skip-stability]
+ *                          [--skip-logic] [--skip-throughput] [--skip-stability]
+ *                          [--per-assoc 2500] [--registrar-args "--sctp-max-retransmissions 20"]
  * `--full` holds the stability run for 2 minutes.
  *
  * Prints JSON lines { "bench": "registrar", "name", "value", "unit", ... }.
@@ -256,7 +257,7 @@ async function throughput(): Promise<void> {
   const resolutions = Number(arg('resolutions', '50000'));
   const conns = 4;
   const window = 64;
-  const reg = await startRegistrar(['--hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback']);
+  const reg = await startRegistrar(['--hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback', '--enrp', 'off']);
   try {
     const clients = await Promise.all(Array.from({ length: conns }, () => Client.connect(reg.address)));
     for (const c of clients) c.onKeepAlive = (m) => c.send(encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: m.poolHandle, peId: m.peId! }));
@@ -305,7 +306,7 @@ async function stabilityClient(): Promise<void> {
   const address = JSON.parse(arg('registrar', '{}')) as TransportAddress;
   const base = Number(arg('base', '1'));
   const count = Number(arg('count', '25000'));
-  const perAssoc = Number(arg('per-assoc', '25000'));
+  const perAssoc = Number(arg('per-assoc', '2500'));
   const reregInterval = 30_000;
   const poolHandle = POOL;
   const groups: Client[] = [];
@@ -351,7 +352,7 @@ async function stability(): Promise<void> {
   const total = Number(arg('stability-pes', '100000'));
   const clients = Number(arg('clients', '4'));
   const hold = flag('full') ? 120_000 : duration(arg('hold', '20s'));
-  const reg = await startRegistrar(['--min-address-scope', 'loopback', '--registration-rate', 'off']);
+  const reg = await startRegistrar(['--min-address-scope', 'loopback', '--registration-rate', 'off', '--enrp', 'off', ...arg('registrar-args', '').split(' ').filter(Boolean)]);
   try {
     const base0 = await reg.stats(true);
     const per = Math.ceil(total / clients);
@@ -359,7 +360,7 @@ async function stability(): Promise<void> {
     const registered: Promise<void>[] = [];
     const t0 = performance.now();
     for (let k = 0; k < clients; k++) {
-      const child = fork(fileURLToPath(import.meta.url), ['--client', '--registrar', JSON.stringify(reg.address), '--base', String(1 + k * per), '--count', String(Math.min(per, total - k * per)), '--per-assoc', String(per)], {
+      const child = fork(fileURLToPath(import.meta.url), ['--client', '--registrar', JSON.stringify(reg.address), '--base', String(1 + k * per), '--count', String(Math.min(per, total - k * per)), '--per-assoc', arg('per-assoc', '2500')], {
         execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

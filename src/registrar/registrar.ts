@@ -266,6 +266,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   private idleTimer: TimerHandle | undefined;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   private boundAddresses: TransportAddress[] = [];
+  private readonly violationLog: TokenBucket;
+  private violationsSuppressed = 0;
 
   /**
    * @param options - see {@link RegistrarOptions}; every field is optional
@@ -286,6 +288,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       batchSize: this.options.keepAliveBatchSize,
     });
     this.addressFilter = this.makeAddressFilter(this.options.asap);
+    this.violationLog = new TokenBucket({ rate: 20, burst: 50 }, this.clock);
   }
 
   private readonly createEndpoint: RegistrarOptions['createEndpoint'];
@@ -953,7 +956,13 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   }
 
   private violation(v: RegistrarViolation): void {
-    this.logger.warn('violation', { kind: v.kind, remote: fmt(v.remote), detail: v.detail });
+    // A flood of bad input must not become a flood of log lines.
+    if (this.violationLog.take()) {
+      this.logger.warn('violation', { kind: v.kind, remote: fmt(v.remote), detail: v.detail, suppressed: this.violationsSuppressed || undefined });
+      this.violationsSuppressed = 0;
+    } else {
+      this.violationsSuppressed++;
+    }
     if (this.listenerCount('violation') > 0) this.emit('violation', v);
   }
 
