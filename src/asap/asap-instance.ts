@@ -472,7 +472,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     const info: RegistrarChangeInfo = { homeRegistrarId: this._homeRegistrarId, previousRegistrarId: previousId, registrar: home.name, reason };
     this.emit('registrarChanged', info);
     // PEs hear about a change of registrar, not about the first one.
-    if (this.hadHome) for (const r of this.registrations.values()) r.emit('registrarChanged', info);
+    if (this.hadHome) for (const r of this.registrations.values()) r.noteRegistrarChange(info);
     this.hadHome = true;
     return home;
   }

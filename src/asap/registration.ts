@@ -48,9 +48,13 @@ export interface RegistrarChangeInfo {
 
 /** Events of a {@link Registration}. */
 export interface RegistrationEvents {
-  /** The first successful registration. */
+  /**
+   * The PE is registered at a registrar for the first time: the first
+   * registration (when `register()` resolves), and again after the PE moved
+   * to another registrar (after `registrarChanged`).
+   */
   registered: (info: RegistrationEventInfo) => void;
-  /** A later successful (re-)registration. */
+  /** A periodic or update-triggered re-registration succeeded at the same registrar. */
   reregistered: (info: RegistrationEventInfo) => void;
   /** The home registrar changed (new server hunt or takeover). */
   registrarChanged: (info: RegistrarChangeInfo) => void;
@@ -130,6 +134,7 @@ export class Registration extends EventEmitter<RegistrationEvents> {
   private _state: RegistrationState = 'registering';
   private _fixedAddresses: boolean;
   private everRegistered = false;
+  private atNewRegistrar = false;
   private timer: TimerHandle | undefined;
   private running = false;
   private wanted = false;
@@ -281,8 +286,9 @@ export class Registration extends EventEmitter<RegistrationEvents> {
           }
           this._state = 'registered';
           const info: RegistrationEventInfo = { peId: this.peId, homeRegistrarId: this.host.homeRegistrarId, userTransport: this.userTransport };
-          const first = !this.everRegistered;
+          const first = !this.everRegistered || this.atNewRegistrar;
           this.everRegistered = true;
+          this.atNewRegistrar = false;
           waiters.forEach((w) => w.resolve());
           this.emit(first ? 'registered' : 'reregistered', info);
           if (!this.wanted) this.schedule(this.reregistrationInterval);
@@ -329,6 +335,16 @@ export class Registration extends EventEmitter<RegistrationEvents> {
       this.close(false);
       await this.runCloseHooks();
     }
+  }
+
+  /**
+   * The instance changed its home registrar: tells listeners, and makes the
+   * next successful registration a `registered` event again.
+   * @internal
+   */
+  noteRegistrarChange(info: RegistrarChangeInfo): void {
+    this.atNewRegistrar = true;
+    this.emit('registrarChanged', info);
   }
 
   /**

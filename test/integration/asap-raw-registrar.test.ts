@@ -182,6 +182,7 @@ describe('ASAP instance: registrar failover', () => {
     const changes: string[] = [];
     reg.on('error', (e) => errors.push(e));
     reg.on('registrarChanged', (i) => changes.push(i.reason));
+    const registered = new Promise<void>((res) => reg.once('registered', () => res()));
     await r.close();
     await new Promise((res) => setTimeout(res, 300));
     r = await RawRegistrar.start(2, port);
@@ -189,6 +190,7 @@ describe('ASAP instance: registrar failover', () => {
     await r.waitFor((m) => m.type === 'registration' && m.poolElement.peId === reg.peId, 15_000);
     expect(r.pes.has(`P/${reg.peId}`)).toBe(true);
     expect(changes).toContain('hunt');
+    await registered; // registered again, at the new registrar
   });
 
   it('hunts over several registrars and uses one that answers', async () => {
