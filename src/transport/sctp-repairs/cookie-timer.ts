@@ -29,6 +29,10 @@
  *   socket's `readableHighWaterMark` (16 KiB for `connect()` on Node 20).
  *   Now INIT and INIT-ACK advertise `receiveWindow` (default 4 MiB) and the
  *   reassembly buffer is sized to it.
+ * - Original `_updatePeer` added every IPv4 address listed in the peer's INIT
+ *   or INIT-ACK to the endpoint's lookup table (routing entries from
+ *   unauthenticated input); the repaired machine uses one path and ignores
+ *   them.
  * - Endpoint `onInit`: validates the INIT, answers with INIT-ACK carrying the
  *   window and `min(OS, peer MIS)` outbound streams; a malformed INIT whose
  *   cookie cannot be built is dropped instead of throwing.
@@ -220,14 +224,8 @@ function updatePeer(this: Loose, chunk: Loose): void {
   s.ssthresh = Math.max(s.peerRwnd, 4 * s.tuning.maxPacketSize);
   this.ssthresh = s.ssthresh;
   this.reassembly.init({ streams: this.MIS, initial_tsn: chunk.initial_tsn >>> 0 });
-  if (Array.isArray(chunk.ipv4_address) && this.endpoint) {
-    for (const address of chunk.ipv4_address) {
-      if (typeof address !== 'string' || address in this.destinations) continue;
-      this.destinations[address] = { ...this.default_address_data };
-      const key = address + ':' + this.remotePort;
-      if (!this.endpoint.associations_lookup[key]) this.endpoint.associations_lookup[key] = this;
-    }
-  }
+  // Addresses listed by the peer are not added to the endpoint's lookup
+  // table: one path only, and no routing entries from unauthenticated input.
 }
 
 function endpointOnInit(this: Loose, chunk: Loose, src: string, _dst: unknown, header: Loose): void {
