@@ -47,7 +47,7 @@ import { policyFromOptions, policyToOptions } from './policy-options.js';
 import { PuCache } from './pu-cache.js';
 import { REGISTRARS_ENV, RegistrarTable, formatTransportAddress, parseRegistrarList, parseTransportAddress } from './registrar-table.js';
 import { Registration, randomPeId, type RegistrarChangeInfo, type RegistrationHost } from './registration.js';
-import { RequestTracker, requestKey } from './request-tracker.js';
+import { RequestTracker, poolHandleKey, requestKey } from './request-tracker.js';
 import { RequestWindow } from './request-window.js';
 import { huntRegistrar } from './server-hunt.js';
 
@@ -92,6 +92,12 @@ export function poolHandleText(handle: Uint8Array): string {
 
 const MAX_FOREIGN_ASSOCIATIONS = 8;
 
+/**
+ * Re-registrations happen after the interval minus up to this fraction of
+ * it, at random, so PEs registered together do not re-register in bursts.
+ */
+const REREGISTRATION_JITTER = 0.1;
+
 /** An ASAP instance: the PE/PU side of RSerPool. */
 export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements RegistrationHost {
   /** Time source of every timer of this instance. */
@@ -113,6 +119,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private huntPromise: Promise<Home> | undefined;
   private readonly foreign = new Set<Association>();
   private readonly registrations = new Map<number, Registration>();
+  private readonly byPool = new Map<string, Set<Registration>>();
   private readonly cache: PuCache;
   private _homeRegistrarId = 0;
   private hadHome = false;
@@ -202,9 +209,14 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
         reregistrationInterval: interval,
         registrationLife: life,
         retryDelay: 250,
+        jitter: REREGISTRATION_JITTER,
       });
       if (this.registrations.has(reg.peId)) throw new InvalidArgumentError(`PE id ${reg.peId} is already registered by this instance`);
       this.registrations.set(reg.peId, reg);
+      const pk = poolHandleKey(ph);
+      let set = this.byPool.get(pk);
+      if (!set) this.byPool.set(pk, (set = new Set()));
+      set.add(reg);
       await reg.start(options.signal);
       return reg;
     } finally {
@@ -267,6 +279,9 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   /** @internal */
   removeRegistration(reg: Registration): void {
     if (this.registrations.get(reg.peId) === reg) this.registrations.delete(reg.peId);
+    const pk = poolHandleKey(reg.poolHandle);
+    const set = this.byPool.get(pk);
+    if (set?.delete(reg) && set.size === 0) this.byPool.delete(pk);
   }
 
   // ------------------------------------------------------------------ PU side
@@ -578,7 +593,11 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private onKeepAlive(association: Association, onHome: boolean, msg: Extract<AsapMessage, { type: 'endpoint-keep-alive' }>): void {
     const d = decideKeepAlive(
       { serverId: msg.serverId, homeFlag: msg.home === true, poolHandle: msg.poolHandle, ...(msg.peId !== undefined ? { peId: msg.peId } : {}) },
-      { onHomeAssociation: onHome, homeRegistrarId: this._homeRegistrarId, registrations: this.registrations.values() },
+      {
+        onHomeAssociation: onHome,
+        homeRegistrarId: this._homeRegistrarId,
+        registrations: { byId: (id) => this.registrations.get(id), byPool: (ph) => this.byPool.get(poolHandleKey(ph)) ?? [] },
+      },
     );
     if (d.newHomeId !== undefined) this.table.setServerId(association.remote, d.newHomeId);
     if (d.adopt) this.adopt(association, 'keep-alive', d.newHomeId ?? msg.serverId);

@@ -42,6 +42,14 @@ export function samePoolHandle(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** How the decision finds this instance's PEs (indexed: keep-alives are frequent). */
+export interface KeepAliveLookup<T extends KeepAliveTarget> {
+  /** The PE with this id, if this instance registered it. */
+  byId(peId: number): T | undefined;
+  /** The PEs of this instance in a pool. */
+  byPool(poolHandle: Uint8Array): Iterable<T>;
+}
+
 /**
  * Decides the reaction to a keep-alive (spec §12.5 steps 2–4):
  * - on the home association: acknowledge; record the server id when H=1 or
@@ -54,18 +62,25 @@ export function samePoolHandle(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function decideKeepAlive<T extends KeepAliveTarget>(
   ka: KeepAliveInput,
-  ctx: { onHomeAssociation: boolean; homeRegistrarId: number; registrations: Iterable<T> },
+  ctx: { onHomeAssociation: boolean; homeRegistrarId: number; registrations: KeepAliveLookup<T> },
 ): KeepAliveDecision<T> {
   if (!ctx.onHomeAssociation && !ka.homeFlag) return { ack: [], adopt: false };
   const ack: T[] = [];
-  for (const r of ctx.registrations) {
-    if (ka.peId !== undefined) {
-      if (r.peId === ka.peId >>> 0 && samePoolHandle(r.poolHandle, ka.poolHandle)) ack.push(r);
-    } else if (samePoolHandle(r.poolHandle, ka.poolHandle)) {
-      ack.push(r);
-    }
+  if (ka.peId !== undefined) {
+    const r = ctx.registrations.byId(ka.peId >>> 0);
+    if (r && samePoolHandle(r.poolHandle, ka.poolHandle)) ack.push(r);
+  } else {
+    for (const r of ctx.registrations.byPool(ka.poolHandle)) ack.push(r);
   }
   const decision: KeepAliveDecision<T> = { ack, adopt: !ctx.onHomeAssociation && ka.homeFlag };
   if ((ka.homeFlag || ctx.homeRegistrarId === 0) && ka.serverId !== ctx.homeRegistrarId) decision.newHomeId = ka.serverId >>> 0;
   return decision;
+}
+
+/** A {@link KeepAliveLookup} over a plain list (for small sets and tests). */
+export function listLookup<T extends KeepAliveTarget>(list: readonly T[]): KeepAliveLookup<T> {
+  return {
+    byId: (peId) => list.find((r) => r.peId === peId),
+    byPool: (ph) => list.filter((r) => samePoolHandle(r.poolHandle, ph)),
+  };
 }

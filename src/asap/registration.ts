@@ -97,6 +97,13 @@ export interface RegistrationConfig {
   retryDelay: number;
   /** Upper bound of the retry delay in ms (and never above the interval). Default 5000. */
   maxRetryDelay?: number;
+  /**
+   * Each re-registration comes after `interval × (1 − jitter × random)`,
+   * never later than the interval. Default 0.
+   */
+  jitter?: number;
+  /** Random source in [0, 1) for the jitter; default `Math.random`. */
+  random?: () => number;
 }
 
 /** Fields accepted by {@link Registration.update}. */
@@ -142,6 +149,8 @@ export class Registration extends EventEmitter<RegistrationEvents> {
   private failures = 0;
   private readonly retryDelay: number;
   private readonly maxRetryDelay: number;
+  private readonly jitter: number;
+  private readonly random: () => number;
   private readonly closeHooks: Array<() => Promise<void>> = [];
 
   /** @internal */
@@ -163,6 +172,8 @@ export class Registration extends EventEmitter<RegistrationEvents> {
     this.registrationLife = config.registrationLife;
     this.retryDelay = config.retryDelay;
     this.maxRetryDelay = config.maxRetryDelay ?? 5000;
+    this.jitter = Math.min(1, Math.max(0, config.jitter ?? 0));
+    this.random = config.random ?? Math.random;
   }
 
   /**
@@ -291,7 +302,7 @@ export class Registration extends EventEmitter<RegistrationEvents> {
           this.atNewRegistrar = false;
           waiters.forEach((w) => w.resolve());
           this.emit(first ? 'registered' : 'reregistered', info);
-          if (!this.wanted) this.schedule(this.reregistrationInterval);
+          if (!this.wanted) this.schedule(this.reregistrationInterval * (1 - this.jitter * this.random()));
         } catch (err) {
           const e = err instanceof Error ? err : new Error(String(err));
           waiters.forEach((w) => w.reject(e));

@@ -66,6 +66,27 @@ describe('Registration keeper', () => {
     expect(host.clock.pending).toBe(0);
   });
 
+  it('spreads re-registrations with jitter, never later than the interval', async () => {
+    const host = new FakeHost();
+    const r = new Registration(host, {
+      poolHandle: new TextEncoder().encode('P'),
+      policy: policyFromOptions('round-robin'),
+      userTransport: { protocol: 'sctp', port: 5000, transportUse: 0, addresses: [] },
+      reregistrationInterval: 1000,
+      registrationLife: 3000,
+      retryDelay: 100,
+      jitter: 0.1,
+      random: () => 0.5,
+    });
+    await r.start();
+    host.clock.advance(950);
+    await flush();
+    host.clock.advance(950);
+    await flush();
+    expect(host.sends.map((s) => s.at)).toEqual([0, 950, 1900]);
+    await r.deregister();
+  });
+
   it('update() re-registers at once with the new load and restarts the interval', async () => {
     const host = new FakeHost();
     const r = make(host);
