@@ -61,25 +61,54 @@ export function updateRto(a: Loose, r: number): void {
   a.RTO = s.rto;
 }
 
+/*
+ * T3 is restarted on almost every SACK. Instead of clearing and creating a
+ * timer each time, the deadline moves and the one armed timer re-arms itself
+ * for the remainder when it fires early.
+ */
+function armT3(a: Loose): void {
+  const s = st(a);
+  const deadline = s.t3Deadline!;
+  // An armed timer that fires later than the new deadline is replaced.
+  if (s.t3 && s.t3FireAt <= deadline + 1) return;
+  if (s.t3) clearTimeout(s.t3);
+  const delay = Math.max(1, deadline - now());
+  s.t3FireAt = now() + delay;
+  s.t3 = setTimeout(onT3Timer, delay, a);
+}
+
 export function startT3(a: Loose): void {
   const s = st(a);
-  if (s.t3 || s.closed) return;
-  s.t3 = setTimeout(expireT3, s.rto, a);
+  if (s.closed || s.t3Deadline !== undefined) return;
+  s.t3Deadline = now() + s.rto;
+  armT3(a);
 }
 
 export function stopT3(a: Loose): void {
-  const s = st(a);
-  s.t3 = clearTimer(s.t3);
+  st(a).t3Deadline = undefined;
 }
 
 export function restartT3(a: Loose): void {
-  stopT3(a);
-  startT3(a);
+  const s = st(a);
+  if (s.closed) return;
+  s.t3Deadline = now() + s.rto;
+  armT3(a);
+}
+
+function onT3Timer(a: Loose): void {
+  const s = st(a);
+  s.t3 = undefined;
+  if (s.closed || s.t3Deadline === undefined) return;
+  if (s.t3Deadline - now() > 1) {
+    armT3(a);
+    return;
+  }
+  s.t3Deadline = undefined;
+  expireT3(a);
 }
 
 function expireT3(a: Loose): void {
   const s = st(a);
-  s.t3 = undefined;
   if (s.closed || s.outstanding.size === 0) return;
   if (countError(a)) {
     declareDead(a, 'retransmission limit reached');

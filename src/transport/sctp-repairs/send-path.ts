@@ -209,7 +209,7 @@ export function flush(a: Loose): void {
   }
   emit();
   a.flightsize = s.flight;
-  if (dataSent && !s.t3) startT3(a);
+  if (dataSent) startT3(a);
   for (const cb of done) {
     try {
       cb();

@@ -65,6 +65,7 @@ export function destroyAssociation(a: Loose, error?: Error): void {
   s.t1 = clearTimer(s.t1);
   s.t2 = clearTimer(s.t2);
   s.t3 = clearTimer(s.t3);
+  s.t3Deadline = undefined;
   s.t5 = clearTimer(s.t5);
   s.sackTimer = clearTimer(s.sackTimer);
   if (s.flushImmediate) clearImmediate(s.flushImmediate);
@@ -348,6 +349,7 @@ export function installShutdownRepair(): void {
     s.t1 = clearTimer(s.t1);
     s.t2 = clearTimer(s.t2);
     s.t3 = clearTimer(s.t3);
+  s.t3Deadline = undefined;
     s.sackTimer = clearTimer(s.sackTimer);
   });
 

@@ -77,6 +77,10 @@ export interface AssocState {
   rttvar: number;
   rttProbe: { tsn: number; at: number } | undefined;
   t3: NodeJS.Timeout | undefined;
+  /** When T3 expires (performance.now() ms); undefined = stopped. The timer is re-armed lazily. */
+  t3Deadline: number | undefined;
+  /** When the armed T3 timer fires. */
+  t3FireAt: number;
   // --- receive side
   sackNeeded: boolean;
   sackTimer: NodeJS.Timeout | undefined;
@@ -162,6 +166,8 @@ export function st(a: Loose): AssocState {
       rttvar: 0,
       rttProbe: undefined,
       t3: undefined,
+      t3Deadline: undefined,
+      t3FireAt: 0,
       sackNeeded: false,
       sackTimer: undefined,
       packetsSinceSack: 0,
