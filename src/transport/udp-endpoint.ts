@@ -516,6 +516,13 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       socket.on('error', (error) => link.onSocketError(error as NodeJS.ErrnoException));
     } else {
       link = new Link(this, this.socket, false, address, port, port);
+      // SCTP allows one association per pair of endpoints; a second one from the same
+      // address and ports would look like a restart to the peer and replace the first.
+      if (this.links.has(link.key)) {
+        throw new TransportError(
+          `An association between ${this.local.address}:${this.local.port} and ${address}:${port} already exists; use ownSocket for more than one`,
+        );
+      }
       this.register(link);
     }
 

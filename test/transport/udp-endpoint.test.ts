@@ -94,6 +94,35 @@ describe('UDP encapsulation endpoint: basics', () => {
     expect(Buffer.compare(Buffer.from(y!.data), big.subarray(0, 300_000))).toBe(0);
   });
 
+  it('works over IPv6 (::1), with and without own sockets', async () => {
+    const server = await endpoint({ address: '::1', listen: true });
+    const client = await endpoint({ address: '::1' });
+    expect(server.local.address).toBe('::1');
+    for (const ownSocket of [true, false]) {
+      const accepted = nextAssociation(server);
+      const a = await client.connect(server.local, { ownSocket });
+      const b = await accepted;
+      expect(b.remote).toEqual({ address: '::1', port: client.local.port });
+      const got = messages(b, 1);
+      await a.send(randomBytes(5000), { ppid: 6, stream: 1 });
+      expect((await got)[0]!.data.length).toBe(5000);
+      const bClosed = closed(b);
+      await a.close();
+      expect((await bClosed).reason).toBe('shutdown');
+    }
+    await expect(client.connect({ address: '127.0.0.1', port: 1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('refuses a second association between the same endpoints without own sockets', async () => {
+    const server = await endpoint({ listen: true });
+    const client = await endpoint();
+    const first = await client.connect(server.local, { ownSocket: false });
+    await expect(client.connect(server.local, { ownSocket: false })).rejects.toMatchObject({ code: 'ERR_RSP_TRANSPORT' });
+    const second = await client.connect(server.local); // own socket: a different UDP port
+    expect(first.open && second.open).toBe(true);
+    expect(server.associationCount).toBe(2);
+  });
+
   it('rejects bad sends with stable errors', async () => {
     const server = await endpoint({ listen: true, maxMessageSize: 4096 });
     const client = await endpoint({ maxMessageSize: 4096 });
@@ -264,9 +293,12 @@ describe('UDP encapsulation endpoint: packet validation', () => {
     await probe.close();
   });
 
-  it('keeps packets within a 1500-byte MTU including IP and UDP headers', async () => {
-    const server = await endpoint({ listen: true });
-    const client = await endpoint();
+  it.each([
+    ['127.0.0.1', 20],
+    ['::1', 40],
+  ])('keeps packets within a 1500-byte MTU including IP and UDP headers (%s)', async (address, ipHeader) => {
+    const server = await endpoint({ address, listen: true });
+    const client = await endpoint({ address });
     const accepted = nextAssociation(server);
     const a = await client.connect(server.local, { ownSocket: false });
     const b = await accepted;
@@ -279,6 +311,6 @@ describe('UDP encapsulation endpoint: packet validation', () => {
     await a.send(randomBytes(100_000), { ppid: 1 });
     await got;
     expect(max).toBeGreaterThan(1000);
-    expect(max).toBeLessThanOrEqual(1500 - 20 - 8);
+    expect(max).toBeLessThanOrEqual(1500 - ipHeader - 8);
   });
 });
