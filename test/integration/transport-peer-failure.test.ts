@@ -45,6 +45,24 @@ describe('loss of a peer process (child processes over loopback)', () => {
     expect(at - t0).toBeLessThan(5000);
   });
 
+  it('notices a silent peer (port open, nothing answers) through heartbeats with the default tuning', async () => {
+    const server = await endpoint({ listen: true });
+    const client = await endpoint();
+    const accepted = nextAssociation(server);
+    const a = await client.connect(server.local);
+    await accepted;
+    const gone = closed(a, 10_000);
+    // The server host goes silent: its socket stays open (no ICMP), nothing is processed or sent.
+    const socket = (server as unknown as { socket: import('node:dgram').Socket }).socket;
+    socket.removeAllListeners('message');
+    (server as unknown as { transmit: () => void }).transmit = () => {};
+    const t0 = performance.now();
+    const { reason, at } = await gone;
+    expect(reason).toBe('timeout');
+    // Defaults: about heartbeatInterval + (maxRetransmissions + 1) x rtoMax < 1 s; slack for a busy machine.
+    expect(at - t0).toBeLessThan(3000);
+  });
+
   it('reconnects to a restarted server on the same port', async () => {
     const first = await peer('server');
     const port = first.port;
