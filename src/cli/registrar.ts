@@ -35,6 +35,7 @@ interface RegistrarCliOptions {
   keepAliveInterval: number;
   keepAliveTimeout: number;
   keepAliveWindow: number;
+  maxKeepAliveRate: number;
   maxBadPeReports: number;
   maxHresItems: number;
   maxIncrement: number;
@@ -74,6 +75,7 @@ export function registerRegistrarCommand(program: Command): void {
     .option('--keep-alive-interval <ms>', 'endpoint keep-alive transmission interval per PE', parseDuration, d.keepAliveInterval)
     .option('--keep-alive-timeout <ms>', 'time to wait for a keep-alive ack before the PE is removed', parseDuration, d.keepAliveTimeout)
     .option('--keep-alive-window <n>', 'most unanswered keep-alives per association (slow peers are not flooded)', parseInteger, d.keepAliveWindow)
+    .option('--max-keep-alive-rate <n>', 'most keep-alive events per second; beyond it the interval stretches (0 = unlimited)', parseInteger, d.maxKeepAliveRate)
     .option('--max-bad-pe-reports <n>', 'Endpoint Unreachable reports after which a PE is removed (MAX-BAD-PE-REPORT)', parseInteger, d.maxBadPeReports)
     .option('--max-hres-items <n>', 'PEs per handle resolution response when the request does not say (cap 128)', parseInteger, d.maxHresItems)
     .option('--max-increment <n>', 'PEs whose selection state advances per resolution (0 = policy default)', parseInteger, d.maxIncrement)
@@ -127,6 +129,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     keepAliveInterval: opts.keepAliveInterval,
     keepAliveTimeout: opts.keepAliveTimeout,
     keepAliveWindow: opts.keepAliveWindow,
+    maxKeepAliveRate: opts.maxKeepAliveRate,
     maxBadPeReports: opts.maxBadPeReports,
     maxHresItems: opts.maxHresItems,
     maxIncrement: opts.maxIncrement,

@@ -40,6 +40,13 @@ export interface KeepAliveSchedulerOptions {
    * share one timer wake-up.
    */
   resolution?: number;
+  /**
+   * Most entries handled per second (0 = unlimited, the default). When due
+   * entries exceed it they wait in deadline order, so a registrar with more
+   * PEs than it can check per interval stretches the interval instead of
+   * overloading itself or its peers.
+   */
+  maxRate?: number;
 }
 
 /**
@@ -68,6 +75,9 @@ export class KeepAliveScheduler<T extends Schedulable> {
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private closed = false;
+  private readonly maxRate: number;
+  private tokens: number;
+  private tokensAt: number;
 
   /**
    * @param onDue - called for each entry whose deadline passed; the entry is
@@ -81,6 +91,21 @@ export class KeepAliveScheduler<T extends Schedulable> {
     this.clock = options.clock;
     this.batchSize = Math.max(1, options.batchSize ?? 1000);
     this.resolution = Math.max(0, options.resolution ?? 10);
+    this.maxRate = options.maxRate !== undefined && options.maxRate > 0 && options.maxRate !== Infinity ? options.maxRate : 0;
+    this.tokens = Math.max(1, this.maxRate / 10);
+    this.tokensAt = this.clock.now();
+  }
+
+  /** Entries the rate limit allows now (the batch size when unlimited). */
+  private budget(): number {
+    if (this.maxRate === 0) return this.batchSize;
+    const now = this.clock.now();
+    const cap = Math.max(1, this.maxRate / 10); // at most 100 ms worth at once
+    if (now > this.tokensAt) {
+      this.tokens = Math.min(cap, this.tokens + ((now - this.tokensAt) * this.maxRate) / 1000);
+      this.tokensAt = now;
+    }
+    return Math.min(this.batchSize, Math.floor(this.tokens));
   }
 
   /** Number of scheduled entries. */
@@ -193,13 +218,16 @@ export class KeepAliveScheduler<T extends Schedulable> {
     this.timer = undefined;
     this.timerAt = Infinity;
     if (this.closed) return;
-    const n = this.runDue();
+    const budget = this.budget();
+    const n = budget > 0 ? this.runDue(budget) : 0;
+    if (this.maxRate > 0) this.tokens -= n;
     if (this.closed || this.heap.length === 0) return;
-    if (n >= this.batchSize && this.heap[0]!.dueAt <= this.clock.now() + this.resolution) {
-      // Backlog: yield to I/O, then continue.
+    if (n >= budget && this.heap[0]!.dueAt <= this.clock.now() + this.resolution) {
+      // Backlog: yield to I/O (or wait for the rate limit), then continue.
       this.clock.clearTimeout(this.timer);
-      this.timerAt = this.clock.now();
-      this.timer = this.clock.setTimeout(() => this.fire(), 0);
+      const wait = budget < this.batchSize && this.maxRate > 0 ? Math.max(this.resolution, 1000 / this.maxRate) : 0;
+      this.timerAt = this.clock.now() + wait;
+      this.timer = this.clock.setTimeout(() => this.fire(), wait);
     } else {
       this.arm();
     }

@@ -286,6 +286,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.scheduler = new KeepAliveScheduler<PeRecord>((r) => this.onScheduled(r), {
       clock: this.clock,
       batchSize: this.options.keepAliveBatchSize,
+      maxRate: this.options.maxKeepAliveRate,
     });
     this.addressFilter = this.makeAddressFilter(this.options.asap);
     this.violationLog = new TokenBucket({ rate: 20, burst: 50 }, this.clock);

@@ -107,6 +107,21 @@ describe('KeepAliveScheduler', () => {
     expect(n).toBe(35);
   });
 
+  it('honours a maximum rate, keeping deadline order', () => {
+    const clock = new FakeClock();
+    const order: number[] = [];
+    const s = new KeepAliveScheduler<Entry>((e) => order.push(e.id), { clock, maxRate: 1000 });
+    for (let i = 0; i < 5000; i++) s.schedule(entry(i), 10 + i * 0.001);
+    clock.advance(1010);
+    // About 1000/s (plus the initial burst of 100 ms worth), in deadline order.
+    expect(order.length).toBeGreaterThan(900);
+    expect(order.length).toBeLessThan(1300);
+    expect(order.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    clock.advance(5000);
+    expect(order.length).toBe(5000);
+    s.close();
+  });
+
   it('jitteredDelay stays within bounds', () => {
     const r = prng(1);
     for (let i = 0; i < 1000; i++) {

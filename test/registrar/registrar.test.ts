@@ -205,7 +205,7 @@ describe('Registrar message handling', () => {
   it('spreads the keep-alives of 100,000 PEs over one scheduler timer', () => {
     let seed = 1;
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    const { r, clock } = make({ random, maxPesPerAssociation: 200_000, registrationRate: { rate: 0 }, keepAliveWindow: 200_000 });
+    const { r, clock } = make({ random, maxPesPerAssociation: 200_000, registrationRate: { rate: 0 }, keepAliveWindow: 200_000, maxKeepAliveRate: 0 });
     const a = connect(r);
     a.send = () => Promise.resolve(); // do not decode 100,000 keep-alives
     for (let i = 1; i <= 100_000; i++) a.receive(registration(i));
