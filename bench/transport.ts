@@ -19,6 +19,8 @@ import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
+import { createRawEndpoint } from '../src/transport/raw-endpoint.js';
+import { rawModeUnavailableReason } from '../src/transport/raw-stack.js';
 import type { Association, Endpoint, TransportAddress } from '../src/transport/types.js';
 
 // --- arguments and self re-exec with --expose-gc ------------------------------------------
@@ -63,6 +65,21 @@ const MODES: Record<string, Mode> = {
       '--import',
       'tsx',
       `${ROOT}test/fixtures/transport-peer.ts`,
+      'clients',
+      JSON.stringify({ ...options, remote, count }),
+    ],
+  },
+  raw: {
+    name: 'raw',
+    unavailable: async () => rawModeUnavailableReason(),
+    // Bound to 127.0.0.1 so that `server.local` is an address clients can send to.
+    listen: (options = {}) => createRawEndpoint({ ...options, address: '127.0.0.1', listen: true }),
+    open: (options = {}) => createRawEndpoint({ ...options, address: '127.0.0.1' }),
+    peerCommand: () => ['--import', 'tsx', `${ROOT}test/transport/raw-transport-peer.ts`, 'server', '{}'],
+    clientsCommand: (remote, count, options) => [
+      '--import',
+      'tsx',
+      `${ROOT}test/transport/raw-transport-peer.ts`,
       'clients',
       JSON.stringify({ ...options, remote, count }),
     ],

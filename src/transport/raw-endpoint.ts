@@ -69,6 +69,13 @@ interface InitHook {
   onInit(chunk: { initiate_tag?: number }, source: string, destination: string, header: { src_port: number }): unknown;
 }
 
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  // IPv4 peers of an IPv6-capable stack may be written as ::ffff:a.b.c.d.
+  const strip = (x: string): string => x.toLowerCase().replace(/^::ffff:/, '');
+  return strip(a) === strip(b);
+}
+
 function positiveInt(value: unknown, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
@@ -160,6 +167,14 @@ export class RawEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     if (typeof address !== 'string' || net.isIP(address) === 0) throw new InvalidArgumentError(`Invalid remote address ${String(address)}`);
     if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new InvalidArgumentError(`Invalid remote port ${String(port)}`);
     const timeout = positiveInt(options.timeout, 'timeout', this.settings.connectTimeout, 1);
+    // SCTP allows one association between two endpoints (RFC 4960 §1.4): a second INIT
+    // from the same port would look like a restart to the peer. Open another endpoint
+    // (another port, same stack) for a second association to the same peer.
+    for (const existing of this.associations) {
+      if (existing.open && existing.remote.port === port && net.isIP(existing.remote.address) !== 0 && sameAddress(existing.remote.address, address)) {
+        throw new TransportError(`EISCONN: this endpoint already has an association with ${address}:${port}`);
+      }
+    }
     const signal = options.signal;
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     let sctp: SctpAssociation;
@@ -200,6 +215,7 @@ export class RawEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       for (const association of [...this.associations]) association.terminate('local', undefined, true);
       // Let the ABORTs leave before the port is released.
       await new Promise((resolve) => setImmediate(resolve));
+      await this.stack.flush();
       try {
         this.sctpEndpoint._destroy();
       } catch {

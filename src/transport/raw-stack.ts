@@ -141,6 +141,8 @@ export class RawStack {
   private socket6: RawSocketHandle | undefined;
   private hdrincl4 = false;
   private closed = false;
+  private pendingSends = 0;
+  private readonly flushWaiters: Array<() => void> = [];
   private readonly options: Required<Omit<RawStackOptions, 'claimPrefix' | 'unsafeNoCopy' | 'ipv6'>> &
     Pick<RawStackOptions, 'claimPrefix' | 'unsafeNoCopy'>;
 
@@ -241,15 +243,46 @@ export class RawStack {
     binding.claim.release();
   }
 
-  /** Closes the raw sockets and releases every claim. Endpoints are not closed. */
+  /**
+   * Resolves once every packet handed to the raw sockets so far has been
+   * sent (`raw-socket` queues sends until the socket is writable), or after
+   * `timeoutMs`. Endpoints wait for it on close so their ABORTs leave.
+   */
+  flush(timeoutMs = 1000): Promise<void> {
+    if (this.pendingSends === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref?.();
+      const waiters = this.flushWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        const i = waiters.indexOf(done);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  /**
+   * Releases every claim and closes the raw sockets once queued packets are
+   * sent (at most one second later). Endpoints are not closed.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const port of [...this.bindings.keys()]) this.unbind(port);
-    this.socket4?.close();
-    this.socket6?.close();
-    this.socket4 = undefined;
-    this.socket6 = undefined;
+    void this.flush().then(() => {
+      this.socket4?.close();
+      this.socket6?.close();
+      this.socket4 = undefined;
+      this.socket6 = undefined;
+    });
+  }
+
+  private sent(): void {
+    this.pendingSends--;
+    if (this.pendingSends === 0) for (const waiter of this.flushWaiters.splice(0)) waiter();
   }
 
   private socketFor(family: 'IPv4' | 'IPv6'): RawSocketHandle {
@@ -357,7 +390,12 @@ export class RawStack {
       return false;
     }
     const payload = packet.toBuffer();
+    this.pendingSends++;
+    let finished = false;
     const done = (error: Error | null): void => {
+      if (finished) return;
+      finished = true;
+      this.sent();
       if (error) this.stats.sendErrors++;
       else this.stats.packetsSent++;
       if (typeof callback === 'function') callback(error);

@@ -69,6 +69,13 @@ describe.skipIf(reason !== undefined)('raw-IP endpoint (Endpoint contract)', () 
     await expect(client.connect({ address: '127.0.0.1', port: quiet.local.port }, { timeout: 3000 })).rejects.toBeInstanceOf(Error);
   });
 
+  it('refuses a second association to the same peer from one endpoint (one association per endpoint pair)', async () => {
+    const server = await open({ listen: true });
+    const client = await open();
+    await client.connect({ address: '127.0.0.1', port: server.local.port });
+    await expect(client.connect({ address: '127.0.0.1', port: server.local.port })).rejects.toThrow(/EISCONN/);
+  });
+
   it('refuses a port another stack holds', async () => {
     const first = await open({ port: 0 });
     await expect(open({ port: first.local.port })).rejects.toMatchObject({ code: 'ERR_RSP_TRANSPORT' });
