@@ -58,3 +58,10 @@ export {
 export { poolHandleFromString, poolHandleFromBytes, poolHandleToString, poolHandleEquals, poolHandleKey } from './pool-handle.js';
 export { addressToBytes, bytesToAddress, formatIPv4, formatIPv6, normalizeAddress } from './address.js';
 export { policyNameOf, POLICY_FIELDS } from './policy.js';
+export {
+  poolHandleParameterBytes,
+  peIdParameterBytes,
+  transportParameterBytes,
+  policyParameterBytes,
+  poolElementParameterBytes,
+} from './parameter-bytes.js';
