@@ -141,3 +141,7 @@ export type { SyncResult, SyncKind } from './registrar/enrp/handle-table-sync.js
 export { SctpPeerLink, type SctpPeerLinkOptions, type SctpPeerLinkStats, type PresenceChannel } from './registrar/enrp/sctp-peer-link.js';
 export { RegistrarHandlespace } from './registrar/enrp/registrar-handlespace.js';
 export { fetchHandleTable, type HandleTableDump, type FetchHandleTableOptions } from './registrar/enrp/handle-table-client.js';
+export { RoundRobinSelector } from './handlespace/round-robin-selector.js';
+/** Sealed state cookies: `rsp.cookie.seal(state, key)` / `rsp.cookie.open(bytes, key)`. */
+export * as cookie from './session/cookie.js';
+export { CookieError, type CookieFailure, type CookieKey, type CookieKeyRing, type CookieSecret } from './session/cookie.js';
