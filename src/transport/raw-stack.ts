@@ -165,7 +165,7 @@ export class RawStack {
   }
 
   /**
-   * Opens a stack (its IPv4 raw socket at once, IPv6 on first use). Rejects
+   * Opens a stack (raw sockets for IPv4 and, where enabled, IPv6). Rejects
    * with code `ERR_RSP_TRANSPORT` when raw-IP mode is unavailable (see
    * {@link rawModeUnavailableReason}).
    */
