@@ -29,7 +29,7 @@ import type { Association, Endpoint, MessageInfo, TransportAddress } from '../tr
 import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type TransportParam } from '../wire/types.js';
 import type { AsapMessage } from '../wire/asap-messages.js';
 import { RSPLIB_MAX_POOL_HANDLE_LENGTH } from '../wire/limits.js';
-import { linkSignals, throwIfAborted, toAbortError } from './abortable.js';
+import { throwIfAborted, toAbortError } from './abortable.js';
 import { ASAP_PPID, decodeAsap, encodeAsap } from './asap-codec.js';
 import {
   ASAP_INSTANCE_DEFAULTS,
@@ -260,19 +260,20 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     const home = this.home;
     if (!home || !home.association.open) return; // the registrar drops the PE by itself
     const key = requestKey('deregistration', reg.poolHandle, reg.peId);
-    const link = linkSignals(signal, this.lifetime.signal);
-    const wait = home.tracker.expect(key, this.requestTimeout, link.signal, `deregistration of PE ${hex(reg.peId)}`);
-    wait.catch(() => undefined);
+    const wait = home.tracker.expectCancelable(key, this.requestTimeout, signal, `deregistration of PE ${hex(reg.peId)}`);
+    wait.promise.catch(() => undefined);
     try {
-      await home.association.send(encodeAsap({ protocol: 'asap', type: 'deregistration', poolHandle: reg.poolHandle, peId: reg.peId }), { ppid: ASAP_PPID });
-      await wait;
+      try {
+        await home.association.send(encodeAsap({ protocol: 'asap', type: 'deregistration', poolHandle: reg.poolHandle, peId: reg.peId }), { ppid: ASAP_PPID });
+      } catch (err) {
+        wait.cancel(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+      await wait.promise;
     } catch (err) {
       if (signal?.aborted) throw toAbortError(signal);
       if (this.closed || !home.association.open) return;
       throw err;
-    } finally {
-      link.dispose();
-      link.controller.abort();
     }
   }
 
@@ -516,14 +517,20 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     for (let trial = 0; trial < this.requestMaxTrials; trial++) {
       const home = await this.ensureHome(signal);
       await this.window.acquire(signal);
-      const link = linkSignals(signal, this.lifetime.signal);
-      const wait = home.tracker.expect(key, this.requestTimeout, link.signal, what);
-      wait.catch(() => undefined);
+      // No per-request AbortController: closing the instance fails the
+      // tracker's waits (failAll), and only the caller's signal is watched.
+      const wait = home.tracker.expectCancelable(key, this.requestTimeout, signal, what);
+      wait.promise.catch(() => undefined);
       const sentAt = this.clock.now();
       try {
         if (!home.association.open) throw new RSerPoolError('ERR_RSP_TRANSPORT', 'Registrar association lost');
-        await home.association.send(encodeAsap(build(home)), { ppid: ASAP_PPID });
-        return await wait;
+        try {
+          await home.association.send(encodeAsap(build(home)), { ppid: ASAP_PPID });
+        } catch (err) {
+          wait.cancel(err instanceof Error ? err : new Error(String(err)));
+          throw err;
+        }
+        return await wait.promise;
       } catch (err) {
         if (signal?.aborted) throw toAbortError(signal);
         if (this.closed) throw new ClosedError('ASAP instance closed');
@@ -535,8 +542,6 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
         } else if (!(err instanceof RSerPoolError && (err.code === 'ERR_RSP_TRANSPORT' || err.code === 'ERR_RSP_CLOSED'))) throw err;
       } finally {
         this.window.release();
-        link.dispose();
-        link.controller.abort();
       }
     }
     throw last;

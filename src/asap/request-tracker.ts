@@ -49,7 +49,17 @@ export class RequestTracker<M> {
    * `AbortError` when `signal` aborts.
    */
   expect(key: string, timeout: number, signal?: AbortSignal, what = key): Promise<M> {
-    return new Promise<M>((resolve, reject) => {
+    return this.expectCancelable(key, timeout, signal, what).promise;
+  }
+
+  /**
+   * Like {@link RequestTracker.expect}, also returning `cancel(error)`, which
+   * rejects the wait with `error` and forgets it (e.g. when sending the
+   * request failed).
+   */
+  expectCancelable(key: string, timeout: number, signal?: AbortSignal, what = key): { promise: Promise<M>; cancel: (error: Error) => void } {
+    let cancel: (error: Error) => void = () => undefined;
+    const promise = new Promise<M>((resolve, reject) => {
       if (signal?.aborted) {
         reject(toAbortError(signal));
         return;
@@ -72,7 +82,11 @@ export class RequestTracker<M> {
       if (!q) this.queues.set(key, (q = []));
       q.push(entry);
       this.count++;
+      cancel = (error) => {
+        if (this.remove(key, entry)) reject(error);
+      };
     });
+    return { promise, cancel };
   }
 
   /** Hands `message` to the oldest request waiting for `key`; false when none waits. */
