@@ -15,7 +15,9 @@ import {
   encodeMessage,
   ErrorCauseCode,
   POLICY_FIELDS,
+  policyParameterBytes,
   poolHandleFromString,
+  transportParameterBytes,
   type ErrorCause,
   type PolicyInfo,
   type PolicyName,
@@ -57,9 +59,9 @@ const pe = (i: number, withAsap: boolean): PoolElementParam => ({
   ...(withAsap ? { asapTransport } : {}),
 });
 
-const policyTlv = encodeMessage({ protocol: 'asap', type: 'business-card', poolHandle, poolElements: [pe(0, false)] }).subarray(16, 24);
+const policyTlv = policyParameterBytes({ type: 'least-used', load: 0x40000000 });
 const unknownTlv = Uint8Array.of(0x00, 0x42, 0x00, 0x08, 1, 2, 3, 4);
-const transportTlv = Uint8Array.of(0x00, 0x06, 0x00, 0x10, 0x14, 0xe9, 0, 0, 0x00, 0x01, 0x00, 0x08, 192, 0, 2, 20);
+const transportTlv = transportParameterBytes({ protocol: 'udp', port: 5353, addresses: ['192.0.2.20'] });
 const messageInfo = Uint8Array.of(0x20, 0x00, 0x00, 0x04);
 /** Every cause code; those Wireshark dissects as "contains a parameter/message" carry one. */
 const causes: ErrorCause[] = [
