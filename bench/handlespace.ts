@@ -22,8 +22,8 @@ const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const PE_COUNTS = SIZES.length > 0 ? SIZES : [1_000, 10_000, 100_000];
 const POLICIES = ['round-robin', 'least-used', 'random'] as const;
 type Policy = (typeof POLICIES)[number];
-const MIN_MS = 150;
-const MIN_ROUNDS = 3;
+const MIN_MS = 100;
+const MIN_ROUNDS = 2;
 
 const handle = new TextEncoder().encode('EchoPool');
 
@@ -83,6 +83,7 @@ function cpuMs(): number {
  * machine only ever slows a round down.
  */
 function measure(round: () => { ops: number; ms: number }): number {
+  gc(); // start without garbage of earlier phases
   round(); // warm-up
   let best = 0;
   let total = 0;
@@ -128,7 +129,7 @@ function run(n: number, policy: Policy): void {
 
   // handle resolutions of 3 PEs
   const out: PoolElement[] = [];
-  const batch = 20_000;
+  const batch = 200_000;
   const res = measure(() => {
     const t0 = cpuMs();
     for (let i = 0; i < batch; i++) hs.select(handle, 3, out);
@@ -148,18 +149,26 @@ function run(n: number, policy: Policy): void {
   });
   emit('deregistrations', n, policy, dereg, 'op/s');
 
-  // memory: handlespace structures per PE (the decoded parameter objects are the caller's)
+  // memory: handlespace structures per PE (the decoded parameter objects are
+  // the caller's), over enough handlespaces of n PEs to hold 100,000 PEs
   hs.clear();
+  const copies = Math.max(1, Math.round(100_000 / n));
   gc();
   gc();
   const before = process.memoryUsage().heapUsed;
-  const mem = new Handlespace({ seed: 1 });
-  fill(mem, params, now);
+  const spaces: Handlespace[] = [];
+  for (let c = 0; c < copies; c++) {
+    const mem = new Handlespace({ seed: 1 });
+    fill(mem, params, now);
+    spaces.push(mem);
+  }
   gc();
   gc();
   const after = process.memoryUsage().heapUsed;
-  emit('memory-per-pe', n, policy, (after - before) / n, 'B/PE');
-  if (mem.size !== n) throw new Error('memory run incomplete');
+  emit('memory-per-pe', n, policy, (after - before) / (n * copies), 'B/PE');
+  if (spaces.some((m) => m.size !== n)) throw new Error('memory run incomplete');
+  spaces.length = 0;
+  gc();
 }
 
 const started = performance.now();
