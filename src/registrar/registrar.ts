@@ -706,7 +706,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }
     if (rec.kaState === KaState.AwaitingAck) {
       this.counters.keepAliveTimeouts++;
-      if (st.received === rec.kaRxMark) {
+      if (st.received === rec.kaRxMark && rec.kaRetries >= 1) {
         // Nothing at all came from the peer since the keep-alive: it is dead.
         // ABORT the association; that removes every PE registered over it.
         this.counters.associationsAbortedByKeepAlive++;
@@ -715,7 +715,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         return;
       }
       if (rec.kaRetries < 1) {
-        // The peer is alive but this ack is late (or lost): try once more.
+        // The ack is late or lost (or the peer is briefly stalled): try once more.
         rec.kaRetries++;
         this.counters.keepAliveRetries++;
         this.sendKeepAlive(rec, now);

@@ -179,7 +179,10 @@ describe('Registrar message handling', () => {
     a.receive({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: POOL, peId: 1 });
     clock.advance(1000);
     expect(a.last()).toMatchObject({ type: 'endpoint-keep-alive' });
-    // No answer, nothing else from the peer: association aborted, PE gone.
+    // No answer, nothing else from the peer: one retry, then the association is aborted.
+    clock.advance(600);
+    expect(a.last()).toMatchObject({ type: 'endpoint-keep-alive' });
+    expect(r.stats.pes).toBe(1);
     clock.advance(600);
     expect(r.stats.pes).toBe(0);
     expect(a.aborted).toBe(true);
