@@ -142,7 +142,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     for (const a of list) this.table.addStatic(a);
     const announce = options.announce !== undefined ? options.announce : list.length === 0 ? DEFAULT_ANNOUNCE_ADDRESS : false;
     this.announceGroup = announce === false ? undefined : parseTransportAddress(announce);
-    this.localAddress = options.localAddress ?? (list.length > 0 && list.every((a) => isLoopback(a.address)) ? (list.every((a) => net.isIPv6(a.address)) ? '::1' : '127.0.0.1') : '0.0.0.0');
+    this.localAddress = options.localAddress ?? defaultLocalAddress(list);
     this.cache = new PuCache(this.clock);
     this.window = new RequestWindow(positive(options.maxOutstandingRequests, ASAP_INSTANCE_DEFAULTS.maxOutstandingRequests, 'maxOutstandingRequests'));
   }
@@ -643,6 +643,13 @@ function nonNegative(v: number | undefined, dflt: number, name: string): number 
 
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** Loopback when every static registrar is on loopback, else the wildcard; IPv6 when every registrar is IPv6. */
+function defaultLocalAddress(registrars: readonly TransportAddress[]): string {
+  const v6 = registrars.length > 0 && registrars.every((a) => net.isIPv6(a.address));
+  if (registrars.length > 0 && registrars.every((a) => isLoopback(a.address))) return v6 ? '::1' : '127.0.0.1';
+  return v6 ? '::' : '0.0.0.0';
 }
 
 function isLoopback(a: string): boolean {

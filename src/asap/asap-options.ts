@@ -47,8 +47,9 @@ export interface AsapInstanceOptions {
   /** Environment consulted for `RSP_REGISTRARS`; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
-   * Local address of the instance's SCTP endpoint. Default: `127.0.0.1` when
-   * every static registrar is on loopback, else `0.0.0.0`.
+   * Local address of the instance's SCTP endpoint. Default: `127.0.0.1`
+   * (`::1`) when every static registrar is on loopback, else `0.0.0.0`
+   * (`::` when every static registrar has an IPv6 address).
    */
   localAddress?: string;
   /**

@@ -234,3 +234,21 @@ describe('ASAP instance: argument checks', () => {
     await expect(pe.resolve('P')).rejects.toMatchObject({ code: 'ERR_RSP_CLOSED' });
   });
 });
+
+describe('ASAP instance: IPv6', () => {
+  it('registers over IPv6 loopback', async () => {
+    const { createUdpEndpoint } = await import('../../src/transport/udp-endpoint.js');
+    const probe = await createUdpEndpoint({ address: '::1', port: 0 }).catch(() => undefined);
+    if (!probe) return; // no IPv6 on this host
+    await probe.close();
+    const { Registrar } = await import('../../src/registrar/registrar.js');
+    const registrar = new Registrar({ asap: ['[::1]:0'], announce: false });
+    await registrar.start();
+    cleanups.push(() => registrar.close());
+    const a = registrar.addresses[0]!;
+    const pe = instance([`[${a.address}]:${a.port}`]);
+    const reg = await pe.register('V6', { port: 6 });
+    const [found] = await pe.resolve('V6', { cache: false });
+    expect(found).toMatchObject({ id: reg.peId, addresses: [{ address: '::1', port: 6 }] });
+  });
+});
