@@ -183,7 +183,8 @@ class Link implements SctpTransportLike {
   readonly view: LinkView;
   sctp: SctpAssociation | undefined;
   association: SctpTransportAssociation | undefined;
-  probeTimer: NodeJS.Timeout | undefined;
+  /** Liveness-probe interval of this link in ms (0: none). */
+  probeInterval = 0;
   lastSend = 0;
   registered = false;
   disposed = false;
@@ -236,27 +237,23 @@ class Link implements SctpTransportLike {
     }
   }
 
-  startProbe(interval: number): void {
-    if (!this.connected || interval <= 0 || this.probeTimer) return;
-    this.probeTimer = setInterval(() => {
-      if (performance.now() - this.lastSend < interval) return;
-      this.lastSend = performance.now();
-      try {
-        this.socket.send(EMPTY, (error) => {
-          if (error) this.onSocketError(error as NodeJS.ErrnoException);
-        });
-      } catch {
-        /* socket closing */
-      }
-    }, interval);
-    this.probeTimer.unref();
+  /** Sends a liveness probe unless something was sent within `interval` ms. */
+  probe(interval: number, now: number): void {
+    if (this.disposed || now - this.lastSend < interval) return;
+    this.lastSend = now;
+    try {
+      this.socket.send(EMPTY, (error) => {
+        if (error) this.onSocketError(error as NodeJS.ErrnoException);
+      });
+    } catch {
+      /* socket closing */
+    }
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.probeTimer) clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
+    if (this.probeInterval > 0) this.endpoint.stopProbing(this);
     if (this.connected) this.endpoint.closeSocket(this.socket);
   }
 }
@@ -538,7 +535,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       throw new TransportError(`Cannot start association: ${(error as Error).message}`, { cause: error });
     }
     const association = this.wrap(link, sctp, { address, port });
-    if (link.connected) link.startProbe(probeInterval);
+    if (link.connected && probeInterval > 0) this.startProbing(link, probeInterval);
 
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -567,7 +564,9 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       for (const association of [...this.associations]) {
         association.terminate('local', undefined, true);
       }
-      // Let the ABORTs leave (unconnected sends resolve the address on the next tick).
+      for (const group of this.probeGroups.values()) clearInterval(group.timer);
+      this.probeGroups.clear();
+      // Let the ABORTs leave before the sockets close.
       await new Promise((resolve) => setImmediate(resolve));
       try {
         this.sctpEndpoint._destroy();
@@ -867,6 +866,41 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       }
     }
     link.dispose();
+  }
+
+  // --- liveness probes --------------------------------------------------------------------
+
+  /**
+   * One timer per probe interval for all links of the endpoint (not one per link): a
+   * single wake-up sends the probes of every quiet link.
+   */
+  private readonly probeGroups = new Map<number, { timer: NodeJS.Timeout; links: Set<Link> }>();
+
+  private startProbing(link: Link, interval: number): void {
+    link.probeInterval = interval;
+    let group = this.probeGroups.get(interval);
+    if (!group) {
+      const links = new Set<Link>();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        for (const l of links) l.probe(interval, now);
+      }, interval);
+      timer.unref();
+      group = { timer, links };
+      this.probeGroups.set(interval, group);
+    }
+    group.links.add(link);
+  }
+
+  /** @internal */
+  stopProbing(link: Link): void {
+    const group = this.probeGroups.get(link.probeInterval);
+    if (!group) return;
+    group.links.delete(link);
+    if (group.links.size === 0) {
+      clearInterval(group.timer);
+      this.probeGroups.delete(link.probeInterval);
+    }
   }
 
   // --- sockets ----------------------------------------------------------------------------
