@@ -35,6 +35,27 @@ describe('Handlespace registration', () => {
     expect(hs.find(new Uint8Array([0xff, 0x00]), 1)).toBeUndefined();
   });
 
+  it('keeps pools whose handles share a hash apart', () => {
+    // These two handles collide in the handlespace's internal 30-bit handle hash.
+    const a = new Uint8Array([68, 56, 31, 171, 112, 57]);
+    const b = new Uint8Array([49, 36, 171, 31, 20, 146]);
+    const c = new Uint8Array([1, 2, 3]);
+    const hs = new Handlespace();
+    for (const [h, id] of [[a, 1], [b, 2], [c, 3]] as const) hs.register(h, pe(id, RR));
+    expect(hs.find(a, 1)).toBeDefined();
+    expect(hs.find(b, 2)).toBeDefined();
+    expect(hs.find(a, 2)).toBeUndefined();
+    expect([...hs.pools()]).toHaveLength(3);
+    hs.deregister(b, 2);
+    expect(hs.getPool(b)).toBeUndefined();
+    expect(hs.find(a, 1)).toBeDefined();
+    hs.register(b, pe(2, RR));
+    hs.deregister(a, 1);
+    expect(hs.getPool(a)).toBeUndefined();
+    expect(hs.find(b, 2)).toBeDefined();
+    expect(hs.poolCount).toBe(2);
+  });
+
   it('treats a registration of a known PE id as a re-registration', () => {
     const hs = new Handlespace();
     hs.register(enc('P'), pe(7, { type: 'least-used', load: 1 }), { now: 0 });
