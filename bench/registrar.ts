@@ -58,10 +58,19 @@ interface RegistrarProcess {
 async function startRegistrar(extraArgs: string[]): Promise<RegistrarProcess> {
   // The compiled command when built (as users run it), else the sources through tsx.
   const built = existsSync(path.join(root, 'dist/cli/main.js'));
-  const child = fork(path.join(root, built ? 'dist/cli/main.js' : 'src/cli/main.ts'), ['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--log-level', 'warn', ...extraArgs], {
+  const child = fork(path.join(root, built ? 'dist/cli/main.js' : 'src/cli/main.ts'), ['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--log-level', 'info', ...extraArgs], {
     // RSP_BENCH_PROFILE=DIR writes a V8 CPU profile of the registrar process into DIR.
     execArgv: [...(built ? [] : ['--import', 'tsx']), '--expose-gc', '--max-old-space-size=2048', ...(process.env.RSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RSP_BENCH_PROFILE}`] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  // Registrar log lines go to stderr, except the one line per (re-)registered PE.
+  let rest = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    rest += d;
+    const lines = rest.split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) if (!/ (re-)?registered /.test(l)) process.stderr.write(`registrar: ${l}\n`);
   });
   const address = await new Promise<TransportAddress>((resolve, reject) => {
     const onMsg = (m: { event?: string; addresses?: TransportAddress[] }): void => {
