@@ -225,7 +225,7 @@ class Link implements SctpTransportLike {
     const association = this.association;
     if (!association) return;
     if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') {
-      const up = association.established || association.bufferedAmount > 0 || this.sctp?.state === 'ESTABLISHED';
+      const up = association.established || this.sctp?.state === 'ESTABLISHED';
       const reason: CloseReason = up ? 'unreachable' : 'refused';
       const err =
         reason === 'refused'
