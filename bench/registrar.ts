@@ -327,26 +327,34 @@ async function stabilityClient(): Promise<void> {
       c.send(encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: m.poolHandle, peId: m.peId! }));
     };
   }
-  await Promise.all(
-    groups.map((c, g) => {
-      const n = Math.min(perAssoc, count - g * perAssoc);
-      return c.pipeline(n, 64, (i) => registration(poolHandle, base + g * perAssoc + i, 0, 90_000), expectAccepted);
-    }),
-  );
-  process.send?.({ event: 'registered' });
-  // Re-register each PE every 30 s, spread evenly (as RSPLIB PEs: life = 3 × interval).
+  // Re-register each PE about every 30 s from its registration on (as RSPLIB PEs: life = 3 ×
+  // interval), spread evenly; this starts at once because registering 50,000 PEs can take longer
+  // than a registration life on a slow host.
+  const registeredAt = new Float64Array(count);
   const total = count;
   let idx = 0;
   const tick = 100;
   const perTick = Math.max(1, Math.ceil((total * tick) / reregInterval));
   const timer = setInterval(() => {
+    const now = performance.now();
     for (let k = 0; k < perTick; k++) {
       const i = idx++ % total;
+      if (registeredAt[i] === 0 || now - registeredAt[i]! < reregInterval / 2) continue;
       const g = Math.floor(i / perAssoc);
-      const c = groups[g]!;
-      c.request(registration(poolHandle, base + i, 0, 90_000)).catch(() => {});
+      registeredAt[i] = now;
+      groups[g]!.request(registration(poolHandle, base + i, 0, 90_000)).catch(() => {});
     }
   }, tick);
+  await Promise.all(
+    groups.map((c, g) => {
+      const n = Math.min(perAssoc, count - g * perAssoc);
+      return c.pipeline(n, 64, (i) => {
+        registeredAt[g * perAssoc + i] = performance.now();
+        return registration(poolHandle, base + g * perAssoc + i, 0, 90_000);
+      }, expectAccepted);
+    }),
+  );
+  process.send?.({ event: 'registered' });
   process.on('message', async (m: { cmd?: string }) => {
     if (m.cmd === 'stop') {
       clearInterval(timer);
