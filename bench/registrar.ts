@@ -8,9 +8,9 @@
  *
  * Usage:
  *   tsx bench/registrar.ts [--pes 10000] [--resolutions 50000]
- *                          [--stability-pes 100000] [--clients 4] [--hold 20s] [--full]
+ *                          [--stability-pes 100000] [--clients 2] [--hold 20s] [--full]
  *                          [--skip-logic] [--skip-throughput] [--skip-stability]
- *                          [--per-assoc 2500] [--registrar-args "--sctp-max-retransmissions 20"]
+ *                          [--per-assoc 25000] [--registrar-args "--sctp-max-retransmissions 20"]
  * `--full` holds the stability run for 2 minutes.
  *
  * Prints JSON lines { "bench": "registrar", "name", "value", "unit", ... }.
@@ -315,7 +315,7 @@ async function stabilityClient(): Promise<void> {
   const address = JSON.parse(arg('registrar', '{}')) as TransportAddress;
   const base = Number(arg('base', '1'));
   const count = Number(arg('count', '25000'));
-  const perAssoc = Number(arg('per-assoc', '2500'));
+  const perAssoc = Number(arg('per-assoc', '25000'));
   const reregInterval = 30_000;
   const poolHandle = POOL;
   const groups: Client[] = [];
@@ -367,7 +367,7 @@ async function stabilityClient(): Promise<void> {
 
 async function stability(): Promise<void> {
   const total = Number(arg('stability-pes', '100000'));
-  const clients = Number(arg('clients', '4'));
+  const clients = Number(arg('clients', '2'));
   const hold = flag('full') ? 120_000 : duration(arg('hold', '20s'));
   const reg = await startRegistrar(['--min-address-scope', 'loopback', '--registration-rate', 'off', '--enrp', 'off', ...arg('registrar-args', '').split(' ').filter(Boolean)]);
   try {
@@ -377,7 +377,7 @@ async function stability(): Promise<void> {
     const registered: Promise<void>[] = [];
     const t0 = performance.now();
     for (let k = 0; k < clients; k++) {
-      const child = fork(fileURLToPath(import.meta.url), ['--client', '--registrar', JSON.stringify(reg.address), '--base', String(1 + k * per), '--count', String(Math.min(per, total - k * per)), '--per-assoc', arg('per-assoc', '2500')], {
+      const child = fork(fileURLToPath(import.meta.url), ['--client', '--registrar', JSON.stringify(reg.address), '--base', String(1 + k * per), '--count', String(Math.min(per, total - k * per)), '--per-assoc', arg('per-assoc', '25000')], {
         execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -402,6 +402,8 @@ async function stability(): Promise<void> {
     const heldSeconds = (performance.now() - start) / 1000;
     out('stability_pes', total, 'PEs', { clients, hold_s: Math.round(heldSeconds) });
     out('stability_pes_lost', total - minPes, 'PEs', { min_pes: minPes, keep_alive_timeouts: end.stats.keepAliveTimeouts, keep_alives_sent: end.stats.keepAlivesSent - afterReg.stats.keepAlivesSent! });
+    const kas = end.stats.keepAlivesSent! - afterReg.stats.keepAlivesSent!;
+    out('stability_keep_alive_period', kas > 0 ? (total * heldSeconds) / kas : 0, 's per PE', { keep_alives_per_s: Math.round(kas / heldSeconds), note: 'flow control stretches the 5 s interval when peers answer slower' });
     out('stability_registrar_cpu', ((cpuMicros(end.cpu) - cpu0) / 1e6 / heldSeconds) * 100, '% of one core');
     out('stability_rss_per_pe', (maxRss - base0.memory.rss) / total / 1024, 'KiB/PE', { rss_mib: Math.round(maxRss / 1048576) });
     out('stability_heap_per_pe', (end.memory.heapUsed - base0.memory.heapUsed) / total, 'B/PE', { note: 'live heap after GC, incl. transport state of the client associations' });
