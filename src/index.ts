@@ -145,3 +145,19 @@ export { RoundRobinSelector } from './handlespace/round-robin-selector.js';
 /** Sealed state cookies: `rsp.cookie.seal(state, key)` / `rsp.cookie.open(bytes, key)`. */
 export * as cookie from './session/cookie.js';
 export { CookieError, type CookieFailure, type CookieKey, type CookieKeyRing, type CookieSecret } from './session/cookie.js';
+export { connect, socket } from './session/enhanced-mode.js';
+export { PoolSession, type PoolSessionEvents, type PoolSessionState, type SessionMessage, type SessionSendOptions } from './session/pool-session.js';
+export { PoolElementSocket, type PoolElementSocketEvents, type PoolElementSocketStats } from './session/pool-element-socket.js';
+export { AcceptedSession, type AcceptedSessionEvents } from './session/accepted-session.js';
+export { NoPoolElementError, type FailoverEvent, type FailoverReason } from './session/failover.js';
+export { type BusinessCard, type BusinessCardInput } from './session/control-channel.js';
+export {
+  type SessionOptions,
+  type SocketOptions,
+  type SocketRegisterOptions,
+  type SessionTransportOptions,
+  type ReplayMode,
+  SESSION_DEFAULTS,
+  DEFAULT_DATA_PPID,
+} from './session/session-options.js';
+export { createRawEndpoint, RawEndpoint, type RawEndpointOptions } from './transport/raw-endpoint.js';

@@ -1,0 +1,679 @@
+/**
+ * A pool user's Enhanced Mode session: one SCTP association to one pool
+ * element at a time, carrying application data (the session's PPID) and the
+ * ASAP control channel (PPID 11), with automatic failover to another PE of
+ * the pool.
+ *
+ * @module
+ */
+import net from 'node:net';
+import { EventEmitter } from 'eventemitter3';
+import { toAbortError } from '../asap/abortable.js';
+import { AsapInstance, poolHandleText, toPoolHandle, type PoolHandleInput } from '../asap/asap-instance.js';
+import type { PoolElementInfo } from '../asap/asap-options.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { AbortError, ClosedError, InvalidArgumentError, RSerPoolError } from '../errors.js';
+import type { Association, CloseReason, MessageInfo, TransportAddress } from '../transport/types.js';
+import { createUdpEndpoint, type UdpEndpoint } from '../transport/udp-endpoint.js';
+import { decodeControl, encodeBusinessCard, encodeCookieEcho, type BusinessCard, type BusinessCardInput } from './control-channel.js';
+import { choosePoolElements, FailedPeSet, NoPoolElementError, type FailoverEvent, type FailoverReason } from './failover.js';
+import { MessageQueue } from './message-queue.js';
+import { ASAP_PPID, checkDataPpid, resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './session-options.js';
+
+/** A message received on a session. */
+export interface SessionMessage {
+  /** The message bytes. */
+  data: Uint8Array;
+  /** Its SCTP payload protocol identifier. */
+  ppid: number;
+  /** Its SCTP stream. */
+  stream: number;
+}
+
+/** Options of `send()`. */
+export interface SessionSendOptions {
+  /** PPID of this message; default the session's data PPID. Never 11 or 12. */
+  ppid?: number;
+  /** SCTP stream; default 0. */
+  stream?: number;
+  /** Rejects the returned promise with `AbortError`; a message not yet handed to SCTP is dropped. */
+  signal?: AbortSignal;
+}
+
+/** Events of a {@link PoolSession}. */
+export interface PoolSessionEvents {
+  /** The session moved to another PE. */
+  failover: (event: FailoverEvent) => void;
+  /** The PE sent a cookie (the session keeps only the latest). */
+  cookie: (cookie: Uint8Array) => void;
+  /** The PE sent a business card (its preferred PEs are tried first at the next failover). */
+  businessCard: (card: BusinessCard) => void;
+  /** A failure: no PE reachable (`ERR_RSP_NO_POOL_ELEMENT`), a malformed control message… */
+  error: (error: Error) => void;
+  /** The session is closed (by `close()`, by the PE with `endOnShutdown`, or after a failure). */
+  close: () => void;
+}
+
+/** State of a {@link PoolSession}. */
+export type PoolSessionState = 'connecting' | 'open' | 'failover' | 'closed';
+
+interface Outgoing {
+  data: Uint8Array;
+  ppid: number;
+  stream: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  settled: boolean;
+  transmitted: boolean;
+  /** Identifies the current send attempt; callbacks of older attempts are ignored. */
+  token: object | undefined;
+  cleanup: () => void;
+}
+
+interface Logged {
+  data: Uint8Array;
+  ppid: number;
+  stream: number;
+}
+
+interface Link {
+  association: Association;
+  pe: PoolElementInfo;
+  address: TransportAddress;
+}
+
+const encoder = new TextEncoder();
+
+/** Converts what `send()` accepts into bytes. */
+export function toBytes(data: string | Uint8Array): Uint8Array {
+  if (typeof data === 'string') return encoder.encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw new InvalidArgumentError('data must be a string or a Uint8Array');
+}
+
+/**
+ * A session with a pool (pool-user side). Create it with `rsp.connect()`
+ * or `rsp.socket().connect()`. Written like a TCP socket: `send()`,
+ * `recv()`, async iteration, `close()`; a failure of the serving PE makes
+ * the session fail over to another PE of the pool transparently (see the
+ * README for the delivery guarantee).
+ */
+export class PoolSession extends EventEmitter<PoolSessionEvents> {
+  /** The pool handle (bytes). */
+  readonly poolHandle: Uint8Array;
+  /** Session statistics. */
+  readonly stats = { failovers: 0, cookiesReceived: 0, cookiesEchoed: 0, messagesSent: 0, messagesReceived: 0, resent: 0, replayed: 0 };
+  private readonly options: ResolvedSessionOptions;
+  private readonly raw: SessionOptions;
+  private readonly clock: Clock;
+  private readonly asap: AsapInstance;
+  private readonly ownsAsap: boolean;
+  private readonly endpoints = new Map<string, Promise<UdpEndpoint>>();
+  private readonly failed: FailedPeSet;
+  private readonly received = new MessageQueue<SessionMessage>();
+  private readonly lifetime = new AbortController();
+  private unsent: Outgoing[] = [];
+  private inFlight: Outgoing[] = [];
+  private replayLog: Logged[] = [];
+  private link: Link | undefined;
+  private _state: PoolSessionState = 'connecting';
+  private latestCookie: Uint8Array | undefined;
+  private preferred: PoolElementInfo[] = [];
+  private failure: Error | undefined;
+  private failoverRun: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly timers = new Set<TimerHandle>();
+
+  /** @internal Use `rsp.connect()`. */
+  constructor(poolHandle: PoolHandleInput, options: SessionOptions = {}, clock: Clock = systemClock) {
+    super();
+    this.poolHandle = toPoolHandle(poolHandle);
+    this.options = resolveSessionOptions(options);
+    this.raw = options;
+    this.clock = clock;
+    this.failed = new FailedPeSet(clock, this.options.failedPeHold);
+    if (options.asap) {
+      this.asap = options.asap;
+      this.ownsAsap = false;
+    } else {
+      this.asap = new AsapInstance({ ...(options.asapOptions ?? {}), ...(options.registrars !== undefined ? { registrars: options.registrars } : {}) });
+      this.ownsAsap = true;
+    }
+  }
+
+  /** The pool handle as text. */
+  get poolHandleText(): string {
+    return poolHandleText(this.poolHandle);
+  }
+
+  /** Current state. */
+  get state(): PoolSessionState {
+    return this._state;
+  }
+
+  /** True when the PE sent a cookie (it will be echoed at the next failover). */
+  get hasCookie(): boolean {
+    return this.latestCookie !== undefined;
+  }
+
+  /** The latest cookie received from the PE, if any. */
+  get cookie(): Uint8Array | undefined {
+    return this.latestCookie;
+  }
+
+  /** The PE currently serving the session (undefined while connecting or failing over). */
+  get poolElement(): PoolElementInfo | undefined {
+    return this.link?.pe;
+  }
+
+  /** The latest business card received from the PE, if any. */
+  get businessCard(): BusinessCard | undefined {
+    return this.card;
+  }
+  private card: BusinessCard | undefined;
+
+  /** The session's data PPID. */
+  get ppid(): number {
+    return this.options.ppid;
+  }
+
+  /** Messages handed to `send()` and not yet transmitted (queued during a failover, or in the association's queue). */
+  get pendingCount(): number {
+    return this.unsent.length + this.inFlight.length;
+  }
+
+  /** Messages kept for replay (`replay: 'since-cookie'`). */
+  get replayCount(): number {
+    return this.replayLog.length;
+  }
+
+  /**
+   * @internal Connects to the first reachable PE. Rejects with
+   * `NoPoolElementError` after `failoverTimeout`, or `AbortError`.
+   */
+  async open(signal?: AbortSignal): Promise<this> {
+    const t0 = this.clock.now();
+    try {
+      const { link } = await this.connectLoop(t0 + this.options.failoverTimeout, t0, signal);
+      if (this.closing) throw new ClosedError('Session closed');
+      this.link = link;
+      this._state = 'open';
+      this.flush();
+      return this;
+    } catch (err) {
+      await this.terminate(err instanceof Error ? err : new Error(String(err)), false, false);
+      throw err;
+    }
+  }
+
+  /**
+   * Sends one message to the serving PE. Resolves once it was handed to
+   * SCTP and transmitted (after a failover: to the new PE). During a
+   * failover messages are queued and sent after the cookie echo.
+   *
+   * @throws NoPoolElementError when the failover timed out, ClosedError after close, AbortError, InvalidArgumentError
+   */
+  send(data: string | Uint8Array, options: SessionSendOptions = {}): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing || this._state === 'closed') return Promise.reject(new ClosedError('Session closed'));
+    let bytes: Uint8Array;
+    let ppid: number;
+    let stream: number;
+    try {
+      bytes = toBytes(data);
+      if (bytes.byteLength === 0) throw new InvalidArgumentError('cannot send an empty message');
+      ppid = options.ppid === undefined ? this.options.ppid : checkDataPpid(options.ppid);
+      stream = options.stream ?? 0;
+      if (!Number.isInteger(stream) || stream < 0 || stream > 0xffff) throw new InvalidArgumentError(`Invalid stream ${String(stream)}`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(toAbortError(signal));
+    // The association copies on send; keep our own copy only when it may be needed again.
+    const copy = Uint8Array.from(bytes);
+    return new Promise<void>((resolve, reject) => {
+      const m: Outgoing = { data: copy, ppid, stream, resolve, reject, settled: false, transmitted: false, token: undefined, cleanup: () => undefined };
+      if (signal) {
+        const onAbort = (): void => {
+          const i = this.unsent.indexOf(m);
+          if (i >= 0) this.unsent.splice(i, 1);
+          this.settle(m, toAbortError(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        m.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.unsent.push(m);
+      this.flush();
+    });
+  }
+
+  /**
+   * Receives the next data message. Resolves `null` once the session is
+   * closed and every received message was taken; rejects with the failure
+   * (e.g. `ERR_RSP_NO_POOL_ELEMENT`) when the session failed, or
+   * `AbortError`.
+   */
+  recv(options: { signal?: AbortSignal } = {}): Promise<SessionMessage | null> {
+    return this.received.shift(options.signal);
+  }
+
+  /** Iterates over received messages until the session closes. */
+  async *[Symbol.asyncIterator](): AsyncIterator<SessionMessage> {
+    for (let m = await this.recv(); m !== null; m = await this.recv()) yield m;
+  }
+
+  /** Sends a business card to the PE (e.g. this PU's own pool and PEs, for reverse failover). */
+  async sendBusinessCard(card: BusinessCardInput, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const bytes = encodeBusinessCard(card);
+    if (!this.link) throw new ClosedError('No association to a pool element at the moment');
+    await this.link.association.send(bytes, { ppid: ASAP_PPID, ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /**
+   * Leaves the serving PE and fails over to another one now (the PE is
+   * skipped for `failedPeHold`, not reported to the registrar). Resolves
+   * when the failover completed.
+   */
+  async forceFailover(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.closing || this._state === 'closed') throw new ClosedError('Session closed');
+    const link = this.link;
+    if (link) {
+      this.link = undefined;
+      this.failed.add(link.pe.id);
+      link.association.abort('failover requested by the pool user');
+      this.startFailover(link.pe, 'forced', false);
+    }
+    const run = this.failoverRun;
+    if (!run) return;
+    await abortable(run, options.signal);
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Closes the session: messages already handed to the association are
+   * flushed by a graceful SCTP shutdown; messages still queued (during a
+   * failover) reject with `ClosedError`. `recv()` then returns the
+   * messages already received, then `null`.
+   */
+  close(): Promise<void> {
+    return this.terminate(undefined, true, false);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private settle(m: Outgoing, error?: Error): void {
+    if (m.settled) return;
+    m.settled = true;
+    m.cleanup();
+    if (error) m.reject(error);
+    else m.resolve();
+  }
+
+  private flush(): void {
+    const link = this.link;
+    if (this._state !== 'open' || !link) return;
+    while (this.unsent.length > 0) {
+      const m = this.unsent.shift()!;
+      if (m.settled && !m.transmitted) continue; // aborted by the caller before it left
+      this.dispatch(link, m);
+    }
+  }
+
+  private dispatch(link: Link, m: Outgoing): void {
+    const token = {};
+    m.token = token;
+    this.inFlight.push(m);
+    link.association.send(m.data, { ppid: m.ppid, stream: m.stream }).then(
+      () => {
+        if (m.token !== token) return;
+        m.transmitted = true;
+        const i = this.inFlight.indexOf(m);
+        if (i >= 0) this.inFlight.splice(i, 1);
+        this.stats.messagesSent++;
+        if (this.options.replay === 'since-cookie') this.replayLog.push({ data: m.data, ppid: m.ppid, stream: m.stream });
+        this.settle(m);
+      },
+      (err: unknown) => {
+        if (m.token !== token) return;
+        const e = err instanceof Error ? err : new Error(String(err));
+        const code = (e as { code?: string }).code;
+        if (code === 'ERR_RSP_INVALID_ARGUMENT' || code === 'ERR_RSP_LIMIT') {
+          // The message itself is at fault: no failover.
+          const i = this.inFlight.indexOf(m);
+          if (i >= 0) this.inFlight.splice(i, 1);
+          this.settle(m, e);
+          return;
+        }
+        // Stays in flight, untransmitted: the failover re-sends it.
+        if (this.link === link) this.onLinkLost(link, 'send-failure');
+      },
+    );
+  }
+
+  private attach(association: Association, pe: PoolElementInfo, address: TransportAddress): Link {
+    const link: Link = { association, pe, address };
+    association.on('message', (data: Uint8Array, info: MessageInfo) => this.onMessage(link, data, info));
+    association.on('close', (reason: CloseReason) => {
+      if (this.link !== link) return;
+      this.onLinkLost(link, mapReason(reason));
+    });
+    association.on('error', () => undefined);
+    return link;
+  }
+
+  private onMessage(link: Link, data: Uint8Array, info: MessageInfo): void {
+    if (info.ppid !== ASAP_PPID) {
+      this.stats.messagesReceived++;
+      this.received.push({ data, ppid: info.ppid, stream: info.stream });
+      return;
+    }
+    let control;
+    try {
+      control = decodeControl(data);
+    } catch (err) {
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    switch (control.type) {
+      case 'cookie':
+        this.latestCookie = control.cookie;
+        this.replayLog = [];
+        this.stats.cookiesReceived++;
+        this.emit('cookie', control.cookie);
+        return;
+      case 'business-card':
+        this.card = control.card;
+        this.preferred = control.card.poolElements.filter((pe) => pe.id !== link.pe.id);
+        this.emit('businessCard', control.card);
+        return;
+      default:
+        return; // cookie echoes and other ASAP messages mean nothing to a PU
+    }
+  }
+
+  private onLinkLost(link: Link, reason: FailoverReason): void {
+    if (this.link !== link) return;
+    this.link = undefined;
+    if (this.closing || this._state === 'closed') return;
+    if (link.association.open) link.association.abort('failover');
+    if (reason === 'shutdown' && this.options.endOnShutdown) {
+      void this.close();
+      return;
+    }
+    this.failed.add(link.pe.id);
+    this.startFailover(link.pe, reason, reason !== 'forced');
+  }
+
+  private startFailover(from: PoolElementInfo, reason: FailoverReason, report: boolean): void {
+    if (this.failoverRun) return;
+    this._state = 'failover';
+    const t0 = this.clock.now();
+    if (report) {
+      // Endpoint Unreachable; never waited for.
+      this.asap.reportFailure(this.poolHandle, from.id, { signal: this.lifetime.signal }).catch(() => undefined);
+    }
+    this.failoverRun = this.runFailover(from, reason, t0).finally(() => {
+      this.failoverRun = undefined;
+    });
+  }
+
+  private async runFailover(from: PoolElementInfo, reason: FailoverReason, t0: number): Promise<void> {
+    // Let the callbacks of sends that completed before the loss run first.
+    await new Promise<void>((r) => setImmediate(r));
+    const back = this.inFlight.filter((m) => !m.transmitted);
+    this.inFlight = [];
+    for (const m of back) m.token = undefined;
+    this.unsent = [...back, ...this.unsent];
+    const deadline = t0 + this.options.failoverTimeout;
+    let attempts = 0;
+    for (let round = 0; round < 1000; round++) {
+      let result: { link: Link; attempts: number };
+      try {
+        result = await this.connectLoop(deadline, t0, this.lifetime.signal);
+      } catch (err) {
+        if (this.closing) return;
+        void this.terminate(err instanceof Error ? err : new Error(String(err)), false, true);
+        return;
+      }
+      attempts += result.attempts;
+      const link = result.link;
+      if (this.closing) {
+        link.association.abort('session closed');
+        return;
+      }
+      let cookieEchoed = false;
+      let replayed = 0;
+      try {
+        if (this.latestCookie) {
+          await link.association.send(encodeCookieEcho(this.latestCookie), { ppid: ASAP_PPID });
+          cookieEchoed = true;
+          this.stats.cookiesEchoed++;
+        }
+        if (this.options.replay === 'since-cookie') {
+          for (const r of this.replayLog) {
+            link.association.send(r.data, { ppid: r.ppid, stream: r.stream }).catch(() => undefined);
+            replayed++;
+          }
+        }
+      } catch {
+        // The new PE is gone already: try the next one.
+        this.failed.add(link.pe.id);
+        if (link.association.open) link.association.abort('failover');
+        continue;
+      }
+      if (this.closing) {
+        link.association.abort('session closed');
+        return;
+      }
+      if (!link.association.open) {
+        this.failed.add(link.pe.id);
+        continue;
+      }
+      const resent = this.unsent.filter((m) => !m.settled).length;
+      this.link = link;
+      this._state = 'open';
+      this.flush();
+      this.stats.failovers++;
+      this.stats.resent += resent;
+      this.stats.replayed += replayed;
+      this.emit('failover', {
+        from: from.id,
+        to: link.pe.id,
+        toAddress: link.address,
+        cookieEchoed,
+        durationMs: this.clock.now() - t0,
+        reason,
+        resent,
+        replayed,
+        attempts,
+      });
+      return;
+    }
+  }
+
+  /** Tries PEs until one accepts an association or the deadline passes. */
+  private async connectLoop(deadline: number, t0: number, signal?: AbortSignal): Promise<{ link: Link; attempts: number }> {
+    let delay = this.options.retryDelay;
+    let lastError: unknown;
+    let attempts = 0;
+    const linked = linkAbort(this.lifetime.signal, signal);
+    try {
+      for (let round = 0; round < 10_000; round++) {
+        if (linked.signal.aborted) throw this.closing ? new ClosedError('Session closed') : toAbortError(linked.signal);
+        const remaining = deadline - this.clock.now();
+        if (remaining <= 0) break;
+        let candidates: PoolElementInfo[] = [];
+        const timed = this.timedSignal(linked.signal, remaining);
+        try {
+          candidates = await choosePoolElements(this.asap, this.poolHandle, this.preferred, this.failed, round > 0, timed.signal);
+        } catch (err) {
+          if (signal?.aborted || this.lifetime.signal.aborted) throw this.closing ? new ClosedError('Session closed') : toAbortError(linked.signal);
+          lastError = err;
+        } finally {
+          timed.dispose();
+        }
+        for (const pe of candidates.slice(0, 16)) {
+          const left = deadline - this.clock.now();
+          if (left <= 0) break;
+          attempts++;
+          try {
+            const link = await this.connectTo(pe, Math.min(this.options.connectTimeout, left), linked.signal);
+            return { link, attempts };
+          } catch (err) {
+            if (linked.signal.aborted) throw this.closing ? new ClosedError('Session closed') : toAbortError(linked.signal);
+            lastError = err;
+            this.failed.add(pe.id);
+            this.asap.reportFailure(this.poolHandle, pe.id, { signal: this.lifetime.signal }).catch(() => undefined);
+          }
+        }
+        const wait = Math.min(delay, deadline - this.clock.now());
+        if (wait > 0) await this.sleep(wait, linked.signal).catch(() => undefined);
+        delay = Math.min(Math.max(delay * 2, 1), this.options.retryDelayMax);
+      }
+      throw new NoPoolElementError(this.poolHandleText, this.clock.now() - t0, lastError);
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  private async connectTo(pe: PoolElementInfo, timeout: number, signal: AbortSignal): Promise<Link> {
+    let lastError: unknown;
+    for (const address of pe.addresses.slice(0, 8)) {
+      const endpoint = await this.endpointFor(address.address);
+      try {
+        const association = await endpoint.connect(address, { timeout, signal });
+        return this.attach(association, pe, address);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new RSerPoolError('ERR_RSP_TRANSPORT', `PE ${pe.id} has no usable address`);
+  }
+
+  private endpointFor(peAddress: string): Promise<UdpEndpoint> {
+    const v6 = net.isIPv6(peAddress);
+    const loop = v6 ? peAddress === '::1' : peAddress.startsWith('127.');
+    const transport = this.raw.transport ?? {};
+    const address = transport.address ?? (loop ? (v6 ? '::1' : '127.0.0.1') : v6 ? '::' : '0.0.0.0');
+    let p = this.endpoints.get(address);
+    if (!p) {
+      p = createUdpEndpoint({ ...transport, address, port: 0, listen: false });
+      this.endpoints.set(address, p);
+      p.catch(() => this.endpoints.delete(address));
+    }
+    return p;
+  }
+
+  private timedSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; dispose: () => void } {
+    const linked = linkAbort(parent);
+    const t = this.clock.setTimeout(() => linked.abort(new AbortError('Timed out')), ms);
+    this.timers.add(t);
+    return {
+      signal: linked.signal,
+      dispose: () => {
+        this.clock.clearTimeout(t);
+        this.timers.delete(t);
+        linked.dispose();
+      },
+    };
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(toAbortError(signal));
+      const onAbort = (): void => {
+        this.clock.clearTimeout(t);
+        this.timers.delete(t);
+        reject(toAbortError(signal));
+      };
+      const t = this.clock.setTimeout(() => {
+        this.timers.delete(t);
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Ends the session once; with `error` every pending and future call rejects with it. */
+  private terminate(error: Error | undefined, graceful: boolean, fromFailover: boolean): Promise<void> {
+    this.closing ??= this.shutdown(error, graceful, fromFailover);
+    return this.closing;
+  }
+
+  private async shutdown(error: Error | undefined, graceful: boolean, fromFailover: boolean): Promise<void> {
+    if (error) this.failure = error;
+    this._state = 'closed';
+    const rejection = error ?? new ClosedError('Session closed');
+    for (const m of this.unsent.splice(0)) this.settle(m, rejection);
+    this.lifetime.abort(new ClosedError('Session closed'));
+    const link = this.link;
+    this.link = undefined;
+    if (link && link.association.open) {
+      if (graceful) await link.association.close().catch(() => undefined);
+      else link.association.abort('session closed');
+    }
+    for (const m of this.inFlight.splice(0)) this.settle(m, rejection);
+    if (this.failoverRun && !fromFailover) await this.failoverRun.catch(() => undefined);
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers.clear();
+    this.received.end(error);
+    const endpoints = [...this.endpoints.values()];
+    this.endpoints.clear();
+    await Promise.all(endpoints.map((p) => p.then((e) => e.close()).catch(() => undefined)));
+    if (this.ownsAsap) await this.asap.close().catch(() => undefined);
+    if (error && this.listenerCount('error') > 0) this.emit('error', error);
+    this.emit('close');
+  }
+}
+
+function mapReason(reason: CloseReason): FailoverReason {
+  switch (reason) {
+    case 'abort':
+    case 'shutdown':
+    case 'timeout':
+    case 'unreachable':
+      return reason;
+    default:
+      return 'closed';
+  }
+}
+
+function linkAbort(...signals: Array<AbortSignal | undefined>): { signal: AbortSignal; abort: (reason: unknown) => void; dispose: () => void } {
+  const c = new AbortController();
+  const cleanups: Array<() => void> = [];
+  for (const s of signals) {
+    if (!s) continue;
+    if (s.aborted) {
+      c.abort(s.reason);
+      break;
+    }
+    const f = (): void => c.abort(s.reason);
+    s.addEventListener('abort', f, { once: true });
+    cleanups.push(() => s.removeEventListener('abort', f));
+  }
+  return { signal: c.signal, abort: (r) => c.abort(r), dispose: () => cleanups.forEach((f) => f()) };
+}
+
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(toAbortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(toAbortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}
