@@ -134,6 +134,32 @@ describe('ENRP cluster over SCTP on loopback', () => {
     expect(b.registrar.handlespace.ownershipChecksum(a.registrar.id)).toBe(a.registrar.handlespace.ownershipChecksum(a.registrar.id));
   });
 
+  it('a taken-over PE that cannot be reached is removed instead of kept forever', async () => {
+    const [a, b] = await cluster(2);
+    const { createUdpEndpoint } = await import('../../src/transport/udp-endpoint.js');
+    const e = await createUdpEndpoint({ address: '127.0.0.1', port: 0 });
+    const deadPort = e.local.port;
+    await e.close();
+    const hs = b!.registrar.handlespace;
+    for (let i = 1; i <= 3; i++) {
+      hs.register(new TextEncoder().encode('GonePool'), {
+        peId: i,
+        homeRegistrarId: b!.registrar.id,
+        registrationLife: 300_000,
+        userTransport: { protocol: 'sctp', port: 7600 + i, transportUse: 0, addresses: ['127.0.0.1'] },
+        policy: { type: 'round-robin' },
+        asapTransport: { protocol: 'sctp', port: deadPort, transportUse: 0, addresses: ['127.0.0.1'] },
+      }, { expiresAt: Infinity });
+    }
+    // Not registered over ASAP, so no Handle Update went out: the audit brings them to a.
+    await until(() => a!.registrar.handlespace.size === 3, 10_000, 'PEs at a');
+    const takeovers: number[] = [];
+    a!.enrp.server.on('takeover', (id) => takeovers.push(id));
+    await b!.enrp.close();
+    await until(() => takeovers.length === 1 && a!.registrar.handlespace.size === 0, 15_000, 'takeover and removal of the unreachable PEs');
+    expect(takeovers).toEqual([b!.registrar.id]);
+  });
+
   it('registrars find each other by multicast Presence without a peer list', async () => {
     const group = { address: '239.0.0.51', port: 20000 + Math.floor(Math.random() * 40000) };
     const nodes: Node[] = [];
