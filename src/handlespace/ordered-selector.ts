@@ -58,7 +58,6 @@ export class OrderedSelector implements PoolSelector {
     const seq = ++this.seq;
     const key = rules.key(pe);
     pe.seq = seq;
-    pe.key = key;
     const i = this.n;
     if (i === this.keys.length) this.grow();
     this.n = i + 1;
@@ -86,11 +85,10 @@ export class OrderedSelector implements PoolSelector {
   update(pe: PoolElement): void {
     const rules = this.rules;
     if (rules.refresh !== undefined) rules.refresh(pe);
-    const key = rules.key(pe);
-    if (key === pe.key) return;
     const i = pe.slot;
+    const key = rules.key(pe);
+    if (key === this.keys[i]) return;
     const seq = ++this.seq;
-    pe.key = key;
     pe.seq = seq;
     this.keys[i] = key;
     this.seqs[i] = seq;
@@ -113,7 +111,7 @@ export class OrderedSelector implements PoolSelector {
       const i = p.slot;
       if (consume !== undefined) {
         consume(p);
-        this.keys[i] = p.key = rules.key(p);
+        this.keys[i] = rules.key(p);
       }
       this.seqs[i] = p.seq = ++this.seq;
       // key and sequence only grow: the PE can only move down
@@ -127,7 +125,7 @@ export class OrderedSelector implements PoolSelector {
     if (this.nodes.length !== this.n) return false;
     for (let i = 0; i < this.n; i++) {
       const pe = this.nodes[i]!;
-      if (pe.slot !== i || pe.key !== this.keys[i] || pe.seq !== this.seqs[i] || pe.key !== this.rules.key(pe)) return false;
+      if (pe.slot !== i || pe.seq !== this.seqs[i] || this.keys[i] !== this.rules.key(pe)) return false;
       if (i > 0 && this.before(i, (i - 1) >> 2)) return false;
     }
     return true;

@@ -57,8 +57,6 @@ export class PoolElement implements PoolElementParam, ExpiryEntry, WeightedSampl
   /** Round-robin list links; owned by the selector. @internal */ prev: PoolElement | null = null;
   /** @internal */ next: PoolElement | null = null;
   /** Position in the selector's heap or slot array; owned by the selector. @internal */ slot = -1;
-  /** Sort key in an ordered selector; owned by the selector. @internal */ key = 0;
-  /** Drawing weight in a weighted selector; owned by the selector. @internal */ weight = 0;
   /** Owner list links; owned by the handlespace. @internal */ ownerPrev: PoolElement | null = null;
   /** @internal */ ownerNext: PoolElement | null = null;
   /** The owner list; owned by the handlespace. @internal */ ownerSet: unknown = null;

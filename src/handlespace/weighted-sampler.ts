@@ -12,8 +12,6 @@ import type { RandomSource } from './random.js';
 export interface WeightedSamplerNode {
   /** Slot in the sampler, −1 when not in one; owned by the sampler. */
   slot: number;
-  /** Current weight in the sampler; owned by the sampler. */
-  weight: number;
 }
 
 /** Rejected draws (already picked) before a draw switches to exact removal. */
@@ -25,6 +23,8 @@ const MAX_REJECTION_DRAW = 16;
 export class WeightedSampler<N extends WeightedSamplerNode> {
   private nodes: N[] = [];
   private tree = new Float64Array(17);
+  /** Weight of the node in each slot. */
+  private weights = new Float64Array(16);
   private capacity = 16;
   private topBit = 16;
   /** Sum of all weights. */
@@ -41,31 +41,41 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
     if (i === this.capacity) this.grow();
     this.nodes.push(node);
     node.slot = i;
-    node.weight = weight;
+    this.weights[i] = weight;
     this.addAt(i, weight);
+  }
+
+  /** Current weight of a node in this sampler. */
+  weightOf(node: N): number {
+    return this.weights[node.slot]!;
   }
 
   /** Removes a node. */
   remove(node: N): void {
     const i = node.slot;
+    const w = this.weights;
     const last = this.nodes.pop()!;
-    this.addAt(i, -node.weight);
+    const j = this.nodes.length;
+    this.addAt(i, -w[i]!);
     if (last !== node) {
-      const j = this.nodes.length;
-      this.addAt(j, -last.weight);
+      const lw = w[j]!;
+      this.addAt(j, -lw);
       this.nodes[i] = last;
       last.slot = i;
-      this.addAt(i, last.weight);
+      w[i] = lw;
+      this.addAt(i, lw);
     }
+    w[j] = 0;
     node.slot = -1;
   }
 
   /** Changes the weight of a node. */
   setWeight(node: N, weight: number): void {
-    const d = weight - node.weight;
+    const i = node.slot;
+    const d = weight - this.weights[i]!;
     if (d === 0) return;
-    node.weight = weight;
-    this.addAt(node.slot, d);
+    this.weights[i] = weight;
+    this.addAt(i, d);
   }
 
   /**
@@ -99,13 +109,13 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
     }
     if (k === count) return k;
     // Exact mode: remove the drawn weights, draw from the rest, restore.
-    for (let i = start; i < start + k; i++) this.addAt(out[i]!.slot, -out[i]!.weight);
+    for (let i = start; i < start + k; i++) this.addAt(out[i]!.slot, -this.weights[out[i]!.slot]!);
     for (; k < count && this.total > 0; k++) {
       const node = this.find(Math.floor(random.nextDouble() * this.total));
       out[start + k] = node;
-      this.addAt(node.slot, -node.weight);
+      this.addAt(node.slot, -this.weights[node.slot]!);
     }
-    for (let i = start; i < start + k; i++) this.addAt(out[i]!.slot, out[i]!.weight);
+    for (let i = start; i < start + k; i++) this.addAt(out[i]!.slot, this.weights[out[i]!.slot]!);
     return k;
   }
 
@@ -116,6 +126,7 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
     this.capacity = 16;
     this.topBit = 16;
     this.tree = new Float64Array(17);
+    this.weights = new Float64Array(16);
     this.total = 0;
   }
 
@@ -125,11 +136,11 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i]!;
       if (n.slot !== i) return false;
-      sum += n.weight;
+      sum += this.weights[i]!;
       let prefix = 0;
       for (let j = i + 1; j > 0; j -= j & -j) prefix += this.tree[j]!;
       let naive = 0;
-      for (let k = 0; k <= i; k++) naive += this.nodes[k]!.weight;
+      for (let k = 0; k <= i; k++) naive += this.weights[k]!;
       if (prefix !== naive) return false;
     }
     return sum === this.total;
@@ -164,10 +175,13 @@ export class WeightedSampler<N extends WeightedSamplerNode> {
     const t = new Float64Array(cap + 1);
     for (let i = 0; i < this.nodes.length; i++) {
       const j = i + 1;
-      t[j] += this.nodes[i]!.weight;
+      t[j] += this.weights[i]!;
       const parent = j + (j & -j);
       if (parent <= cap) t[parent] += t[j]!;
     }
+    const w = new Float64Array(cap);
+    w.set(this.weights);
+    this.weights = w;
     this.tree = t;
     this.capacity = cap;
     this.topBit = cap;
