@@ -161,3 +161,4 @@ export {
   DEFAULT_DATA_PPID,
 } from './session/session-options.js';
 export { createRawEndpoint, RawEndpoint, type RawEndpointOptions } from './transport/raw-endpoint.js';
+export { RawStack, type RawStackOptions, type RawStackStats } from './transport/raw-stack.js';
