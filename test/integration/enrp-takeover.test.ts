@@ -36,6 +36,7 @@ interface Child {
   enrp: TransportAddress;
   log: string[];
   stats(): Promise<Record<string, number>>;
+  enrpStats(): Promise<{ associations: number; peers: { id: number }[] }>;
 }
 
 /** Starts `rsp registrar` with ENRP on an ephemeral port; resolves once it serves. */
@@ -80,7 +81,18 @@ async function registrar(peers: TransportAddress[], extra: string[] = [], enrpAd
       proc.on('message', on);
       proc.send({ cmd: 'stats' });
     });
-  return { proc, id, asap: asap!, enrp: enrp!, log, stats };
+  const enrpStats = (): Promise<{ associations: number; peers: { id: number }[] }> =>
+    new Promise((resolve) => {
+      const on = (m: { event?: string; associations?: number; peers?: { id: number }[] }): void => {
+        if (m.event === 'enrp-stats') {
+          proc.off('message', on);
+          resolve({ associations: m.associations!, peers: m.peers! });
+        }
+      };
+      proc.on('message', on);
+      proc.send({ cmd: 'enrp-stats' });
+    });
+  return { proc, id, asap: asap!, enrp: enrp!, log, stats, enrpStats };
 }
 
 async function dump(target: TransportAddress): Promise<Map<number, number>> {
@@ -198,6 +210,11 @@ describe.skipIf(!existsSync(CLI))('ENRP takeover after SIGKILL (rsp registrar pr
         return h.get(ra.peId) === a!.id && h.get(rb.peId) === b!.id;
       }, 15_000, 'both PEs at both registrars');
     }
+    // Exactly one association between the two once the dump clients are gone.
+    await until(async () => {
+      const [sa, sb] = await Promise.all([a!.enrpStats(), b!.enrpStats()]);
+      return sa.peers.some((p) => p.id === b!.id) && sb.peers.some((p) => p.id === a!.id) && sa.associations === 1 && sb.associations === 1;
+    }, 15_000, 'one association per pair');
   }, 40_000);
 
   it('rsp hsdump prints the handlespace of a registrar', async () => {

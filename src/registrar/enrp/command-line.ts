@@ -3,6 +3,10 @@
  * them, kept here so the registrar command only needs two calls:
  * {@link addEnrpOptions} and {@link startEnrpFromCli}.
  *
+ * With an IPC channel the process sends `{ event: 'enrp', id, address }` once
+ * ENRP runs and answers `{ cmd: 'enrp-stats' }` with `{ event: 'enrp-stats',
+ * stats, link, associations, peers, synchronized }`.
+ *
  * @module
  */
 import { InvalidArgumentError as CommanderArgumentError, type Command } from 'commander';
@@ -98,7 +102,21 @@ export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOption
       maxResponseBytes: opts.maxHtBytes,
       logger,
     });
-    if (process.send) process.send({ event: 'enrp', id: registrar.id, address: enrp.endpoint.local, key: addressKey(enrp.endpoint.local) });
+    if (process.send) {
+      process.send({ event: 'enrp', id: registrar.id, address: enrp.endpoint.local, key: addressKey(enrp.endpoint.local) });
+      // `{ cmd: 'enrp-stats' }` over IPC answers with the ENRP counters and peers (tests, benchmarks).
+      const onIpc = (msg: unknown): void => {
+        if (msg !== null && typeof msg === 'object' && (msg as { cmd?: unknown }).cmd === 'enrp-stats') {
+          process.send?.({ event: 'enrp-stats', stats: { ...enrp.server.stats }, link: { ...enrp.link.stats }, associations: enrp.link.associationCount, peers: enrp.server.peerList(), synchronized: enrp.server.synchronized });
+        }
+      };
+      process.on('message', onIpc);
+      const close = enrp.close.bind(enrp);
+      enrp.close = async () => {
+        process.off('message', onIpc);
+        await close();
+      };
+    }
     return enrp;
   } catch (err) {
     if (explicit) throw err;
