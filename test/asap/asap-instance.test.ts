@@ -1,0 +1,123 @@
+/**
+ * AsapInstance on fake time with a fake endpoint: no network, every timer on
+ * the FakeClock.
+ */
+import { EventEmitter } from 'eventemitter3';
+import { describe, expect, it } from 'vitest';
+import { AsapInstance } from '../../src/asap/asap-instance.js';
+import { FakeClock } from '../../src/clock.js';
+import type { Association, ConnectOptions, Endpoint, EndpointEvents, TransportAddress } from '../../src/transport/types.js';
+import { decodeMessage, encodeMessage } from '../../src/wire/messages.js';
+import type { AsapMessage } from '../../src/wire/asap-messages.js';
+import { FakeAssociation } from './fake-transport.js';
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** A fake registrar behind a fake endpoint: answers registrations unless `silent`. */
+class FakeWorld extends EventEmitter<EndpointEvents> implements Endpoint {
+  readonly local: TransportAddress = { address: '127.0.0.1', port: 40000 };
+  silent = false;
+  connects = 0;
+  received: AsapMessage[] = [];
+  associations: FakeAssociation[] = [];
+  constructor(readonly clock: FakeClock) {
+    super();
+  }
+  async connect(remote: TransportAddress, _o?: ConnectOptions): Promise<Association> {
+    this.connects++;
+    const a = new FakeAssociation(this.local, remote);
+    this.wire(a);
+    this.associations.push(a);
+    return a;
+  }
+  /** Associations the "registrar" opens towards the instance. */
+  incoming(): FakeAssociation {
+    const a = new FakeAssociation(this.local, { address: '127.0.0.1', port: 5555 });
+    this.wire(a);
+    this.emit('association', a);
+    return a;
+  }
+  private wire(a: FakeAssociation): void {
+    const send = a.send.bind(a);
+    a.send = async (data, options) => {
+      await send(data, options);
+      const m = decodeMessage(11, data) as AsapMessage;
+      this.received.push(m);
+      if (this.silent) return;
+      let reply: AsapMessage | undefined;
+      if (m.type === 'registration') reply = { protocol: 'asap', type: 'registration-response', poolHandle: m.poolHandle, peId: m.poolElement.peId };
+      if (m.type === 'deregistration') reply = { protocol: 'asap', type: 'deregistration-response', poolHandle: m.poolHandle, peId: m.peId };
+      if (reply) {
+        const bytes = encodeMessage(reply);
+        queueMicrotask(() => a.emit('message', bytes, { ppid: 11, stream: 0, unordered: false }));
+      }
+    };
+  }
+  async close(): Promise<void> {}
+}
+
+function setup(): { clock: FakeClock; world: FakeWorld; asap: AsapInstance } {
+  const clock = new FakeClock();
+  const world = new FakeWorld(clock);
+  const asap = new AsapInstance({ registrars: ['127.0.0.1:3863'], env: {}, clock, endpointFactory: async () => world, requestTimeout: 1000, reregistrationInterval: 10_000 });
+  return { clock, world, asap };
+}
+
+describe('AsapInstance on fake time', () => {
+  it('re-registers within the interval (jitter ≤ 10 %) on the fake clock', async () => {
+    const { clock, world, asap } = setup();
+    const reg = await asap.register('P', { port: 7 });
+    const regs = (): number => world.received.filter((m) => m.type === 'registration').length;
+    expect(regs()).toBe(1);
+    clock.advance(8_999);
+    await flush();
+    expect(regs()).toBe(1);
+    clock.advance(1_001);
+    await flush();
+    expect(regs()).toBe(2);
+    await reg.deregister();
+    await asap.close();
+  });
+
+  it('acks keep-alives on the home association and ignores H=0 on another one', async () => {
+    const { world, asap } = setup();
+    const reg = await asap.register('P', { port: 7 });
+    const home = world.associations[0]!;
+    const ka = (h: boolean) => encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive', home: h, serverId: 9, poolHandle: new TextEncoder().encode('P'), peId: reg.peId });
+    home.emit('message', ka(false), { ppid: 11, stream: 0, unordered: false });
+    await flush();
+    expect(home.sent.map((s) => (decodeMessage(11, s.data) as AsapMessage).type)).toContain('endpoint-keep-alive-ack');
+    const other = world.incoming();
+    other.emit('message', ka(false), { ppid: 11, stream: 0, unordered: false });
+    await flush();
+    expect(other.sent).toHaveLength(0);
+    other.emit('message', ka(true), { ppid: 11, stream: 0, unordered: false });
+    await flush();
+    expect(other.sent).toHaveLength(1);
+    expect(asap.registrar).toBe('127.0.0.1:5555');
+    expect(home.open).toBe(false); // the old registrar association was dropped
+    await asap.close();
+  });
+
+  it('a silent registrar is dropped after the request timeout and the request retried after a new hunt', async () => {
+    const { clock, world, asap } = setup();
+    const reg = await asap.register('P', { port: 7 });
+    world.silent = true;
+    const p = reg.update({ load: 0.5 }).catch((e: unknown) => e);
+    await flush();
+    clock.advance(1000);
+    await flush();
+    expect(world.connects).toBe(2); // hunted again after the timeout
+    world.silent = false;
+    clock.advance(1000);
+    await flush();
+    const r = await p;
+    expect(r).toMatchObject({ code: 'ERR_RSP_TIMEOUT' }); // both attempts were lost
+    await reg.update({ load: 0.6 }); // the registrar answers again
+    expect(reg.state).toBe('registered');
+    await asap.close();
+    expect(clock.pending).toBe(0);
+  });
+});
