@@ -74,6 +74,8 @@ interface Logged {
   data: Uint8Array;
   ppid: number;
   stream: number;
+  /** Messages (data or cookie) received from PEs when it was transmitted. */
+  stamp: number;
 }
 
 interface Link {
@@ -115,6 +117,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private unsent: Outgoing[] = [];
   private inFlight: Outgoing[] = [];
   private replayLog: Logged[] = [];
+  /** Data and cookie messages received from PEs so far (stamps of the replay log). */
+  private rxCount = 0;
   private link: Link | undefined;
   private _state: PoolSessionState = 'connecting';
   private latestCookie: Uint8Array | undefined;
@@ -332,7 +336,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         const i = this.inFlight.indexOf(m);
         if (i >= 0) this.inFlight.splice(i, 1);
         this.stats.messagesSent++;
-        if (this.options.replay === 'since-cookie') this.replayLog.push({ data: m.data, ppid: m.ppid, stream: m.stream });
+        if (this.options.replay === 'since-cookie') this.replayLog.push({ data: m.data, ppid: m.ppid, stream: m.stream, stamp: this.rxCount });
         this.settle(m);
       },
       (err: unknown) => {
@@ -365,6 +369,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
 
   private onMessage(link: Link, data: Uint8Array, info: MessageInfo): void {
     if (info.ppid !== ASAP_PPID) {
+      this.rxCount++;
       this.stats.messagesReceived++;
       this.received.push({ data, ppid: info.ppid, stream: info.stream });
       return;
@@ -377,12 +382,16 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       return;
     }
     switch (control.type) {
-      case 'cookie':
+      case 'cookie': {
+        // The cookie covers what was transmitted before the PE's previous message arrived
+        // (see "Delivery guarantee" in the README).
+        const k = ++this.rxCount;
         this.latestCookie = control.cookie;
-        this.replayLog = [];
+        if (this.replayLog.length > 0) this.replayLog = this.replayLog.filter((e) => e.stamp > k - 2);
         this.stats.cookiesReceived++;
         this.emit('cookie', control.cookie);
         return;
+      }
       case 'business-card':
         this.card = control.card;
         this.preferred = control.card.poolElements.filter((pe) => pe.id !== link.pe.id);
@@ -453,6 +462,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         }
         if (this.options.replay === 'since-cookie') {
           for (const r of this.replayLog) {
+            r.stamp = this.rxCount;
             link.association.send(r.data, { ppid: r.ppid, stream: r.stream }).catch(() => undefined);
             replayed++;
           }
