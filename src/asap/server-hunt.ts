@@ -98,8 +98,14 @@ export async function huntRegistrar(ctx: HuntContext): Promise<HuntResult> {
     if (result) return result;
   }
   throwIfAborted(ctx.signal);
-  const tried = [...new Set(attempts.map((a) => a.registrar))].join(', ');
-  throw new NoRegistrarError(`No registrar reachable after ${o.maxTrials} trial(s) (tried: ${tried || 'none'})`, attempts);
+  const tried = [...new Set(attempts.map((a) => a.registrar))].filter((r) => r !== '(none known)').join(', ');
+  if (tried === '') {
+    throw new NoRegistrarError(
+      `No registrar known: none configured (option registrars, RSP_REGISTRARS) and none announced within ${o.maxTrials} × ${o.connectTimeout} ms`,
+      attempts,
+    );
+  }
+  throw new NoRegistrarError(`No registrar reachable after ${o.maxTrials} trial(s) (tried: ${tried})`, attempts);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

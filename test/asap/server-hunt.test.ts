@@ -73,6 +73,16 @@ describe('server hunt', () => {
     expect(r.entry.serverId).toBe(7);
   });
 
+  it('says so when no registrar is known at all', async () => {
+    const s = setup(() => ({ kind: 'ok', delay: 10 }), []);
+    let err: unknown;
+    const p = huntRegistrar({ table: s.table, connect: s.connect, clock: s.clock, options: { connectTimeout: 100, maxTrials: 2, backoff: 10 } }).catch((e: unknown) => (err = e));
+    await advance(s.clock, 400, 10);
+    await p;
+    expect(err).toBeInstanceOf(NoRegistrarError);
+    expect((err as Error).message).toMatch(/No registrar known/);
+  });
+
   it('rejects with AbortError when the signal aborts', async () => {
     const s = setup(() => ({ kind: 'silent' }), [1]);
     const ac = new AbortController();
