@@ -162,3 +162,4 @@ export {
 } from './session/session-options.js';
 export { createRawEndpoint, RawEndpoint, type RawEndpointOptions } from './transport/raw-endpoint.js';
 export { RawStack, type RawStackOptions, type RawStackStats } from './transport/raw-stack.js';
+export { rawModeUnavailableReason } from './transport/raw-socket-loader.js';

@@ -120,7 +120,7 @@ export interface RawEndpointTransport {
 
 /**
  * A raw-IP SCTP stack. Create it with {@link RawStack.open}, bind sctp
- * endpoints with {@link RawStack.bind}, and {@link RawStack.close} it when done.
+ * endpoints with `bind()`, and {@link RawStack.close} it when done.
  */
 export class RawStack {
   readonly stats: RawStackStats = {
@@ -199,8 +199,9 @@ export class RawStack {
 
   /**
    * Claims a port (`0`/missing: a random free ephemeral port) for a future
-   * sctp `Endpoint`. Bind the endpoint with {@link RawStack.bind} afterwards;
+   * sctp `Endpoint`. Bind the endpoint with `bind()` afterwards;
    * call `release()` on the claim if the endpoint is never bound.
+   * @internal
    */
   async claim(port?: number): Promise<PortClaim> {
     if (this.closed) throw new RSerPoolError('ERR_RSP_CLOSED', 'raw stack is closed');
@@ -216,6 +217,7 @@ export class RawStack {
    * its `transport` and starts delivering the port's packets to it. The
    * claim is released when sctp calls `unallocate` (endpoint closed) or the
    * stack closes.
+   * @internal
    */
   bind(endpoint: SctpEndpointLike, claim: PortClaim): void {
     if (this.closed) throw new RSerPoolError('ERR_RSP_CLOSED', 'raw stack is closed');
@@ -235,7 +237,10 @@ export class RawStack {
     endpoint.transport = transport;
   }
 
-  /** Stops delivering to the endpoint on `port` and releases the claim. */
+  /**
+   * Stops delivering to the endpoint on `port` and releases the claim.
+   * @internal
+   */
   unbind(port: number, endpoint?: SctpEndpointLike): void {
     const binding = this.bindings.get(port);
     if (!binding || (endpoint && binding.endpoint !== endpoint)) return;
