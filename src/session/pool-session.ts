@@ -618,6 +618,10 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private async shutdown(error: Error | undefined, graceful: boolean, fromFailover: boolean): Promise<void> {
     if (error) this.failure = error;
     this._state = 'closed';
+    if (error) {
+      this.received.end(error);
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    }
     const rejection = error ?? new ClosedError('Session closed');
     for (const m of this.unsent.splice(0)) this.settle(m, rejection);
     this.lifetime.abort(new ClosedError('Session closed'));
@@ -636,7 +640,6 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     this.endpoints.clear();
     await Promise.all(endpoints.map((p) => p.then((e) => e.close()).catch(() => undefined)));
     if (this.ownsAsap) await this.asap.close().catch(() => undefined);
-    if (error && this.listenerCount('error') > 0) this.emit('error', error);
     this.emit('close');
   }
 }
