@@ -9,12 +9,15 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerRegistrarCommand } from './registrar.js';
 import { registerHsdumpCommand } from './hsdump.js';
+import { registerServerCommand } from './server.js';
+import { registerTerminalCommand } from './terminal.js';
+import { registerPingPongCommand } from './pingpong.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {
