@@ -24,10 +24,13 @@ function transportText(t: TransportParam | undefined): string {
   return `${t.protocol}:${t.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(',')}:${t.port}`;
 }
 
+/** Policy fields that are 32-bit fractions (shown as percentages). */
+const FRACTIONS = new Set(['load', 'loadDegradation', 'loadDpf', 'weightDpf']);
+
 function policyText(p: PoolElementParam['policy']): string {
   const values = Object.entries(p)
     .filter(([k]) => k !== 'type')
-    .map(([k, v]) => `${k}=${String(v)}`);
+    .map(([k, v]) => (FRACTIONS.has(k) ? `${k}=${((Number(v) / 0xffffffff) * 100).toFixed(1)}%` : `${k}=${String(v)}`));
   return values.length > 0 ? `${p.type}(${values.join(',')})` : p.type;
 }
 
