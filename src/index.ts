@@ -66,6 +66,8 @@ export {
 export { type PolicyOptions, policyFromOptions, policyToOptions } from './asap/policy-options.js';
 export { type ServerHuntOptions, SERVER_HUNT_DEFAULTS } from './asap/server-hunt.js';
 export { REGISTRARS_ENV } from './asap/registrar-table.js';
+export { RegistrarTable, type RegistrarEntry, type RegistrarSource, type RegistrarTableEvents, type RegistrarTableOptions } from './asap/registrar-table.js';
+export type { RegistrationHost } from './asap/registration.js';
 export {
   Handlespace,
   hasControlChannel,
@@ -157,6 +159,7 @@ export {
   type SocketRegisterOptions,
   type SessionTransportOptions,
   type ReplayMode,
+  type ResolvedSessionOptions,
   SESSION_DEFAULTS,
   DEFAULT_DATA_PPID,
 } from './session/session-options.js';
