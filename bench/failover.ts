@@ -1,0 +1,203 @@
+/**
+ * Failover benchmark of Enhanced Mode sessions.
+ *
+ * 1. Failover time: a registrar in this process, three pingpong PEs as
+ *    child processes (`rsp server --service pingpong`, sealed cookies), a
+ *    pool user pinging every `--interval` ms. `--kills` times (default 20)
+ *    the PE serving the session is killed with SIGKILL and replaced; the
+ *    time from the SIGKILL to the first reply from another PE is measured,
+ *    and the pingpong counter is checked for gaps. Median, p95 and max.
+ * 2. Session throughput against a bare association of the transport in
+ *    the same run and process: one-way messages (16 KiB bulk and 100-byte
+ *    small) pumped with the same window of outstanding sends, counted at
+ *    the receiver; the ratio session / bare association.
+ *
+ * Prints JSON lines `{ "bench": "failover", "name", "value", "unit" }`;
+ * progress goes to stderr. Uses the built `dist/cli/main.js` for the PE
+ * processes (run `npm run build` first). Bounded: well under three minutes.
+ *
+ * Usage: `npx tsx bench/failover.ts [--kills 20] [--interval 20] [--duration 2000]`
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as rsp from '../src/index.js';
+import { PeFleet } from '../src/cli/demo.js';
+import { hexPeId } from '../src/cli/server.js';
+import { Registrar } from '../src/registrar/registrar.js';
+import { silentLogger } from '../src/registrar/logger.js';
+import { runPingPong } from '../src/services/pingpong-client.js';
+import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
+import type { Association, MessageInfo } from '../src/transport/types.js';
+
+const args = process.argv.slice(2);
+function arg(name: string, dflt: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt;
+}
+const KILLS = arg('kills', 20);
+const INTERVAL = arg('interval', 20);
+const DURATION = arg('duration', 2000);
+const DEADLINE = performance.now() + 170_000;
+
+const emit = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void => {
+  process.stdout.write(`${JSON.stringify({ bench: 'failover', name, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
+};
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+
+const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false, logger: silentLogger, maxBadPeReports: 1, keepAliveInterval: 1000, keepAliveTimeout: 1000 });
+await registrar.start();
+const registrarAddress = `127.0.0.1:${registrar.addresses[0]!.port}`;
+
+// --- 1. failover time --------------------------------------------------------------------
+
+async function failoverBench(): Promise<void> {
+  const distMain = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  if (!existsSync(distMain)) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
+  const fleet = new PeFleet({ registrar: registrarAddress, pool: 'BenchPool', cookieKey: 'failover benchmark secret 0123456789', command: [process.execPath, distMain] });
+  try {
+    await Promise.all([fleet.start(), fleet.start(), fleet.start()]);
+    const session = await rsp.connect('BenchPool', { registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
+    session.on('error', () => undefined);
+    const sessionTimes: number[] = [];
+    session.on('failover', (e) => sessionTimes.push(e.durationMs));
+    const times: number[] = [];
+    let kill: { pe: string; at: number } | undefined;
+    let lastReply = 0;
+    let gaps = 0;
+    const stop = new AbortController();
+    const pinging = runPingPong(session, {
+      interval: INTERVAL,
+      replyTimeout: 1000,
+      signal: stop.signal,
+      onReply: (r) => {
+        lastReply = performance.now();
+        if (!r.continued) gaps++;
+        if (kill && r.pe !== undefined && r.pe !== kill.pe) {
+          times.push(lastReply - kill.at);
+          log(`kill ${times.length}: ${kill.pe} -> ${r.pe} in ${(lastReply - kill.at).toFixed(0)} ms${r.continued ? '' : ' (counter did not continue)'}`);
+          kill = undefined;
+        }
+      },
+    });
+    let replacement: Promise<unknown> = Promise.resolve();
+    while (times.length < KILLS && performance.now() < DEADLINE - 60_000) {
+      await sleep(300);
+      await replacement; // keep three PEs in the pool
+      if (kill !== undefined || performance.now() - lastReply > 200) continue;
+      const serving = session.poolElement?.id;
+      const pe = serving === undefined ? undefined : fleet.get(serving);
+      if (!pe || pe.exited) continue;
+      kill = { pe: hexPeId(pe.peId), at: fleet.kill(pe.peId)! };
+      replacement = fleet.start().catch((e: unknown) => log(`replacement failed: ${String(e)}`));
+      const t = performance.now();
+      while (kill !== undefined && performance.now() - t < 15_000) await sleep(10);
+      if (kill !== undefined) {
+        log(`no reply from another PE within 15 s after killing ${kill.pe}`);
+        kill = undefined;
+      }
+    }
+    stop.abort();
+    await replacement;
+    const summary = await pinging;
+    await session.close();
+    const sorted = [...times].sort((a, b) => a - b);
+    const sessionSorted = [...sessionTimes].sort((a, b) => a - b);
+    emit('sigkill_to_reply_median', quantile(sorted, 0.5), 'ms', { kills: sorted.length, interval_ms: INTERVAL, goal: '< 300', reference_s: [31, 93, 31] });
+    emit('sigkill_to_reply_p95', quantile(sorted, 0.95), 'ms', { kills: sorted.length });
+    emit('sigkill_to_reply_max', sorted.at(-1) ?? NaN, 'ms', { kills: sorted.length });
+    emit('session_failover_median', quantile(sessionSorted, 0.5), 'ms', { note: 'from noticing the loss to the cookie echo on the new PE' });
+    emit('counter_gaps', gaps + summary.gaps, 'count', { replies: summary.replies });
+  } finally {
+    await fleet.stopAll();
+  }
+}
+
+// --- 2. throughput: session vs bare association -------------------------------------------
+
+const WINDOW = 64;
+
+/** Pumps `payload` through `send` for DURATION ms with WINDOW outstanding sends; returns messages/s counted by `received()`. */
+async function pump(send: (p: Uint8Array) => Promise<void>, received: () => number, payload: Uint8Array): Promise<number> {
+  const outstanding: Array<Promise<void>> = [];
+  const r0 = received();
+  const t0 = performance.now();
+  const end = t0 + DURATION;
+  while (performance.now() < end) {
+    outstanding.push(send(payload).catch(() => undefined));
+    if (outstanding.length >= WINDOW) await outstanding.shift();
+  }
+  await Promise.all(outstanding);
+  // Count what arrived within the run (the tail included, bounded).
+  const settle = performance.now() + 2000;
+  let last = received();
+  while (performance.now() < settle) {
+    await sleep(20);
+    const now = received();
+    if (now === last) break;
+    last = now;
+  }
+  return (received() - r0) / ((performance.now() - t0) / 1000);
+}
+
+async function bare(size: number): Promise<number> {
+  const server = await createUdpEndpoint({ address: '127.0.0.1', port: 0, listen: true });
+  const client = await createUdpEndpoint({ address: '127.0.0.1', port: 0 });
+  let count = 0;
+  server.on('association', (b: Association) => b.on('message', (_d: Uint8Array, _i: MessageInfo) => void count++));
+  const a = await client.connect(server.local);
+  try {
+    return await pump((p) => a.send(p, { ppid: rsp.DEFAULT_DATA_PPID }), () => count, new Uint8Array(size).fill(7));
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
+async function session(size: number): Promise<number> {
+  const pe = rsp.socket({ registrars: [registrarAddress] });
+  await pe.register('ThroughputPool');
+  let count = 0;
+  void (async () => {
+    for await (const s of pe) void (async () => {
+      for await (const _m of s) count++;
+    })();
+  })();
+  const pu = await rsp.connect('ThroughputPool', { registrars: [registrarAddress] });
+  try {
+    return await pump((p) => pu.send(p), () => count, new Uint8Array(size).fill(7));
+  } finally {
+    await pu.close();
+    await pe.close();
+  }
+}
+
+async function throughputBench(): Promise<void> {
+  for (const [name, size] of [
+    ['bulk_16k', 16 * 1024],
+    ['small_100b', 100],
+  ] as const) {
+    // Alternate to spread the noise of a busy host over both.
+    const b1 = await bare(size);
+    const s1 = await session(size);
+    const b2 = await bare(size);
+    const s2 = await session(size);
+    const b = (b1 + b2) / 2;
+    const s = (s1 + s2) / 2;
+    log(`${name}: bare ${b.toFixed(0)}/s, session ${s.toFixed(0)}/s`);
+    emit(`session_${name}`, s, 'msg/s', { mb_per_s: Math.round(((s * size) / 1e6) * 100) / 100 });
+    emit(`bare_${name}`, b, 'msg/s', { mb_per_s: Math.round(((b * size) / 1e6) * 100) / 100 });
+    emit(`ratio_${name}`, s / b, 'ratio', { goal: '>= 0.8' });
+  }
+}
+
+try {
+  await failoverBench();
+  await throughputBench();
+} finally {
+  await registrar.close();
+}
+process.exit(0);
