@@ -302,4 +302,70 @@ describe('Enhanced Mode (in process)', () => {
     const after = count();
     for (const k of ['UDPWRAP', 'Timeout']) expect(after[k] ?? 0, k).toBeLessThanOrEqual(before[k] ?? 0);
   });
+
+  it("replay 'since-cookie': a request the PE never answered is re-sent after the cookie echo", async () => {
+    const reg = await startRegistrar();
+    // reply, then cookie; request 3 kills the session without an answer.
+    const mk = async (dieAt: number): Promise<rsp.PoolElementSocket> => {
+      const pe = rsp.socket({ registrars: [reg], cookieKey: key });
+      await pe.register('Replay');
+      cleanups.push(() => pe.close());
+      void (async () => {
+        for await (const s of pe) {
+          let n = (s.state as { n: number } | undefined)?.n ?? 0;
+          void (async () => {
+            for await (const m of s) {
+              if (Number(text(m.data)) === dieAt) {
+                s.abort();
+                return;
+              }
+              n++;
+              await s.send(`${n}:${text(m.data)}`);
+              await s.sendState({ n });
+            }
+          })();
+        }
+      })();
+      return pe;
+    };
+    const a = await mk(3);
+    const session = await rsp.connect('Replay', { registrars: [reg], replay: 'since-cookie' });
+    cleanups.push(() => session.close());
+    for (let i = 1; i <= 2; i++) {
+      await session.send(String(i));
+      expect(text((await session.recv())!.data)).toBe(`${i}:${i}`);
+    }
+    await sleep(20);
+    const b = await mk(0);
+    const fo = new Promise<rsp.FailoverEvent>((r) => session.once('failover', r));
+    await session.send('3');
+    const ev = await fo;
+    expect(ev.from).toBe(a.peId);
+    expect(ev.to).toBe(b.peId);
+    expect(ev.cookieEchoed).toBe(true);
+    expect(ev.replayed).toBe(1);
+    expect(text((await session.recv())!.data)).toBe('3:3');
+  });
+
+  it('messages sent during a failover are queued and sent to the new PE after the cookie echo', async () => {
+    const reg = await startRegistrar();
+    await echoPe(reg, 'Queue', { tag: 'A', cookies: true });
+    const session = await rsp.connect('Queue', { registrars: [reg] });
+    cleanups.push(() => session.close());
+    await session.send('1');
+    expect(text((await session.recv())!.data)).toBe('A:1');
+    await sleep(20);
+    await echoPe(reg, 'Queue', { tag: 'B', cookies: true });
+    const fo = new Promise<rsp.FailoverEvent>((r) => session.once('failover', r));
+    const forced = session.forceFailover();
+    expect(session.state).toBe('failover');
+    const sent = session.send('2');
+    await forced;
+    await sent;
+    const ev = await fo;
+    expect(ev.reason).toBe('forced');
+    expect(ev.resent).toBe(1);
+    expect(text((await session.recv())!.data)).toBe('B:2');
+    expect(text(session.cookie!)).toBe('2');
+  });
 });
