@@ -16,7 +16,9 @@
  * progress goes to stderr. Uses the built `dist/cli/main.js` for the PE
  * processes (run `npm run build` first). Bounded: well under three minutes.
  *
- * Usage: `npx tsx bench/failover.ts [--kills 20] [--interval 20] [--duration 2000]`
+ *    Then `--stops` (default 5) graceful stops (SIGTERM) measured the same way.
+ *
+ * Usage: `npx tsx bench/failover.ts [--kills 20] [--stops 5] [--interval 20] [--duration 2000]`
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +37,7 @@ function arg(name: string, dflt: number): number {
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt;
 }
 const KILLS = arg('kills', 20);
+const STOPS = arg('stops', 5);
 const INTERVAL = arg('interval', 20);
 const DURATION = arg('duration', 2000);
 const DEADLINE = performance.now() + 170_000;
@@ -65,7 +68,7 @@ async function failoverBench(): Promise<void> {
     const sessionTimes: number[] = [];
     session.on('failover', (e) => sessionTimes.push(e.durationMs));
     const times: number[] = [];
-    let kill: { pe: string; at: number } | undefined;
+    let kill: { pe: string; at: number; signal: string } | undefined;
     let lastReply = 0;
     let gaps = 0;
     const stop = new AbortController();
@@ -77,21 +80,24 @@ async function failoverBench(): Promise<void> {
         lastReply = performance.now();
         if (!r.continued) gaps++;
         if (kill && r.pe !== undefined && r.pe !== kill.pe) {
-          times.push(lastReply - kill.at);
-          log(`kill ${times.length}: ${kill.pe} -> ${r.pe} in ${(lastReply - kill.at).toFixed(0)} ms${r.continued ? '' : ' (counter did not continue)'}`);
+          (kill.signal === 'SIGKILL' ? times : graceful).push(lastReply - kill.at);
+          log(`${kill.signal} ${times.length + graceful.length}: ${kill.pe} -> ${r.pe} in ${(lastReply - kill.at).toFixed(0)} ms${r.continued ? '' : ' (counter did not continue)'}`);
           kill = undefined;
         }
       },
     });
     let replacement: Promise<unknown> = Promise.resolve();
-    while (times.length < KILLS && performance.now() < DEADLINE - 60_000) {
+    const graceful: number[] = [];
+    while (times.length + graceful.length < KILLS + STOPS && performance.now() < DEADLINE - 60_000) {
       await sleep(300);
       await replacement; // keep three PEs in the pool
       if (kill !== undefined || performance.now() - lastReply > 200) continue;
       const serving = session.poolElement?.id;
       const pe = serving === undefined ? undefined : fleet.get(serving);
       if (!pe || pe.exited) continue;
-      kill = { pe: hexPeId(pe.peId), at: fleet.kill(pe.peId)! };
+      // The first KILLS rounds SIGKILL the PE; the last STOPS rounds stop it gracefully (SIGTERM: deregistration, shutdown).
+      const signal = times.length < KILLS ? 'SIGKILL' : 'SIGTERM';
+      kill = { pe: hexPeId(pe.peId), at: fleet.kill(pe.peId, signal)!, signal };
       replacement = fleet.start().catch((e: unknown) => log(`replacement failed: ${String(e)}`));
       const t = performance.now();
       while (kill !== undefined && performance.now() - t < 15_000) await sleep(10);
@@ -109,6 +115,8 @@ async function failoverBench(): Promise<void> {
     emit('sigkill_to_reply_median', quantile(sorted, 0.5), 'ms', { kills: sorted.length, interval_ms: INTERVAL, goal: '< 300', reference_s: [31, 93, 31] });
     emit('sigkill_to_reply_p95', quantile(sorted, 0.95), 'ms', { kills: sorted.length });
     emit('sigkill_to_reply_max', sorted.at(-1) ?? NaN, 'ms', { kills: sorted.length });
+    const gracefulSorted = [...graceful].sort((a, b) => a - b);
+    if (gracefulSorted.length > 0) emit('sigterm_to_reply_median', quantile(gracefulSorted, 0.5), 'ms', { stops: gracefulSorted.length, reference_s: 2 });
     emit('session_failover_median', quantile(sessionSorted, 0.5), 'ms', { note: 'from noticing the loss to the cookie echo on the new PE' });
     emit('counter_gaps', gaps + summary.gaps, 'count', { replies: summary.replies });
   } finally {
@@ -120,10 +128,18 @@ async function failoverBench(): Promise<void> {
 
 const WINDOW = 64;
 
-/** Pumps `payload` through `send` for DURATION ms with WINDOW outstanding sends; returns messages/s counted by `received()`. */
-async function pump(send: (p: Uint8Array) => Promise<void>, received: () => number, payload: Uint8Array): Promise<number> {
+interface Rate {
+  /** Messages per wall-clock second. */
+  wall: number;
+  /** Messages per CPU second of this process (both ends run here): meaningful on a busy host. */
+  cpu: number;
+}
+
+/** Pumps `payload` through `send` for DURATION ms with WINDOW outstanding sends; returns the rates counted by `received()`. */
+async function pump(send: (p: Uint8Array) => Promise<void>, received: () => number, payload: Uint8Array): Promise<Rate> {
   const outstanding: Array<Promise<void>> = [];
   const r0 = received();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + DURATION;
   while (performance.now() < end) {
@@ -140,10 +156,12 @@ async function pump(send: (p: Uint8Array) => Promise<void>, received: () => numb
     if (now === last) break;
     last = now;
   }
-  return (received() - r0) / ((performance.now() - t0) / 1000);
+  const n = received() - r0;
+  const c = process.cpuUsage(c0);
+  return { wall: n / ((performance.now() - t0) / 1000), cpu: n / ((c.user + c.system) / 1e6) };
 }
 
-async function bare(size: number): Promise<number> {
+async function bare(size: number): Promise<Rate> {
   const server = await createUdpEndpoint({ address: '127.0.0.1', port: 0, listen: true });
   const client = await createUdpEndpoint({ address: '127.0.0.1', port: 0 });
   let count = 0;
@@ -157,7 +175,7 @@ async function bare(size: number): Promise<number> {
   }
 }
 
-async function session(size: number): Promise<number> {
+async function session(size: number): Promise<Rate> {
   const pe = rsp.socket({ registrars: [registrarAddress] });
   await pe.register('ThroughputPool');
   let count = 0;
@@ -185,12 +203,15 @@ async function throughputBench(): Promise<void> {
     const s1 = await session(size);
     const b2 = await bare(size);
     const s2 = await session(size);
-    const b = (b1 + b2) / 2;
-    const s = (s1 + s2) / 2;
-    log(`${name}: bare ${b.toFixed(0)}/s, session ${s.toFixed(0)}/s`);
+    const b = (b1.wall + b2.wall) / 2;
+    const s = (s1.wall + s2.wall) / 2;
+    const bc = (b1.cpu + b2.cpu) / 2;
+    const sc = (s1.cpu + s2.cpu) / 2;
+    log(`${name}: bare ${b.toFixed(0)}/s (${bc.toFixed(0)}/CPU s), session ${s.toFixed(0)}/s (${sc.toFixed(0)}/CPU s)`);
     emit(`session_${name}`, s, 'msg/s', { mb_per_s: Math.round(((s * size) / 1e6) * 100) / 100 });
     emit(`bare_${name}`, b, 'msg/s', { mb_per_s: Math.round(((b * size) / 1e6) * 100) / 100 });
     emit(`ratio_${name}`, s / b, 'ratio', { goal: '>= 0.8' });
+    emit(`ratio_per_cpu_${name}`, sc / bc, 'ratio', { note: 'messages per CPU second, session / bare' });
   }
 }
 

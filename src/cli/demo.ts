@@ -129,12 +129,12 @@ export class PeFleet {
     });
   }
 
-  /** Kills a PE with SIGKILL (by PID); returns the time, `performance.now()`. */
-  kill(peId: number): number | undefined {
+  /** Sends a PE `signal` (default SIGKILL) by PID; returns the time, `performance.now()`. */
+  kill(peId: number, signal: NodeJS.Signals = 'SIGKILL'): number | undefined {
     const pe = this.processes.get(peId);
     if (!pe || pe.exited) return undefined;
     const t = performance.now();
-    pe.child.kill('SIGKILL');
+    pe.child.kill(signal);
     return t;
   }
 
