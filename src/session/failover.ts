@@ -43,6 +43,8 @@ export type FailoverReason =
   | 'send-failure'
   /** `forceFailover()` was called. */
   | 'forced'
+  /** Nothing arrived within `responseTimeout` after a message was transmitted. */
+  | 'response-timeout'
   /** Any other close of the association. */
   | 'closed';
 

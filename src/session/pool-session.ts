@@ -127,6 +127,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private failoverRun: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly timers = new Set<TimerHandle>();
+  private responseTimer: TimerHandle | undefined;
 
   /** @internal Use `rsp.connect()`. */
   constructor(poolHandle: PoolHandleInput, options: SessionOptions = {}, clock: Clock = systemClock) {
@@ -285,6 +286,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     const link = this.link;
     if (link) {
       this.link = undefined;
+      this.clearResponseTimer();
       this.failed.add(link.pe.id);
       link.association.abort('failover requested by the pool user');
       this.startFailover(link.pe, 'forced', false);
@@ -337,6 +339,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         if (i >= 0) this.inFlight.splice(i, 1);
         this.stats.messagesSent++;
         if (this.options.replay === 'since-cookie') this.replayLog.push({ data: m.data, ppid: m.ppid, stream: m.stream, stamp: this.rxCount });
+        if (this.options.responseTimeout > 0 && this.responseTimer === undefined && this.link === link) this.armResponseTimer(link);
         this.settle(m);
       },
       (err: unknown) => {
@@ -367,7 +370,26 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     return link;
   }
 
+  private armResponseTimer(link: Link): void {
+    const t = this.clock.setTimeout(() => {
+      this.timers.delete(t);
+      if (this.responseTimer === t) this.responseTimer = undefined;
+      if (this.link === link) this.onLinkLost(link, 'response-timeout');
+    }, this.options.responseTimeout);
+    this.responseTimer = t;
+    this.timers.add(t);
+  }
+
+  private clearResponseTimer(): void {
+    const t = this.responseTimer;
+    if (t === undefined) return;
+    this.responseTimer = undefined;
+    this.clock.clearTimeout(t);
+    this.timers.delete(t);
+  }
+
   private onMessage(link: Link, data: Uint8Array, info: MessageInfo): void {
+    if (this.link === link) this.clearResponseTimer();
     if (info.ppid !== ASAP_PPID) {
       this.rxCount++;
       this.stats.messagesReceived++;
@@ -405,6 +427,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private onLinkLost(link: Link, reason: FailoverReason): void {
     if (this.link !== link) return;
     this.link = undefined;
+    this.clearResponseTimer();
     if (this.closing || this._state === 'closed') return;
     if (link.association.open) link.association.abort('failover');
     if (reason === 'shutdown' && this.options.endOnShutdown) {
@@ -412,7 +435,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       return;
     }
     this.failed.add(link.pe.id);
-    this.startFailover(link.pe, reason, reason !== 'forced');
+    this.startFailover(link.pe, reason, reason !== 'forced' && reason !== 'response-timeout');
   }
 
   private startFailover(from: PoolElementInfo, reason: FailoverReason, report: boolean): void {

@@ -62,6 +62,15 @@ export interface SessionOptions {
   /** How long a PE that failed is skipped when choosing the next one, ms. Default 5000. */
   failedPeHold?: number;
   /**
+   * Application-level timeout, ms: started by the first data message
+   * transmitted after the PE was last heard, stopped by any message from
+   * the PE; when it expires the session fails over (reason
+   * `'response-timeout'`; the PE is skipped but not reported). For
+   * request/response protocols, best with `replay: 'since-cookie'`;
+   * 0 (default) disables it.
+   */
+  responseTimeout?: number;
+  /**
    * A graceful shutdown of the association by the PE ends the session
    * (`recv()` then returns `null`) instead of failing over; for services
    * that close on purpose. Default false.
@@ -120,6 +129,7 @@ export interface ResolvedSessionOptions {
   retryDelay: number;
   retryDelayMax: number;
   failedPeHold: number;
+  responseTimeout: number;
   endOnShutdown: boolean;
 }
 
@@ -132,6 +142,7 @@ export const SESSION_DEFAULTS: Readonly<ResolvedSessionOptions> = {
   retryDelay: 50,
   retryDelayMax: 1000,
   failedPeHold: 5000,
+  responseTimeout: 0,
   endOnShutdown: false,
 };
 
@@ -167,6 +178,7 @@ export function resolveSessionOptions(o: SessionOptions): ResolvedSessionOptions
     retryDelay: nonNegative(o.retryDelay, SESSION_DEFAULTS.retryDelay, 'retryDelay'),
     retryDelayMax: nonNegative(o.retryDelayMax, SESSION_DEFAULTS.retryDelayMax, 'retryDelayMax'),
     failedPeHold: nonNegative(o.failedPeHold, SESSION_DEFAULTS.failedPeHold, 'failedPeHold'),
+    responseTimeout: nonNegative(o.responseTimeout, SESSION_DEFAULTS.responseTimeout, 'responseTimeout'),
     endOnShutdown: o.endOnShutdown === true,
   };
 }

@@ -368,4 +368,23 @@ describe('Enhanced Mode (in process)', () => {
     expect(text((await session.recv())!.data)).toBe('B:2');
     expect(text(session.cookie!)).toBe('2');
   });
+
+  it('responseTimeout: a PE that stops answering is left for another one', async () => {
+    const reg = await startRegistrar();
+    const mute = rsp.socket({ registrars: [reg] });
+    await mute.register('Mute');
+    cleanups.push(() => mute.close());
+    void (async () => {
+      for await (const s of mute) void s; // accepts, never answers
+    })();
+    const session = await rsp.connect('Mute', { registrars: [reg], responseTimeout: 300, replay: 'since-cookie' });
+    cleanups.push(() => session.close());
+    const b = await echoPe(reg, 'Mute', { tag: 'B' });
+    const fo = new Promise<rsp.FailoverEvent>((r) => session.once('failover', r));
+    expect(session.poolElement!.id).toBe(mute.peId); // the only PE when the session opened
+    await session.send('q');
+    const ev = await fo;
+    expect(ev.reason).toBe('response-timeout');
+    expect(text((await session.recv())!.data)).toBe('B:q');
+  });
 });
