@@ -387,4 +387,23 @@ describe('Enhanced Mode (in process)', () => {
     expect(ev.reason).toBe('response-timeout');
     expect(text((await session.recv())!.data)).toBe('B:q');
   });
+
+  it('requireCookie: a session that does not start with a cookie echo is refused', async () => {
+    const reg = await startRegistrar();
+    const pe = rsp.socket({ registrars: [reg], requireCookie: true, acceptHold: 50 });
+    await pe.register('Strict');
+    cleanups.push(() => pe.close());
+    let accepted = 0;
+    void (async () => {
+      for await (const s of pe) {
+        accepted++;
+        void s;
+      }
+    })();
+    const session = await rsp.connect('Strict', { registrars: [reg], failoverTimeout: 800 });
+    cleanups.push(() => session.close());
+    await expect(session.recv()).rejects.toMatchObject({ code: 'ERR_RSP_NO_POOL_ELEMENT' });
+    expect(pe.stats.sessionsWithoutCookie).toBeGreaterThanOrEqual(1);
+    expect(accepted).toBe(0);
+  });
 });
