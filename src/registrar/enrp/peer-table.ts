@@ -27,7 +27,7 @@ export interface Peer {
   timer: TimerHandle | undefined;
 }
 
-/** What {@link PeerTable.list} reports about a peer. */
+/** What the peer table reports about a peer (see `EnrpServer` statistics and `rsp hsdump`). */
 export interface PeerSummary {
   id: number;
   address: TransportAddress;
