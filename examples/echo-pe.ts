@@ -4,7 +4,8 @@
  *
  *   npx tsx examples/echo-pe.ts [REGISTRAR]     (default 127.0.0.1:3863)
  *
- * Start a registrar first (`npx rsp registrar --asap 127.0.0.1:3863 --announce off`),
+ * Start a registrar first (`node dist/cli/main.js registrar --asap 127.0.0.1:3863 --announce off`
+ * after `npm run build`, or `npx rsp registrar ...` where rserpool is installed),
  * then one or more of these, then `npx tsx examples/echo-pu.ts`.
  */
 import * as rsp from '../src/index.js';
