@@ -25,7 +25,7 @@ async function startRegistrar(): Promise<{ registrar: Registrar; address: string
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
 describe('rsp server', () => {
-  it('--help lists every option with its default', async () => {
+  it('--help lists every option with its default', { timeout: 120_000 }, async () => {
     const c = run(['server', '--help']);
     expect(await c.exited).toBe(0);
     const help = c.stdout.join('\n');
@@ -41,7 +41,7 @@ describe('rsp server', () => {
     }
   });
 
-  it('serves echo to a library pool user, and deregisters on SIGTERM', async () => {
+  it('serves echo to a library pool user, and deregisters on SIGTERM', { timeout: 90_000 }, async () => {
     const { registrar, address } = await startRegistrar();
     const server = run(['server', '--service', 'echo', '--pool', 'CliEcho', '--registrar', address]);
     const line = await server.wait((l) => l.startsWith('registered PE'), 30_000);
@@ -60,7 +60,7 @@ describe('rsp server', () => {
     expect(registrar.handlespace.size).toBe(0);
   });
 
-  it('rsp terminal sends stdin lines and prints the replies', async () => {
+  it('rsp terminal sends stdin lines and prints the replies', { timeout: 90_000 }, async () => {
     const { address } = await startRegistrar();
     const server = run(['server', '--service', 'echo', '--pool', 'CliTerm', '--registrar', address]);
     await server.wait((l) => l.startsWith('registered PE'), 30_000);
@@ -71,7 +71,7 @@ describe('rsp server', () => {
     expect(term.stderr.join('\n')).toMatch(/connected to PE 0x[0-9a-f]{8}/);
   });
 
-  it('refuses an unknown service and a missing pool', async () => {
+  it('refuses an unknown service and a missing pool', { timeout: 90_000 }, async () => {
     const a = run(['server', '--service', 'nope', '--pool', 'X']);
     expect(await a.exited).not.toBe(0);
     expect(a.stderr.join('\n')).toMatch(/choices|Allowed/i);
