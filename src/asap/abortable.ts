@@ -58,3 +58,26 @@ export function linkSignals(...signals: Array<AbortSignal | undefined>): { contr
   }
   return { controller, signal: controller.signal, dispose: () => cleanups.forEach((c) => c()) };
 }
+
+/** Settles like `p`, or rejects with an {@link AbortError} as soon as `signal` aborts. */
+export function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(toAbortError(signal));
+      return;
+    }
+    const onAbort = (): void => reject(toAbortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

@@ -26,10 +26,12 @@ import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from '../clock.js';
 import { ClosedError, InvalidArgumentError, PoolNotFoundError, RSerPoolError, RegistrationRefusedError, TimeoutError } from '../errors.js';
 import type { Association, Endpoint, MessageInfo, TransportAddress } from '../transport/types.js';
-import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type TransportParam } from '../wire/types.js';
+import { ErrorCauseCode, type ErrorCause, type TransportParam } from '../wire/types.js';
 import type { AsapMessage } from '../wire/asap-messages.js';
 import { RSPLIB_MAX_POOL_HANDLE_LENGTH } from '../wire/limits.js';
-import { throwIfAborted, toAbortError } from './abortable.js';
+import { nonNegative, positive } from '../option-checks.js';
+import { raceSignal, throwIfAborted, toAbortError } from './abortable.js';
+import { toPoolElementInfo } from './pool-element-info.js';
 import { ASAP_PPID, decodeAsap, encodeAsap } from './asap-codec.js';
 import {
   ASAP_INSTANCE_DEFAULTS,
@@ -43,7 +45,7 @@ import {
 } from './asap-options.js';
 import { causeName } from './cause-names.js';
 import { decideKeepAlive } from './keep-alive.js';
-import { policyFromOptions, policyToOptions } from './policy-options.js';
+import { policyFromOptions } from './policy-options.js';
 import { PuCache } from './pu-cache.js';
 import { REGISTRARS_ENV, RegistrarTable, formatTransportAddress, parseRegistrarList, parseTransportAddress } from './registrar-table.js';
 import { Registration, randomPeId, type RegistrarChangeInfo, type RegistrationHost } from './registration.js';
@@ -304,7 +306,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     const want = items ?? Infinity;
     if (useCache) {
       const hit = this.cache.select(ph, want);
-      if (hit.length > 0) return hit.map(toInfo);
+      if (hit.length > 0) return hit.map(toPoolElementInfo);
     }
     this.busy++;
     try {
@@ -326,9 +328,9 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       if (useCache) {
         this.cache.insert(ph, response.poolElements, stale);
         const sel = this.cache.select(ph, want);
-        if (sel.length > 0) return sel.map(toInfo);
+        if (sel.length > 0) return sel.map(toPoolElementInfo);
       }
-      return response.poolElements.slice(0, want === Infinity ? undefined : want).map(toInfo);
+      return response.poolElements.slice(0, want === Infinity ? undefined : want).map(toPoolElementInfo);
     } finally {
       this.busy--;
     }
@@ -629,17 +631,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
 
 // ---------------------------------------------------------------- helpers
 
-function positive(v: number | undefined, dflt: number, name: string): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return v;
-}
 
-function nonNegative(v: number | undefined, dflt: number, name: string): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a non-negative number`);
-  return v;
-}
 
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -691,40 +683,7 @@ function pickFreePort(address: string | undefined): Promise<number> {
   });
 }
 
-function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(toAbortError(signal));
-      return;
-    }
-    const onAbort = (): void => reject(toAbortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
-function toInfo(pe: PoolElementParam): PoolElementInfo {
-  const t = pe.userTransport;
-  return {
-    id: pe.peId,
-    protocol: t.protocol,
-    addresses: t.addresses.map((address) => ({ address, port: t.port })),
-    transport: t,
-    policy: policyToOptions(pe.policy),
-    homeRegistrarId: pe.homeRegistrarId,
-    registrationLife: pe.registrationLife,
-  };
-}
 
 const defaultEndpointFactory: EndpointFactory = async ({ address, port }) => {
   const { createUdpEndpoint } = await import('../transport/udp-endpoint.js');

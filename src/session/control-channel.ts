@@ -6,9 +6,10 @@
  *
  * @module
  */
+import { toPoolElementInfo } from '../asap/pool-element-info.js';
 import { poolHandleText, toPoolHandle, type PoolHandleInput } from '../asap/asap-instance.js';
 import type { PoolElementInfo } from '../asap/asap-options.js';
-import { policyFromOptions, policyToOptions } from '../asap/policy-options.js';
+import { policyFromOptions } from '../asap/policy-options.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { AsapMessage } from '../wire/asap-messages.js';
 import { decodeMessage, encodeMessage } from '../wire/messages.js';
@@ -78,26 +79,13 @@ export function decodeControl(bytes: Uint8Array): ControlMessage {
     case 'business-card':
       return {
         type: 'business-card',
-        card: { poolHandle: poolHandleText(m.poolHandle), poolHandleBytes: m.poolHandle, poolElements: m.poolElements.map(toInfo) },
+        card: { poolHandle: poolHandleText(m.poolHandle), poolHandleBytes: m.poolHandle, poolElements: m.poolElements.map(toPoolElementInfo) },
       };
     default:
       return { type: 'other', message: m };
   }
 }
 
-/** Converts a wire Pool Element parameter to the `resolve()` form. */
-export function toInfo(pe: PoolElementParam): PoolElementInfo {
-  const t = pe.userTransport;
-  return {
-    id: pe.peId,
-    protocol: t.protocol,
-    addresses: t.addresses.map((address) => ({ address, port: t.port })),
-    transport: t,
-    policy: policyToOptions(pe.policy),
-    homeRegistrarId: pe.homeRegistrarId,
-    registrationLife: pe.registrationLife,
-  };
-}
 
 /** Converts a `resolve()` pool element (or a wire parameter) to a wire Pool Element parameter. */
 export function toParam(pe: PoolElementInfo | PoolElementParam): PoolElementParam {

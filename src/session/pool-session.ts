@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import { EventEmitter } from 'eventemitter3';
-import { toAbortError } from '../asap/abortable.js';
+import { raceSignal, toAbortError } from '../asap/abortable.js';
 import { AsapInstance, poolHandleText, toPoolHandle, type PoolHandleInput } from '../asap/asap-instance.js';
 import type { PoolElementInfo } from '../asap/asap-options.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
@@ -293,7 +293,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
     const run = this.failoverRun;
     if (!run) return;
-    await abortable(run, options.signal);
+    await raceSignal(run, options.signal);
     if (this.failure) throw this.failure;
   }
 
@@ -695,21 +695,3 @@ function linkAbort(...signals: Array<AbortSignal | undefined>): { signal: AbortS
   return { signal: c.signal, abort: (r) => c.abort(r), dispose: () => cleanups.forEach((f) => f()) };
 }
 
-function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(toAbortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(toAbortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
-}

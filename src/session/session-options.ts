@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { nonNegative, positive } from '../option-checks.js';
 import type { AsapInstance } from '../asap/asap-instance.js';
 import type { AsapInstanceOptions } from '../asap/asap-options.js';
 import type { PolicyOptions } from '../asap/policy-options.js';
@@ -154,17 +155,7 @@ export function checkDataPpid(ppid: number): number {
   return ppid;
 }
 
-function positive(v: number | undefined, dflt: number, name: string): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return v;
-}
 
-function nonNegative(v: number | undefined, dflt: number, name: string): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a non-negative number`);
-  return v;
-}
 
 /** Validates options and fills in defaults. */
 export function resolveSessionOptions(o: SessionOptions): ResolvedSessionOptions {
