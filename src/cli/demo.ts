@@ -289,7 +289,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
       const sorted = [...failoverTimes].sort((a, b) => a - b);
       const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : NaN;
       out(
-        `done: ${summary.replies} replies, ${failoverTimes.length} failovers` +
+        `done: ${summary.replies} replies, ${failoverTimes.length} failover${failoverTimes.length === 1 ? '' : 's'}` +
           (sorted.length ? ` (SIGKILL to next reply: median ${median.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms)` : '') +
           `, ${gaps} gaps, ${repeats} repeats in the counter`,
       );
