@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { checkRemote, positiveInt, tuningFrom } from './endpoint-options.js';
 import net from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js';
@@ -76,23 +77,7 @@ function sameAddress(a: string, b: string): boolean {
   return strip(a) === strip(b);
 }
 
-function positiveInt(value: unknown, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`Invalid ${name}: ${String(value)}`);
-  }
-  return Math.floor(value);
-}
 
-function tuningFrom(options: FailureDetectionOptions | undefined): SctpTuningOptions {
-  const out: SctpTuningOptions = {};
-  if (!options) return out;
-  for (const key of ['heartbeatInterval', 'rtoInitial', 'rtoMin', 'rtoMax', 'maxRetransmissions', 'maxInitRetransmissions'] as const) {
-    const v = options[key];
-    if (v !== undefined) out[key] = v;
-  }
-  return out;
-}
 
 /** An SCTP endpoint on one port of a raw-IP stack. Create it with {@link createRawEndpoint}. */
 export class RawEndpoint extends EventEmitter<EndpointEvents> implements Endpoint {
@@ -162,10 +147,7 @@ export class RawEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   /** Like {@link connect}, typed with the concrete association class. */
   async connectAssociation(remote: TransportAddress, options: ConnectOptions = {}): Promise<SctpTransportAssociation> {
     if (this.closed) throw new ClosedError('Endpoint is closed');
-    const address = remote?.address;
-    const port = remote?.port;
-    if (typeof address !== 'string' || net.isIP(address) === 0) throw new InvalidArgumentError(`Invalid remote address ${String(address)}`);
-    if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new InvalidArgumentError(`Invalid remote port ${String(port)}`);
+    const { address, port } = checkRemote(remote);
     const timeout = positiveInt(options.timeout, 'timeout', this.settings.connectTimeout, 1);
     // SCTP allows one association between two endpoints (RFC 4960 §1.4): a second INIT
     // from the same port would look like a restart to the peer. Open another endpoint

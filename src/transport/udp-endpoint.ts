@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { checkRemote, positiveInt, tuningFrom } from './endpoint-options.js';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { crc32c } from '@node-rs/crc32';
@@ -342,23 +343,7 @@ function connectSocket(socket: dgram.Socket, port: number, address: string): Pro
   });
 }
 
-function positiveInt(value: unknown, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`Invalid ${name}: ${String(value)}`);
-  }
-  return Math.floor(value);
-}
 
-function tuningFrom(options: FailureDetectionOptions | undefined): SctpTuningOptions {
-  const out: SctpTuningOptions = {};
-  if (!options) return out;
-  for (const key of ['heartbeatInterval', 'rtoInitial', 'rtoMin', 'rtoMax', 'maxRetransmissions', 'maxInitRetransmissions'] as const) {
-    const v = options[key];
-    if (v !== undefined) out[key] = v;
-  }
-  return out;
-}
 
 /**
  * An SCTP endpoint on one UDP port (RFC 6951 encapsulation). Create it with
@@ -477,13 +462,10 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   /** Like {@link connect}, typed with the concrete association class. */
   async connectAssociation(remote: TransportAddress, options: UdpConnectOptions = {}): Promise<SctpTransportAssociation> {
     if (this.closed) throw new ClosedError('Endpoint is closed');
-    const address = remote?.address;
-    const port = remote?.port;
-    if (typeof address !== 'string' || net.isIP(address) === 0) throw new InvalidArgumentError(`Invalid remote address ${String(address)}`);
+    const { address, port } = checkRemote(remote);
     if ((net.isIP(address) === 6) !== (this.family === 6)) {
       throw new InvalidArgumentError(`Remote ${address} is not IPv${this.family} like this endpoint`);
     }
-    if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new InvalidArgumentError(`Invalid remote port ${String(port)}`);
     const timeout = positiveInt(options.timeout, 'timeout', this.options.connectTimeout, 1);
     const probeInterval = positiveInt(options.probeInterval, 'probeInterval', this.options.probeInterval);
     const signal = options.signal;
