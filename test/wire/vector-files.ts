@@ -1,13 +1,13 @@
 /**
- * Loads the shared conformance vectors. They live in `../shared/vectors/`
- * next to the repository (resolved from this file, never from the working
- * directory).
+ * Loads the conformance vectors kept in `test/fixtures/vectors/` (see the
+ * README there for where each file came from). Resolved from this file,
+ * never from the working directory.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Folder holding the shared vectors. */
-export const VECTOR_DIR = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+/** Folder holding the conformance vectors. */
+export const VECTOR_DIR = fileURLToPath(new URL('../fixtures/vectors/', import.meta.url));
 
 /** One line of a vector file (only the fields the tests use). */
 export interface Vector {
