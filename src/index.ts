@@ -31,6 +31,7 @@ export type {
   MessageInfo,
   SendOptions,
   TransportAddress,
+  UnacknowledgedMessage,
 } from './transport/types.js';
 export {
   createUdpEndpoint,
