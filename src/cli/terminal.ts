@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { connect } from '../session/enhanced-mode.js';
 import type { PoolSession } from '../session/pool-session.js';
-import type { ReplayMode } from '../session/session-options.js';
+import { SESSION_DEFAULTS, type ReplayMode } from '../session/session-options.js';
 import { formatTransportAddress } from '../registrar/options.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration } from './parse.js';
@@ -34,7 +34,7 @@ export function registerTerminalCommand(program: Command): void {
     .option('--registrar <host:port>', REGISTRAR_HELP, collectRegistrar)
     .option('--failover-timeout <ms>', 'give up when no PE can be reached for this long', parseDuration, 5000)
     .option('--linger <ms>', 'after the end of input, wait this long for replies before closing', parseDuration, 1000)
-    .option('--replay <mode>', 'what is re-sent after a failover: none | since-cookie', 'since-cookie')
+    .option('--replay <mode>', 'what is re-sent after a failover: unacknowledged | since-cookie | none (the library default)', SESSION_DEFAULTS.replay)
     .configureHelp({ showGlobalOptions: false })
     .action(async (opts: TerminalCliOptions) => {
       await runTerminal(opts);
@@ -46,14 +46,15 @@ export function reportFailovers(session: PoolSession, write: (line: string) => v
   session.on('failover', (e) => {
     write(
       `failover: PE ${hexPeId(e.from)} -> PE ${hexPeId(e.to)} at ${formatTransportAddress(e.toAddress)} in ${e.durationMs.toFixed(0)} ms` +
-        ` (${e.reason}${e.cookieEchoed ? ', cookie echoed' : ', no cookie'}${e.resent + e.replayed > 0 ? `, ${e.resent + e.replayed} message(s) re-sent` : ''})`,
+        ` (${e.reason}${e.cookieEchoed ? ', cookie echoed' : ', no cookie'}${e.resent + e.replayed > 0 ? `, ${e.resent + e.replayed} message(s) re-sent` : ''}` +
+        `${e.possiblyLost > 0 ? `, ${e.possiblyLost} message(s) acknowledged by the old PE after its last reply: possibly lost` : ''})`,
     );
   });
 }
 
 async function runTerminal(opts: TerminalCliOptions): Promise<void> {
-  if (opts.replay !== 'none' && opts.replay !== 'since-cookie') {
-    process.stderr.write('error: --replay must be none or since-cookie\n');
+  if (opts.replay !== 'none' && opts.replay !== 'unacknowledged' && opts.replay !== 'since-cookie') {
+    process.stderr.write('error: --replay must be unacknowledged, since-cookie or none\n');
     process.exitCode = 2;
     return;
   }

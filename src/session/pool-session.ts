@@ -12,7 +12,7 @@ import { raceSignal, toAbortError } from '../asap/abortable.js';
 import { AsapInstance, poolHandleText, toPoolHandle, type PoolHandleInput } from '../asap/asap-instance.js';
 import type { PoolElementInfo } from '../asap/asap-options.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import { AbortError, ClosedError, InvalidArgumentError, RSerPoolError, TimeoutError } from '../errors.js';
+import { AbortError, ClosedError, InvalidArgumentError, NoRegistrarError, PoolNotFoundError, RSerPoolError, TimeoutError } from '../errors.js';
 import type { Association, CloseReason, MessageInfo, TransportAddress } from '../transport/types.js';
 import { createUdpEndpoint, type UdpEndpoint } from '../transport/udp-endpoint.js';
 import { decodeControl, encodeBusinessCard, encodeCookieEcho, type BusinessCard, type BusinessCardInput } from './control-channel.js';
@@ -251,7 +251,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   async open(signal?: AbortSignal): Promise<this> {
     const t0 = this.clock.now();
     try {
-      const { link } = await this.connectLoop(t0 + this.options.failoverTimeout, t0, signal);
+      const { link } = await this.connectLoop(t0 + this.options.failoverTimeout, t0, signal, true);
       if (this.closing) throw new ClosedError('Session closed');
       this.link = link;
       this._state = 'open';
@@ -783,8 +783,15 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     return { again, requests, replayed, possiblyLost };
   }
 
-  /** Tries PEs until one accepts an association or the deadline passes. */
-  private async connectLoop(deadline: number, t0: number, signal?: AbortSignal): Promise<{ link: Link; attempts: number }> {
+  /**
+   * Tries PEs until one accepts an association or the deadline passes.
+   * With `failFast` (the initial connect), an answer no retry can change —
+   * the pool does not exist (`PoolNotFoundError`) or no registrar answers
+   * (`NoRegistrarError`, after the ASAP instance's own server hunt) — ends
+   * the loop at once with that error; during a failover the pool may be
+   * empty for a moment (its PEs restarting), so the loop keeps trying.
+   */
+  private async connectLoop(deadline: number, t0: number, signal?: AbortSignal, failFast = false): Promise<{ link: Link; attempts: number }> {
     let delay = this.options.retryDelay;
     let lastError: unknown;
     let attempts = 0;
@@ -800,6 +807,10 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
           candidates = await choosePoolElements(this.asap, this.poolHandle, this.preferred, this.failed, round > 0, timed.signal);
         } catch (err) {
           if (signal?.aborted || this.lifetime.signal.aborted) throw this.closing ? new ClosedError('Session closed') : toAbortError(linked.signal);
+          if (failFast && (err instanceof PoolNotFoundError || err instanceof NoRegistrarError)) {
+            // Nothing was tried: the registrar's answer is the reason. PEs were tried and failed: they are.
+            throw attempts === 0 ? err : new NoPoolElementError(this.poolHandleText, this.clock.now() - t0, lastError ?? err);
+          }
           lastError = err;
         } finally {
           timed.dispose();
