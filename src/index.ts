@@ -149,7 +149,7 @@ export { RoundRobinSelector } from './handlespace/round-robin-selector.js';
 export * as cookie from './session/cookie.js';
 export { CookieError, type CookieFailure, type CookieKey, type CookieKeyRing, type CookieSecret } from './session/cookie.js';
 export { connect, socket } from './session/enhanced-mode.js';
-export { PoolSession, type PoolSessionEvents, type PoolSessionState, type SessionMessage, type SessionSendOptions } from './session/pool-session.js';
+export { PoolSession, type PoolSessionEvents, type PoolSessionState, type SessionMessage, type SessionSendOptions, type SessionRequestOptions, type SessionRecvOptions } from './session/pool-session.js';
 export { PoolElementSocket, type PoolElementSocketEvents, type PoolElementSocketStats } from './session/pool-element-socket.js';
 export { AcceptedSession, type AcceptedSessionEvents } from './session/accepted-session.js';
 export { NoPoolElementError, type FailoverEvent, type FailoverReason } from './session/failover.js';
