@@ -12,9 +12,9 @@
  *      request the PE acknowledged and never answered is lost, reported by
  *      `possiblyLost`) and with `send()` + `recv()` under `since-cookie`
  *      (`--mid-trials` per mode, default 20).
- *    - `sack_delay_duplicates`: a stream of messages (one every 2 ms) to PEs
- *      that log what their application received, `--dup-kills` (default
- *      200) silent kills of the serving PE (its sockets closed: the same
+ *    - `sack_delay_duplicates_*`: a stream of messages (one every 2 ms, then
+ *      one every 25 ms) to PEs that log what their application received,
+ *      `--dup-kills` (default 200, half for the slow stream) silent kills of the serving PE (its sockets closed: the same
  *      wire behaviour as SIGKILL); a message logged by two PEs is a
  *      duplicate (received by the dead PE, whose SACK was still delayed).
  * 1. Failover time: a registrar in this process, three pingpong PEs as
@@ -207,8 +207,8 @@ async function midRequestBench(variant: 'request' | 'send-recv' | 'send-recv-sin
   }
 }
 
-async function duplicateBench(): Promise<void> {
-  const host = await PeHost.spawn(registrarAddress, 'DupPool');
+async function duplicateBench(intervalMs: number, killCount: number): Promise<void> {
+  const host = await PeHost.spawn(registrarAddress, `DupPool${intervalMs}`);
   const seen = new Map<number, number>();
   host.onLine = (line) => {
     const m = /^rx \d+ (\d+)$/.exec(line);
@@ -216,7 +216,7 @@ async function duplicateBench(): Promise<void> {
   };
   try {
     for (let i = 0; i < 3; i++) await host.start('log');
-    const session = await rsp.connect('DupPool', { registrars: [registrarAddress] });
+    const session = await rsp.connect(`DupPool${intervalMs}`, { registrars: [registrarAddress] });
     session.on('error', () => undefined);
     let possiblyLost = 0;
     session.on('failover', (e) => (possiblyLost += e.possiblyLost));
@@ -226,10 +226,10 @@ async function duplicateBench(): Promise<void> {
     const sender = (async () => {
       while (!stop) {
         await session.send(String(sent++));
-        await sleep(2);
+        await sleep(intervalMs);
       }
     })();
-    while (kills < DUP_KILLS && performance.now() < DEADLINE) {
+    while (kills < killCount && performance.now() < DEADLINE) {
       await sleep(50 + Math.random() * 100);
       for (let i = 0; i < 500 && session.poolElement === undefined; i++) await sleep(10);
       const serving = session.poolElement?.id;
@@ -252,9 +252,9 @@ async function duplicateBench(): Promise<void> {
       if (n === 0) lost++;
       else duplicates += n - 1;
     }
-    log(`SACK-delay duplicates: ${sent} messages, ${kills} kills, ${lost} lost, ${duplicates} duplicates, possiblyLost ${possiblyLost}`);
-    emit('stream_kills_lost', lost, 'count', { messages: sent, kills, goal: 0 });
-    emit('sack_delay_duplicates', duplicates, 'count', { messages: sent, kills, per_kill: Math.round((duplicates / Math.max(1, kills)) * 1000) / 1000, per_message: duplicates / Math.max(1, sent) });
+    log(`SACK-delay duplicates, one message every ${intervalMs} ms: ${sent} messages, ${kills} kills, ${lost} lost, ${duplicates} duplicates, possiblyLost ${possiblyLost}`);
+    emit(`stream_${intervalMs}ms_kills_lost`, lost, 'count', { messages: sent, kills, goal: 0 });
+    emit(`sack_delay_duplicates_${intervalMs}ms`, duplicates, 'count', { messages: sent, kills, per_kill: Math.round((duplicates / Math.max(1, kills)) * 1000) / 1000, per_message: duplicates / Math.max(1, sent) });
   } finally {
     await host.close();
   }
@@ -429,7 +429,8 @@ async function throughputBench(): Promise<void> {
 try {
   await sendAfterKillBench();
   for (const variant of ['request', 'send-recv', 'send-recv-since-cookie'] as const) await midRequestBench(variant);
-  await duplicateBench();
+  await duplicateBench(2, DUP_KILLS);
+  await duplicateBench(25, Math.ceil(DUP_KILLS / 2));
   await failoverBench();
   await throughputBench();
 } finally {
