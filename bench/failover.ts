@@ -35,7 +35,7 @@
  *    Then `--stops` (default 5) graceful stops (SIGTERM) measured the same way.
  *
  * Usage: `npx tsx bench/failover.ts [--kills 200] [--stops 5] [--interval 20] [--duration 2000]
- * [--send-trials 50] [--mid-trials 20] [--dup-kills 200] [--deadline-s 900]`
+ * [--send-trials 50] [--mid-trials 20] [--dup-kills 200] [--deadline-s 900] [--only send,mid,dup,kills,throughput]`
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,9 @@ const SEND_TRIALS = arg('send-trials', 50);
 const MID_TRIALS = arg('mid-trials', 20);
 const DUP_KILLS = arg('dup-kills', 200);
 const DEADLINE = performance.now() + arg('deadline-s', 900) * 1000;
+/** `--only send,mid,dup,kills,throughput` runs only those parts (default: all). */
+const onlyArg = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1] : undefined;
+const ONLY = new Set((onlyArg ?? 'send,mid,dup,kills,throughput').split(','));
 
 const emit = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void => {
   process.stdout.write(`${JSON.stringify({ bench: 'failover', name, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
@@ -427,12 +430,14 @@ async function throughputBench(): Promise<void> {
 }
 
 try {
-  await sendAfterKillBench();
-  for (const variant of ['request', 'send-recv', 'send-recv-since-cookie'] as const) await midRequestBench(variant);
-  await duplicateBench(2, DUP_KILLS);
-  await duplicateBench(25, Math.ceil(DUP_KILLS / 2));
-  await failoverBench();
-  await throughputBench();
+  if (ONLY.has('send')) await sendAfterKillBench();
+  if (ONLY.has('mid')) for (const variant of ['request', 'send-recv', 'send-recv-since-cookie'] as const) await midRequestBench(variant);
+  if (ONLY.has('dup')) {
+    await duplicateBench(2, DUP_KILLS);
+    await duplicateBench(25, Math.ceil(DUP_KILLS / 2));
+  }
+  if (ONLY.has('kills')) await failoverBench();
+  if (ONLY.has('throughput')) await throughputBench();
 } finally {
   await registrar.close();
 }
