@@ -4,7 +4,7 @@
  * sources are in the package too.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -46,5 +46,29 @@ describe('the published package', () => {
       }
     }
     expect(missing).toEqual([]);
+  }, 150_000);
+
+  it('needs nothing outside the repository: no source, test, benchmark or example reads a sibling folder', () => {
+    // A relative path that climbs out of the repository root to a folder beside it.
+    const outside = new RegExp(['\\.\\./', '(?:\\.\\./)*', 'shared', '/'].join(''));
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(path.join(root, dir))) {
+        const rel = path.posix.join(dir, name);
+        if (statSync(path.join(root, rel)).isDirectory()) walk(rel);
+        else if (/\.(ts|mjs|js|json)$/.test(name) && outside.test(readFileSync(path.join(root, rel), 'utf8'))) offenders.push(rel);
+      }
+    };
+    for (const dir of ['src', 'test', 'bench', 'examples']) walk(dir);
+    expect(offenders).toEqual([]);
+  });
+
+  it('`npm run fuzz` runs (a short version: FUZZ_CASES=300) with nothing beside the repository', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/fuzz-wire.ts'], {
+      cwd: root,
+      timeout: 120_000,
+      env: { ...process.env, FUZZ_CASES: '300', FUZZ_SEED: '7' },
+    });
+    expect(JSON.parse(stdout.trim())).toMatchObject({ bench: 'fuzz-wire', failures: 0, seed: 7 });
   }, 150_000);
 });
