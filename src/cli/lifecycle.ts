@@ -6,6 +6,8 @@
  * @module
  */
 
+import { errorLine, errorText } from './common.js';
+
 /** Why a long-running command stops: a signal, or its parent process is gone. */
 export type StopReason = NodeJS.Signals | 'parent exited';
 
@@ -20,9 +22,10 @@ export const PARENT_EXIT_GRACE_MS = 5000;
  * or `stdio` with `'ipc'`, as `rsp demo` starts its pool elements), the
  * channel closing means the parent is gone, even when it was SIGKILLed:
  * then `shutdown` runs too, bounded by {@link PARENT_EXIT_GRACE_MS}, so no
- * child outlives its parent. Returns a function that removes the handlers.
+ * child outlives its parent. `command` names the subcommand in the error
+ * line of a failed shutdown. Returns a function that removes the handlers.
  */
-export function onTerminationSignal(shutdown: (reason: StopReason) => Promise<void>): () => void {
+export function onTerminationSignal(shutdown: (reason: StopReason) => Promise<void>, command?: string): () => void {
   let stopping = false;
   const handler = (reason: StopReason): void => {
     if (stopping) {
@@ -34,7 +37,7 @@ export function onTerminationSignal(shutdown: (reason: StopReason) => Promise<vo
     shutdown(reason).then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(`${errorLine(command, `shutdown failed: ${errorText(err)}`)}\n`);
         process.exit(1);
       },
     );
