@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { fetchHandleTable, type HandleTableDump } from '../registrar/enrp/handle-table-client.js';
 import { SctpPeerLink } from '../registrar/enrp/sctp-peer-link.js';
-import { resolveTransportAddress } from '../transport/resolve-host.js';
+import { resolveHost, resolveTransportAddress } from '../transport/resolve-host.js';
 import type { TransportAddress } from '../transport/types.js';
 import type { PoolElementParam, TransportParam } from '../wire/types.js';
 import { formatId as hex, readablePolicy, reportError } from './common.js';
@@ -91,15 +91,17 @@ export function registerHsdumpCommand(program: Command): void {
     .action(async (given: TransportAddress, opts: { json?: boolean; timeout: number; local: string }) => {
       // A host name is looked up first, so a name that does not resolve fails at once with the resolver's reason.
       let target: TransportAddress;
+      let local: string;
       try {
         target = await resolveTransportAddress(given);
+        local = await resolveHost(opts.local, 4);
       } catch (err) {
         reportError('hsdump', err);
         return;
       }
       const { createUdpEndpoint } = await import('../transport/udp-endpoint.js');
       const v6 = target.address.includes(':');
-      const endpoint = await createUdpEndpoint({ address: v6 ? (target.address === '::1' ? '::1' : '::') : opts.local, port: 0, listen: true });
+      const endpoint = await createUdpEndpoint({ address: v6 ? (target.address === '::1' ? '::1' : '::') : local, port: 0, listen: true });
       const serverId = 1 + Math.floor(Math.random() * 0xfffffffe);
       const link = new SctpPeerLink({ serverId, endpoint });
       try {

@@ -18,6 +18,7 @@ import type { AcceptedSession } from '../session/accepted-session.js';
 import type { PolicyOptions } from '../asap/policy-options.js';
 import { POLICY_TYPE_CODES, type PolicyName } from '../wire/types.js';
 import { collectRegistrar, errorText, formatId, REGISTRAR_HELP, reportError } from './common.js';
+import { resolveHost } from '../transport/resolve-host.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration, parseInteger } from './parse.js';
 
@@ -63,7 +64,7 @@ export function registerServerCommand(program: Command): void {
     .option('--weight <n>', 'weight for the weighted policies (default: 1)', parseInteger)
     .option('--priority <n>', 'priority for the priority policies (default: 0)', parseInteger)
     .option('--port <n>', 'SCTP-over-UDP port to serve on (0 = ephemeral)', parseInteger, 0)
-    .option('--address <addr>', 'local address to serve on (default: 127.0.0.1 when every registrar is on loopback, else the wildcard)')
+    .option('--address <addr>', 'local address (or host name) to serve on (default: 127.0.0.1 when every registrar is on loopback, else the wildcard)')
     .option('--pe-id <id>', 'PE identifier, decimal or 0x hex (default: random)', parseInteger)
     .option('--cookie-key <secret>', 'shared secret (≥ 16 bytes) for sealed cookies; echoed cookies that do not open with it are refused (default: plain cookies)')
     .option('--require-cookie', 'refuse sessions that do not start with a valid cookie echo', false)
@@ -81,6 +82,14 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   if (opts.cookieKey !== undefined && Buffer.byteLength(opts.cookieKey) < 16) {
     reportError('server', '--cookie-key must be at least 16 bytes', 2);
     return;
+  }
+  if (opts.address !== undefined) {
+    try {
+      opts.address = await resolveHost(opts.address);
+    } catch (err) {
+      reportError('server', err);
+      return;
+    }
   }
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);

@@ -110,6 +110,7 @@ describe('rsp commands: host names, ids, errors, exit status, JSON', () => {
     const cases: Array<[string, string[]]> = [
       ['server', ['server', '--service', 'echo', '--pool', 'X', '--load', '2']],
       ['server', ['server', '--service', 'echo', '--pool', 'X', '--cookie-key', 'short']],
+      ['server', ['server', '--service', 'echo', '--pool', 'X', '--address', 'nosuchhost.invalid']],
       ['terminal', ['terminal', '--pool', 'X', '--replay', 'all']],
       ['pingpong', ['pingpong', '--pool', 'X', '--count', 'many']],
       ['hsdump', ['hsdump', 'not an address']],
@@ -131,7 +132,7 @@ describe('rsp commands: host names, ids, errors, exit status, JSON', () => {
   it('rsp server prints its pid; server, registrar, pingpong and terminal exit 0 after SIGINT; --json events for pingpong and terminal', { timeout: 150_000 }, async () => {
     const { registrar: pr, asapPort } = await startRegistrar();
     const address = `localhost:${asapPort}`;
-    const server = run(['server', '--service', 'pingpong', '--pool', 'CliJson', '--registrar', address]);
+    const server = run(['server', '--service', 'pingpong', '--pool', 'CliJson', '--registrar', address, '--address', 'localhost']);
     const line = await server.wait((l) => l.startsWith('registered PE'), 60_000);
     expect(line).toMatch(new RegExp(`^registered PE 0x[0-9a-f]{8} in pool CliJson at 127\\.0\\.0\\.1:\\d+ \\(.*pid ${server.child.pid}\\)$`));
     const peId = /registered PE (0x[0-9a-f]{8})/.exec(line)![1]!;
