@@ -41,3 +41,19 @@ describe('host names', () => {
     await expect(client.connect({ address: 'nosuchhost.invalid', port: 1 }, { timeout: 600_000 })).rejects.toBeInstanceOf(HostNotFoundError);
   });
 });
+
+describe('host names in the registrar', () => {
+  it('listens on localhost:0 for ASAP and ENRP', async () => {
+    const { Registrar, attachEnrp } = await import('../../src/registrar/index.js');
+    const registrar = new Registrar({ asap: ['localhost:0'], announce: false });
+    await registrar.start();
+    try {
+      expect(registrar.addresses[0]!.address).toBe('127.0.0.1');
+      const enrp = await attachEnrp(registrar, { listen: { address: 'localhost', port: 0 }, multicast: false });
+      expect(enrp.endpoint.local.address).toBe('127.0.0.1');
+      await enrp.close();
+    } finally {
+      await registrar.close();
+    }
+  });
+});
