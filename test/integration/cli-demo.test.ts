@@ -46,6 +46,8 @@ describe('rsp demo', () => {
     // Nobody kills them now: each notices its parent is gone and exits on its own.
     const deadline = Date.now() + 30_000;
     while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-    expect(pids.filter(alive), 'children still running after the SIGKILL of their parent').toEqual([]);
+    const survivors = pids.filter(alive);
+    for (const pid of survivors) process.kill(pid, 'SIGKILL'); // leave nothing behind when this fails
+    expect(survivors, 'children still running after the SIGKILL of their parent').toEqual([]);
   });
 });
