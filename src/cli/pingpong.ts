@@ -59,6 +59,8 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
   }, 'pingpong');
   let session: PoolSession;
   try {
+    // Not the library default on purpose: the pingpong counter lives in the cookie, and a request
+    // answered but not yet covered by a cookie must be replayed so the next PE counts it too.
     session = await connect(opts.pool, { ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie', signal: stop.signal });
   } catch (err) {
     if (!stop.signal.aborted) reportError('pingpong', err);

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { connect } from '../session/enhanced-mode.js';
 import type { PoolSession } from '../session/pool-session.js';
-import type { ReplayMode } from '../session/session-options.js';
+import { SESSION_DEFAULTS, type ReplayMode } from '../session/session-options.js';
 import { formatTransportAddress } from '../registrar/options.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration } from './parse.js';
@@ -38,7 +38,7 @@ export function registerTerminalCommand(program: Command): void {
     .option('--registrar <host:port>', REGISTRAR_HELP, collectRegistrar)
     .option('--failover-timeout <ms>', 'give up when no PE can be reached for this long', parseDuration, 5000)
     .option('--linger <ms>', 'after the end of input, wait this long for replies before closing', parseDuration, 1000)
-    .option('--replay <mode>', 'what is re-sent after a failover: none | since-cookie', 'since-cookie')
+    .option('--replay <mode>', 'what is re-sent after a failover: unacknowledged | since-cookie | none (the library default)', SESSION_DEFAULTS.replay)
     .option('--json', 'events on standard error as JSON lines instead of text', false)
     .configureHelp({ showGlobalOptions: false })
     .action(async (opts: TerminalCliOptions) => {
@@ -58,6 +58,7 @@ export function failoverJson(e: FailoverEvent): Record<string, unknown> {
     cookieEchoed: e.cookieEchoed,
     resent: e.resent,
     replayed: e.replayed,
+    possiblyLost: e.possiblyLost,
     attempts: e.attempts,
   };
 }
@@ -71,14 +72,15 @@ export function reportFailovers(session: PoolSession, write: (line: string) => v
     }
     write(
       `failover: PE ${formatId(e.from)} -> PE ${formatId(e.to)} at ${formatTransportAddress(e.toAddress)} in ${e.durationMs.toFixed(0)} ms` +
-        ` (${e.reason}${e.cookieEchoed ? ', cookie echoed' : ', no cookie'}${e.resent + e.replayed > 0 ? `, ${e.resent + e.replayed} message(s) re-sent` : ''})`,
+        ` (${e.reason}${e.cookieEchoed ? ', cookie echoed' : ', no cookie'}${e.resent + e.replayed > 0 ? `, ${e.resent + e.replayed} message(s) re-sent` : ''}` +
+        `${e.possiblyLost > 0 ? `, ${e.possiblyLost} message(s) acknowledged by the old PE after its last reply: possibly lost` : ''})`,
     );
   });
 }
 
 async function runTerminal(opts: TerminalCliOptions): Promise<void> {
-  if (opts.replay !== 'none' && opts.replay !== 'since-cookie') {
-    reportError('terminal', '--replay must be none or since-cookie', 2);
+  if (opts.replay !== 'none' && opts.replay !== 'unacknowledged' && opts.replay !== 'since-cookie') {
+    reportError('terminal', '--replay must be unacknowledged, since-cookie or none', 2);
     return;
   }
   const event = (text: string, json: Record<string, unknown>): void => {

@@ -23,6 +23,7 @@ export type {
   MessageInfo,
   SendOptions,
   TransportAddress,
+  UnacknowledgedMessage,
 } from './types.js';
 export {
   createUdpEndpoint,
