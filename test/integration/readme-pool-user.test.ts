@@ -58,7 +58,7 @@ describe("README's pool-user example", () => {
     let session: realRsp.PoolSession | undefined;
     const rsp = {
       ...realRsp,
-      connect: async (pool: realRsp.PoolHandleInput, options: realRsp.SessionOptions = {}) => {
+      connect: async (pool: Parameters<typeof realRsp.connect>[0], options: realRsp.SessionOptions = {}) => {
         session = await realRsp.connect(pool, { ...options, registrars: [address] });
         return session;
       },

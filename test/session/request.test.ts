@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as rsp from '../../src/index.js';
+import type { ReplayMode } from '../../src/session/index.js';
 import { Registrar } from '../../src/registrar/registrar.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -131,6 +132,6 @@ describe("replay: 'since-cookie' log bound", () => {
 
   it('rejects a bad replayLimit or replay mode', async () => {
     await expect(rsp.connect('X', { replayLimit: 0, registrars: ['127.0.0.1:9'] })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
-    await expect(rsp.connect('X', { replay: 'all' as rsp.ReplayMode, registrars: ['127.0.0.1:9'] })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    await expect(rsp.connect('X', { replay: 'all' as ReplayMode, registrars: ['127.0.0.1:9'] })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
   });
 });
