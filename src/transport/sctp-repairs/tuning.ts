@@ -39,7 +39,12 @@ export interface SctpTuning {
   maxInitRetransmissions: number;
   /** Receive window advertised to the peer, in bytes. */
   receiveWindow: number;
-  /** Delayed-SACK timeout. */
+  /**
+   * Delayed-SACK timeout (ms). Short (default 2) because a message whose
+   * SACK is still delayed when the receiving process dies is sent again to
+   * the next pool element by a session (a duplicate); every second packet and
+   * every reply carrying the pending SACK are acknowledged at once anyway.
+   */
   sackTimeout: number;
   /** Overall guard of a graceful shutdown once SHUTDOWN was sent (T5-shutdown-guard). */
   shutdownGuard: number;
@@ -75,7 +80,7 @@ export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
   pathMaxRetransmissions: 2,
   maxInitRetransmissions: 8,
   receiveWindow: 4 * 1024 * 1024,
-  sackTimeout: 20,
+  sackTimeout: 2,
   shutdownGuard: 1_000,
   maxPacketSize: 1452,
   sendHighWaterMark: 256 * 1024,
