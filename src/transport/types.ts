@@ -116,7 +116,8 @@ export interface Association extends EventEmitter<AssociationEvents> {
   readonly bufferedAmount: number;
   /**
    * Queues one message. Resolves when the message has been handed to SCTP
-   * (not when the peer acknowledged it); rejects with an `RSerPoolError`
+   * (not when the peer acknowledged it: see {@link Association.unacknowledged});
+   * rejects with an `RSerPoolError`
    * when the association closes first or the message is larger than the cap.
    */
   send(data: Uint8Array, options: SendOptions): Promise<void>;
