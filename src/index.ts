@@ -164,6 +164,16 @@ export {
   DEFAULT_DATA_PPID,
 } from './session/session-options.js';
 export { createRawEndpoint, RawEndpoint, type RawEndpointOptions } from './transport/raw-endpoint.js';
+export {
+  createTransportEndpoint,
+  checkTransportMode,
+  TRANSPORT_MODES,
+  type TransportMode,
+  type TransportOptions,
+  type TransportEndpoint,
+  type EndpointPlacement,
+} from './transport/endpoint-factory.js';
+export { SCTP_UDP_TUNNELING_PORT } from './transport/udp-encapsulation-port.js';
 export { RawStack, type RawStackOptions, type RawStackStats } from './transport/raw-stack.js';
 export { rawModeUnavailableReason } from './transport/raw-socket-loader.js';
 export {

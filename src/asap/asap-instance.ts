@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { createTransportEndpoint } from '../transport/endpoint-factory.js';
 import dgram from 'node:dgram';
 import { setMaxListeners } from 'node:events';
 import net from 'node:net';
@@ -402,7 +403,9 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
 
   private getEndpoint(): Promise<Endpoint> {
     if (!this.endpointPromise) {
-      const factory: EndpointFactory = this.options.endpointFactory ?? defaultEndpointFactory;
+      const transport = this.options.transport;
+      const factory: EndpointFactory =
+        this.options.endpointFactory ?? ((a) => createTransportEndpoint(transport, { address: a.address, port: a.port, listen: true }));
       this.endpointPromise = factory({ address: this.localAddress, port: this.options.localPort ?? 0 }).then((ep) => {
         this.endpoint = ep;
         ep.on('association', (a) => this.onIncoming(a));
@@ -685,10 +688,6 @@ function pickFreePort(address: string | undefined): Promise<number> {
 
 
 
-const defaultEndpointFactory: EndpointFactory = async ({ address, port }) => {
-  const { createUdpEndpoint } = await import('../transport/udp-endpoint.js');
-  return createUdpEndpoint({ address, port, listen: true });
-};
 
 const defaultAnnounceListenerFactory = async (
   group: TransportAddress,

@@ -11,6 +11,9 @@ import { fetchHandleTable, type HandleTableDump } from '../registrar/enrp/handle
 import { SctpPeerLink } from '../registrar/enrp/sctp-peer-link.js';
 import type { PoolElementParam, TransportParam } from '../wire/types.js';
 import { parseAddress, parseDuration } from './parse.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import { createTransportEndpoint } from '../transport/endpoint-factory.js';
+import type { Endpoint } from '../transport/types.js';
 
 const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
@@ -87,9 +90,15 @@ export function registerHsdumpCommand(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .option('--timeout <ms>', 'give up after this long', parseDuration, 10_000)
     .option('--local <addr>', 'local address to use', '127.0.0.1')
-    .action(async (target: { address: string; port: number }, opts: { json?: boolean; timeout: number; local: string }) => {
-      const { createUdpEndpoint } = await import('../transport/udp-endpoint.js');
-      const endpoint = await createUdpEndpoint({ address: target.address.includes(':') ? '::' : opts.local, port: 0, listen: true });
+    .action(async (target: { address: string; port: number }, opts: { json?: boolean; timeout: number; local: string } & TransportCliOptions) => {
+      let endpoint: Endpoint;
+      try {
+        endpoint = await createTransportEndpoint(transportFromCli(opts), { address: target.address.includes(':') ? '::' : opts.local, port: 0, listen: true });
+      } catch (err) {
+        process.stderr.write(`rsp hsdump: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const serverId = 1 + Math.floor(Math.random() * 0xfffffffe);
       const link = new SctpPeerLink({ serverId, endpoint });
       try {

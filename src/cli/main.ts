@@ -13,6 +13,7 @@ import { registerServerCommand } from './server.js';
 import { registerTerminalCommand } from './terminal.js';
 import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
+import { addTransportOptions } from './transport-option.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
@@ -27,6 +28,8 @@ export function createProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError();
   for (const register of SUBCOMMANDS) register(program);
+  // One transport choice for every command (--transport, $RSP_TRANSPORT).
+  for (const command of program.commands) addTransportOptions(command);
   return program;
 }
 

@@ -13,9 +13,10 @@ import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration, parseInteger } from './parse.js';
 import { collectRegistrar, hexPeId, REGISTRAR_HELP } from './server.js';
 import { reportFailovers } from './terminal.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 
 /** Parsed options of `rsp pingpong`. */
-interface PingPongCliOptions {
+interface PingPongCliOptions extends TransportCliOptions {
   pool: string;
   registrar?: string[];
   interval: number;
@@ -47,7 +48,7 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
   };
   let session: PoolSession;
   try {
-    session = await connect(opts.pool, { ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie' });
+    session = await connect(opts.pool, { transport: transportFromCli(opts), ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie' });
   } catch (err) {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

@@ -22,9 +22,11 @@ import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDurat
 import { onTerminationSignal } from './lifecycle.js';
 import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 
 /** Parsed command-line options of `rsp registrar`. */
-interface RegistrarCliOptions {
+interface RegistrarCliOptions extends TransportCliOptions {
   asap?: TransportAddress[];
   announce: TransportAddress | false;
   announceInterval: number;
@@ -118,6 +120,14 @@ export function registerRegistrarCommand(program: Command): void {
 
 async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, stream: process.stdout });
+  let transport: TransportOptions;
+  try {
+    transport = { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions, ...transportFromCli(opts) };
+  } catch (err) {
+    logger.error('start-failed', { error: err instanceof Error ? err.message : String(err) });
+    process.exitCode = 2;
+    return;
+  }
   const options: RegistrarOptions = {
     asap: opts.asap,
     announce: opts.announce,
@@ -146,6 +156,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     registrationRate: opts.registrationRate,
     idleAssociationTimeout: opts.idleTimeout,
     failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
+    transport,
     logger,
   };
   let registrar: Registrar;

@@ -20,9 +20,11 @@ import type { PolicyOptions } from '../asap/policy-options.js';
 import { POLICY_TYPE_CODES, type PolicyName } from '../wire/types.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseAddress, parseDuration, parseInteger } from './parse.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 
 /** Parsed options of `rsp server`. */
-interface ServerCliOptions {
+interface ServerCliOptions extends TransportCliOptions {
   service: string;
   pool: string;
   registrar?: string[];
@@ -97,7 +99,16 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
+  let transport: TransportOptions;
+  try {
+    transport = transportFromCli(opts);
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const pe = socket({
+    transport,
     ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}),
     ...(opts.address !== undefined ? { address: opts.address } : {}),
     ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}),

@@ -15,9 +15,10 @@ import { formatTransportAddress } from '../registrar/options.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration } from './parse.js';
 import { collectRegistrar, hexPeId, REGISTRAR_HELP } from './server.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 
 /** Parsed options of `rsp terminal`. */
-interface TerminalCliOptions {
+interface TerminalCliOptions extends TransportCliOptions {
   pool: string;
   registrar?: string[];
   failoverTimeout: number;
@@ -59,7 +60,7 @@ async function runTerminal(opts: TerminalCliOptions): Promise<void> {
   }
   let session: PoolSession;
   try {
-    session = await connect(opts.pool, { ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: opts.replay });
+    session = await connect(opts.pool, { transport: transportFromCli(opts), ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: opts.replay });
   } catch (err) {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

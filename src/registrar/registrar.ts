@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { endpointFactoryFor, type TransportOptions } from '../transport/endpoint-factory.js';
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { ClosedError, ProtocolError } from '../errors.js';
@@ -308,6 +309,11 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     return { ...this.counters };
   }
 
+  /** The transport choice (mode and tuning) of the ASAP endpoints; ENRP uses it unless given its own. */
+  get transport(): TransportOptions {
+    return { ...this.options.transport };
+  }
+
   /** True between a successful {@link Registrar.start} and {@link Registrar.close}. */
   get running(): boolean {
     return this.state === 'running';
@@ -322,7 +328,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     if (this.state !== 'new') throw new ClosedError(`Registrar cannot start in state ${this.state}`);
     this.state = 'starting';
     try {
-      const factory = this.createEndpoint ?? (await defaultEndpointFactory(this.options.failureDetection));
+      const factory = this.createEndpoint ?? endpointFactoryFor(this.options.transport);
       for (const address of this.options.asap) {
         const endpoint = await factory(address);
         this.endpoints.push(endpoint);
@@ -1007,11 +1013,6 @@ function hostAddresses(v6: boolean): string[] {
 }
 
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
-
-async function defaultEndpointFactory(failureDetection: FailureDetectionOptions): Promise<(address: TransportAddress) => Promise<Endpoint>> {
-  const mod = await import('../transport/udp-endpoint.js');
-  return (address) => mod.createUdpEndpoint({ ...failureDetection, address: address.address, port: address.port, listen: true });
-}
 
 function hex(n: number): string {
   return '0x' + (n >>> 0).toString(16).padStart(8, '0');
