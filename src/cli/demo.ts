@@ -21,7 +21,8 @@ import { Command } from 'commander';
 import { Registrar } from '../registrar/registrar.js';
 import { silentLogger } from '../registrar/logger.js';
 import { formatTransportAddress } from '../registrar/options.js';
-import { runPingPong, type PingPongReply } from '../services/pingpong-client.js';
+import type { PingPongReply } from '../services/pingpong-client.js';
+import { PINGPONG_PPID, runRsplibPingPong } from '../services/rsplib-pingpong.js';
 import { connect } from '../session/enhanced-mode.js';
 import type { FailoverEvent } from '../session/failover.js';
 import type { PoolSession } from '../session/pool-session.js';
@@ -227,7 +228,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
   try {
     const pes = await Promise.all(Array.from({ length: Math.max(1, opts.pes) }, () => fleet.start()));
     for (const pe of pes) out(`started PE ${hexPeId(pe.peId)} (pid ${pe.pid}, service pingpong, sealed cookies)`);
-    session = await connect(opts.pool, { transport, registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
+    session = await connect(opts.pool, { transport, ppid: PINGPONG_PPID, registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
     session.on('error', () => undefined);
     out(`pool user connected to PE ${hexPeId(session.poolElement?.id)}; pinging every ${opts.interval} ms, killing the serving PE every ${opts.killInterval} ms`);
 
@@ -265,7 +266,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
       lastCounter = r.counter;
     };
     let lastCounter = 0;
-    const pinging = runPingPong(session, { interval: opts.interval, signal: stop.signal, onReply, replyTimeout: 1000 });
+    const pinging = runRsplibPingPong(session, { interval: opts.interval, signal: stop.signal, onReply, replyTimeout: 1000 });
 
     const killer = (async () => {
       // The duration counts from the first ping: starting the PE processes can take seconds on a busy host.

@@ -13,13 +13,14 @@ import { registerServerCommand } from './server.js';
 import { registerTerminalCommand } from './terminal.js';
 import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
+import { registerCalcAppCommand } from './calcapp.js';
 import { addTransportOptions } from './transport-option.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerCalcAppCommand, registerDemoCommand];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {

@@ -7,6 +7,8 @@
  */
 import { Command } from 'commander';
 import { runPingPong } from '../services/pingpong-client.js';
+import { PINGPONG_PPID, runRsplibPingPong } from '../services/rsplib-pingpong.js';
+import { protocolOption, type PingPongProtocol } from './service-options.js';
 import { connect } from '../session/enhanced-mode.js';
 import type { PoolSession } from '../session/pool-session.js';
 import { onTerminationSignal } from './lifecycle.js';
@@ -17,6 +19,7 @@ import { transportFromCli, type TransportCliOptions } from './transport-option.j
 
 /** Parsed options of `rsp pingpong`. */
 interface PingPongCliOptions extends TransportCliOptions {
+  protocol: PingPongProtocol;
   pool: string;
   registrar?: string[];
   interval: number;
@@ -36,6 +39,7 @@ export function registerPingPongCommand(program: Command): void {
     .option('--count <n>', 'requests to send (0 = until SIGINT/SIGTERM)', parseInteger, 0)
     .option('--reply-timeout <ms>', 'send a request again when its reply is this late', parseDuration, 1000)
     .option('--failover-timeout <ms>', 'give up when no PE can be reached for this long', parseDuration, 5000)
+    .addOption(protocolOption())
     .configureHelp({ showGlobalOptions: false })
     .action(async (opts: PingPongCliOptions) => {
       await runPingPongCli(opts);
@@ -48,7 +52,7 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
   };
   let session: PoolSession;
   try {
-    session = await connect(opts.pool, { transport: transportFromCli(opts), ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie' });
+    session = await connect(opts.pool, { transport: transportFromCli(opts), ...(opts.protocol === 'rsplib' ? { ppid: PINGPONG_PPID } : {}), ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie' });
   } catch (err) {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
@@ -64,7 +68,7 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
   });
   const done = (async () => {
     try {
-      const summary = await runPingPong(session, {
+      const summary = await (opts.protocol === 'rsplib' ? runRsplibPingPong : runPingPong)(session, {
         interval: opts.interval,
         count: opts.count,
         replyTimeout: opts.replyTimeout,

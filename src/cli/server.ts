@@ -12,7 +12,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { REGISTRARS_ENV } from '../asap/registrar-table.js';
 import { formatTransportAddress } from '../registrar/options.js';
-import { getService, SERVICE_NAMES } from '../services/registry.js';
+import { SERVICE_NAMES } from '../services/registry.js';
+import { addServiceOptions, serviceFromCli, type ServiceCliOptions } from './service-options.js';
 import { serve } from '../services/serve.js';
 import { socket } from '../session/enhanced-mode.js';
 import type { AcceptedSession } from '../session/accepted-session.js';
@@ -24,7 +25,7 @@ import { transportFromCli, type TransportCliOptions } from './transport-option.j
 import type { TransportOptions } from '../transport/endpoint-factory.js';
 
 /** Parsed options of `rsp server`. */
-interface ServerCliOptions extends TransportCliOptions {
+interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions {
   service: string;
   pool: string;
   registrar?: string[];
@@ -83,14 +84,21 @@ export function registerServerCommand(program: Command): void {
     .option('--name <text>', 'name of this PE in replies that name their sender (default: the PE id in hex)')
     .option('--close-timeout <ms>', 'on SIGINT/SIGTERM, longest wait for sessions to close', parseDuration, 2000)
     .option('-q, --quiet', 'no line per session', false)
-    .configureHelp({ showGlobalOptions: false })
+    .configureHelp({ showGlobalOptions: false });
+  addServiceOptions(program.commands.find((c) => c.name() === 'server')!)
     .action(async (opts: ServerCliOptions) => {
       await runServer(opts);
     });
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
-  const service = getService(opts.service);
+  // CalcApp's load (jobs / max jobs) is re-registered when it changed by 1 %, with adaptive policies only.
+  let reportedLoad = opts.load ?? 0;
+  const service = serviceFromCli(opts, (load) => {
+    if (!opts.policy.includes('least-used') || Math.abs(load - reportedLoad) < 0.01 || pe.registration === undefined) return;
+    reportedLoad = load;
+    pe.update({ load }).catch(() => undefined);
+  });
   if (opts.cookieKey !== undefined && Buffer.byteLength(opts.cookieKey) < 16) {
     process.stderr.write('error: --cookie-key must be at least 16 bytes\n');
     process.exitCode = 2;
