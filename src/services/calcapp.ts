@@ -364,7 +364,7 @@ export async function runCalcAppJob(session: CalcAppSession, jobId: number, jobS
       nextKeepAlive = Infinity;
       deadline = now + timeout;
     }
-    const wait = Math.max(1, Math.min(deadline, nextKeepAlive) - performance.now());
+    const wait = Math.ceil(Math.max(1, Math.min(deadline, nextKeepAlive) - performance.now()));
     const timer = AbortSignal.timeout(wait);
     let m: { data: Uint8Array } | null;
     try {
