@@ -6,8 +6,11 @@
  *
  * An {@link EncapsulationPort} is that shared UDP socket. It is opened on
  * first use by a `udp-standard` endpoint and reference counted: every SCTP
- * endpoint of the process bound to the same local address, family and UDP
- * port attaches to the same socket and claims its SCTP port there. Packets
+ * endpoint of the process with the same address family and UDP port
+ * attaches to the same socket and claims its SCTP port there. The socket is
+ * bound to the wildcard address of the family (one UDP port per host, as
+ * the kernel stacks do), so endpoints of one process on different local
+ * addresses share it; an endpoint's local address is then not a filter. Packets
  * for SCTP ports nobody claimed are answered as RFC 4960 §8.4 asks a host
  * without such an endpoint to answer (ABORT, never to an ABORT), rate
  * limited.
@@ -38,8 +41,8 @@ export interface EncapsulationReceiver {
 
 const ports = new Map<string, Promise<EncapsulationPort>>();
 
-function portKey(family: 4 | 6, address: string, udpPort: number): string {
-  return `${family}|${address}|${udpPort}`;
+function portKey(family: 4 | 6, udpPort: number): string {
+  return `${family}|${udpPort}`;
 }
 
 /** The shared UDP socket of the `udp-standard` mode; see the module comment. */
@@ -68,12 +71,13 @@ export class EncapsulationPort {
   }
 
   /**
-   * The shared port for this local address and UDP port, opened on first use.
-   * `udpPort` 0 binds an ephemeral port (tests); the port is then shared by
-   * every later caller asking for 0 on the same address as well.
+   * The shared port of this family and UDP port, opened on first use on the
+   * family's wildcard address. `udpPort` 0 binds an ephemeral port (tests);
+   * the port is then shared by every later caller asking for 0 as well.
    */
-  static async open(family: 4 | 6, address: string, udpPort: number, bindSocket: (socket: dgram.Socket) => Promise<void>, socketType: dgram.SocketOptions): Promise<EncapsulationPort> {
-    const key = portKey(family, address, udpPort);
+  static async open(family: 4 | 6, udpPort: number, bindSocket: (socket: dgram.Socket) => Promise<void>, socketType: dgram.SocketOptions): Promise<EncapsulationPort> {
+    const key = portKey(family, udpPort);
+    const address = family === 6 ? '::' : '0.0.0.0';
     let p = ports.get(key);
     if (!p) {
       p = (async () => {

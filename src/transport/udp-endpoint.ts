@@ -412,14 +412,14 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     socket: dgram.Socket,
     options: UdpEndpointOptions,
     family: 4 | 6,
-    shared?: { port: EncapsulationPort; receiver: EncapsulationReceiver; sctpPort: number; remoteUdpPort: number },
+    shared?: { port: EncapsulationPort; receiver: EncapsulationReceiver; address: string; sctpPort: number; remoteUdpPort: number },
   ) {
     super();
     this.socket = socket;
     if (!shared) this.sockets.add(socket);
     this.family = family;
     const bound = socket.address();
-    this.local = { address: bound.address, port: shared ? shared.sctpPort : bound.port };
+    this.local = shared ? { address: shared.address, port: shared.sctpPort } : { address: bound.address, port: bound.port };
     this.listening = options.listen ?? false;
     const maxMessageSize = positiveInt(options.maxMessageSize, 'maxMessageSize', DEFAULT_MAX_MESSAGE_SIZE, 1, 64 * 1024 * 1024);
     this.options = {
@@ -1002,10 +1002,9 @@ async function createStandardEndpoint(options: UdpEndpointOptions, address: stri
   const family = ipv6 ? 6 : 4;
   const shared = await EncapsulationPort.open(
     family,
-    address,
     udpPort,
     async (socket) => {
-      await bindSocket(socket, udpPort, address);
+      await bindSocket(socket, udpPort, ipv6 ? '::' : '0.0.0.0');
       tuneSocketBuffers(socket, options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER);
     },
     { type: ipv6 ? 'udp6' : 'udp4', reuseAddr: options.reuseAddr ?? false, ipv6Only: ipv6, lookup: literalLookup },
@@ -1025,7 +1024,7 @@ async function createStandardEndpoint(options: UdpEndpointOptions, address: stri
     throw error;
   }
   try {
-    target = new UdpEndpoint(shared.socket, options, family, { port: shared, receiver, sctpPort: claimed, remoteUdpPort });
+    target = new UdpEndpoint(shared.socket, options, family, { port: shared, receiver, address, sctpPort: claimed, remoteUdpPort });
     return target;
   } catch (error) {
     await shared.detach(claimed, receiver);
