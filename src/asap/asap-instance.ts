@@ -120,6 +120,8 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private announcer: Promise<AnnounceListener | undefined> | undefined;
   private home: Home | undefined;
   private huntPromise: Promise<Home> | undefined;
+  /** Stops the running hunt when a registrar adopts this instance meanwhile (takeover). */
+  private huntController: AbortController | undefined;
   private readonly foreign = new Set<Association>();
   private readonly registrations = new Map<number, Registration>();
   private readonly byPool = new Map<string, Set<Registration>>();
@@ -460,13 +462,28 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     this.startAnnounceListener();
     const ep = await this.getEndpoint();
     const fd = this.options.failureDetection ?? {};
-    const r = await huntRegistrar({
-      table: this.table,
-      connect: (remote, o) => ep.connect(remote, { ...fd, ...o }),
-      clock: this.clock,
-      options: this.options.hunt ?? {},
-      signal: this.lifetime.signal,
-    });
+    const controller = new AbortController();
+    const onClose = (): void => controller.abort(this.lifetime.signal.reason);
+    this.lifetime.signal.addEventListener('abort', onClose, { once: true });
+    this.huntController = controller;
+    let r: Awaited<ReturnType<typeof huntRegistrar>>;
+    try {
+      r = await huntRegistrar({
+        table: this.table,
+        connect: (remote, o) => ep.connect(remote, { ...fd, ...o }),
+        clock: this.clock,
+        options: this.options.hunt ?? {},
+        signal: controller.signal,
+      });
+    } catch (err) {
+      // Adopted by a registrar that took over our (dead) home meanwhile: that is the new home,
+      // so requests waiting for the hunt go there and nothing is reported as an error.
+      if (!this.closed && controller.signal.aborted && this.home?.association.open) return this.home;
+      throw err;
+    } finally {
+      this.lifetime.signal.removeEventListener('abort', onClose);
+      if (this.huntController === controller) this.huntController = undefined;
+    }
     if (this.closed) {
       r.association.abort();
       throw new ClosedError('ASAP instance closed');
@@ -610,7 +627,11 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       },
     );
     if (d.newHomeId !== undefined) this.table.setServerId(association.remote, d.newHomeId);
-    if (d.adopt) this.adopt(association, 'keep-alive', d.newHomeId ?? msg.serverId);
+    if (d.adopt) {
+      this.adopt(association, 'keep-alive', d.newHomeId ?? msg.serverId);
+      // A takeover: stop hunting for the registrar that died.
+      this.huntController?.abort(new RSerPoolError('ERR_RSP_ABORTED', 'Adopted by a new home registrar'));
+    }
     else if (d.newHomeId !== undefined) this._homeRegistrarId = d.newHomeId;
     for (const r of d.ack) {
       association

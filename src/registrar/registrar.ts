@@ -17,7 +17,7 @@ import { endpointFactoryFor, type TransportOptions } from '../transport/endpoint
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { ClosedError, ProtocolError } from '../errors.js';
-import type { Association, CloseReason, Endpoint, FailureDetectionOptions, MessageInfo, TransportAddress } from '../transport/types.js';
+import type { Association, CloseReason, ConnectOptions, Endpoint, FailureDetectionOptions, MessageInfo, TransportAddress } from '../transport/types.js';
 import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type PoolHandle, type TransportParam } from '../wire/types.js';
 import { AddressFilter, isWildcardAddress, addressScope } from './address-filter.js';
 import { Announcer } from './announcer.js';
@@ -788,6 +788,22 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
    * it and each PE gets an Endpoint Keep-Alive with the H bit, so it adopts
    * this registrar as its home; from then on it is kept alive like any other.
    */
+  /**
+   * Opens an association to a PE's ASAP transport from this registrar's ASAP
+   * endpoint (the SCTP port PEs know it by), for adopting PEs after a
+   * takeover: the Endpoint Keep-Alive with the H bit, and the PE's later
+   * registrations, then travel on the ASAP port as at the reference, not on
+   * the ENRP port.
+   *
+   * @throws ClosedError when the registrar has no ASAP endpoint (not started or closed)
+   */
+  connectFromAsap(remote: TransportAddress, options: ConnectOptions = {}): Promise<Association> {
+    const v6 = remote.address.includes(':');
+    const endpoint = this.endpoints.find((e) => e.local.address.includes(':') === v6) ?? this.endpoints[0];
+    if (endpoint === undefined || this.state !== 'running') return Promise.reject(new ClosedError('Registrar is not running'));
+    return endpoint.connect(remote, options);
+  }
+
   adopt(association: Association, pes: readonly PoolElement[]): void {
     const find = (): AssociationState | undefined => [...this.associations].find((s) => s.association === association);
     let st = find();

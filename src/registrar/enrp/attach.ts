@@ -152,7 +152,7 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
     }
     giveUp(unreachable, 'no ASAP transport');
     for (const g of groups.values()) {
-      endpoint.connect(g.to, { timeout: adoptTimeout }).then(
+      registrar.connectFromAsap(g.to, { timeout: adoptTimeout }).then(
         (association) => {
           registrar.adopt(association, g.pes);
           logger.info('enrp-adopted', { remote: addressKey(g.to), pes: g.pes.length });
