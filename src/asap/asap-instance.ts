@@ -44,7 +44,7 @@ import {
   type RegisterOptions,
   type ResolveOptions,
 } from './asap-options.js';
-import { causeName } from './cause-names.js';
+import { causeExplanation, causeName } from './cause-names.js';
 import { decideKeepAlive } from './keep-alive.js';
 import { policyFromOptions } from './policy-options.js';
 import { PuCache } from './pu-cache.js';
@@ -255,7 +255,11 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     if (response.type !== 'registration-response') throw new RSerPoolError('ERR_RSP_PROTOCOL', 'Unexpected response');
     if (response.rejected) {
       const cause = response.operationError?.[0];
-      throw new RegistrationRefusedError(cause?.code, cause ? causeName(cause.code) : 'no cause given');
+      throw new RegistrationRefusedError(
+        cause?.code,
+        cause ? causeName(cause.code) : 'no cause given',
+        `Registration refused by the registrar: ${cause ? causeExplanation(cause.code) : 'no cause given'}`,
+      );
     }
     return sent;
   }
