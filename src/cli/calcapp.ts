@@ -21,6 +21,7 @@ interface CalcAppCliOptions extends TransportCliOptions {
   registrar?: string[];
   jobs: number;
   jobSize: number;
+  fixedSize: boolean;
   jobInterval: number;
   keepaliveInterval: number;
   keepaliveTimeout: number;
@@ -36,6 +37,7 @@ export function registerCalcAppCommand(program: Command): void {
     .option('--registrar <host:port>', REGISTRAR_HELP, collectRegistrar)
     .option('--jobs <n>', 'jobs to run (0 = until SIGINT/SIGTERM)', parseInteger, 0)
     .option('--job-size <n>', 'mean job size in calculations (exponentially distributed)', parseInteger, 5_000_000)
+    .option('--fixed-size', 'every job has exactly --job-size calculations', false)
     .option('--job-interval <ms>', 'mean time between job arrivals (exponentially distributed)', parseDuration, 15_000)
     .option('--keepalive-interval <ms>', 'keep-alive interval after Accept and after each Ack', parseDuration, 5000)
     .option('--keepalive-timeout <ms>', 'wait this long for Accept or a Keep-Alive Ack before failing over', parseDuration, 5000)
@@ -73,7 +75,7 @@ async function runCalcAppCli(opts: CalcAppCliOptions): Promise<number> {
   // Arrivals: the first job at once, then exponential gaps (the queue absorbs bursts).
   const arrive = (): void => {
     if (stop.signal.aborted || (opts.jobs > 0 && nextId > opts.jobs)) return;
-    queue.push({ id: nextId++, size: BigInt(Math.max(1, Math.round(exponential(opts.jobSize)))), arrived: performance.now() });
+    queue.push({ id: nextId++, size: BigInt(Math.max(1, Math.round(opts.fixedSize ? opts.jobSize : exponential(opts.jobSize)))), arrived: performance.now() });
     if (opts.jobs === 0 || nextId <= opts.jobs) setTimeout(arrive, exponential(opts.jobInterval)).unref();
     wake?.();
   };

@@ -356,8 +356,20 @@ export async function runCalcAppJob(session: CalcAppSession, jobId: number, jobS
     deadline = performance.now() + timeout;
     nextKeepAlive = Infinity;
   };
+  // The session layer failed over by itself (its PE died): with a cookie the new PE restores the
+  // job from the echoed cookie and answers Accept; without one, ask it again.
+  const notePeChange = async (): Promise<void> => {
+    if (session.poolElement?.id === seenPe) return;
+    seenPe = session.poolElement?.id;
+    failovers++;
+    accepted = false;
+    nextKeepAlive = Infinity;
+    deadline = performance.now() + timeout;
+    if (!session.hasCookie) await session.send(message(CalcAppType.Request, jobSize), sendOptions);
+  };
   for (;;) {
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    await notePeChange();
     const now = performance.now();
     if (now >= nextKeepAlive) {
       await session.send(message(CalcAppType.KeepAlive), sendOptions);
@@ -376,11 +388,7 @@ export async function runCalcAppJob(session: CalcAppSession, jobId: number, jobS
       continue;
     }
     if (m === null) throw new AbortError(`CalcApp job ${jobId}: the session closed`);
-    // A new PE after a failover of the session layer (its PE died): it answers the echoed cookie.
-    if (session.poolElement?.id !== seenPe) {
-      seenPe = session.poolElement?.id;
-      failovers++;
-    }
+    await notePeChange();
     const msg = decodeCalcApp(m.data);
     if (!msg || msg.jobId !== jobId) continue;
     switch (msg.type) {
