@@ -8,12 +8,12 @@
  * after `npm run build`, or `npx rsp registrar ...` where rserpool is installed),
  * then one or more of these, then `npx tsx examples/echo-pu.ts`.
  */
-import * as rsp from '../src/index.js';
+import * as rsp from 'rserpool';
 
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
 const pe = rsp.socket({ registrars: [registrar] });
 await pe.register('EchoPool', { policy: 'round-robin' });
-console.log(`echo PE ${pe.peId?.toString(16)} registered, serving on port ${pe.local?.port}`);
+console.log(`echo PE 0x${pe.peId!.toString(16).padStart(8, '0')} registered, serving on port ${pe.local?.port}`);
 
 process.once('SIGINT', () => void pe.close()); // deregisters; the PUs fail over
 

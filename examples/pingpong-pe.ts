@@ -10,14 +10,14 @@
  *
  * (`rsp server --service pingpong --cookie-key ...` is the complete version.)
  */
-import * as rsp from '../src/index.js';
+import * as rsp from 'rserpool';
 
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
 const cookieKey = process.env.COOKIE_KEY ?? 'example key, replace in production';
 const pe = rsp.socket({ registrars: [registrar], cookieKey });
 pe.on('cookieRefused', (err) => console.log(`refused a cookie: ${err.reason}`));
 await pe.register('PingPongPool');
-const me = pe.peId!.toString(16);
+const me = `0x${pe.peId!.toString(16).padStart(8, '0')}`; // the id form the rsp tools print
 console.log(`pingpong PE ${me} registered`);
 process.once('SIGINT', () => void pe.close());
 

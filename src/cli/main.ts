@@ -15,12 +15,14 @@ import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
 import { registerCalcAppCommand } from './calcapp.js';
 import { addTransportOptions } from './transport-option.js';
+import { registerResolveCommand } from './resolve.js';
+import { prefixCommanderErrors } from './common.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerCalcAppCommand, registerDemoCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerResolveCommand, registerTerminalCommand, registerPingPongCommand, registerCalcAppCommand, registerDemoCommand];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {
@@ -31,6 +33,7 @@ export function createProgram(): Command {
   for (const register of SUBCOMMANDS) register(program);
   // One transport choice for every command (--transport, $RSP_TRANSPORT).
   for (const command of program.commands) addTransportOptions(command);
+  prefixCommanderErrors(program);
   return program;
 }
 

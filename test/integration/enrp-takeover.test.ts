@@ -13,6 +13,7 @@ import { fetchHandleTable } from '../../src/registrar/enrp/handle-table-client.j
 import { SctpPeerLink } from '../../src/registrar/enrp/sctp-peer-link.js';
 import { createUdpEndpoint } from '../../src/transport/udp-endpoint.js';
 import type { TransportAddress } from '../../src/transport/types.js';
+import type { RegistrarChangeInfo } from '../../src/asap/index.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const cleanups: Array<() => Promise<void>> = [];
@@ -130,7 +131,7 @@ async function killAndTakeOver(n: number): Promise<void> {
   // Once adopted, the PE must not report errors (it stops hunting the dead registrar). Before,
   // with its only registrar dead, failed re-registrations are reported.
   const errors: Error[] = [];
-  const changes: rsp.RegistrarChangeInfo[] = [];
+  const changes: RegistrarChangeInfo[] = [];
   pe.on('error', (e) => changes.length > 0 && errors.push(e));
   pe.on('registrarChanged', (info) => changes.push(info));
   for (const r of regs) r.on('error', (e) => changes.length > 0 && errors.push(e));
