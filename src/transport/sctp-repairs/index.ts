@@ -181,6 +181,8 @@ export function associate<T = unknown>(
 export interface SctpAssociationInfo {
   state: string;
   rto: number;
+  /** The peer acknowledged a lone packet promptly (T3 no longer waits `sackDelayGuard`). */
+  promptSack: boolean;
   srtt: number;
   cwnd: number;
   flight: number;
@@ -201,6 +203,7 @@ export function associationInfo(association: object): SctpAssociationInfo {
   return {
     state: a.state,
     rto: s.rto,
+    promptSack: s.promptSack,
     srtt: s.srtt,
     cwnd: s.cwnd,
     flight: s.flight,
