@@ -56,7 +56,15 @@ import {
   type SctpTransportLike,
 } from './sctp-lib.js';
 import { quietLoggers, slimAssociation } from './sctp-slim.js';
-import { associate, installSctpRepairs, setEndpointTuning, type SctpTuningOptions } from './sctp-repairs/index.js';
+import {
+  associate,
+  installSctpRepairs,
+  packetTooBig,
+  setEndpointTuning,
+  setPathMtu,
+  type SctpTuningOptions,
+} from './sctp-repairs/index.js';
+import { pathMtuTo, sctpPacketSizeForUdp, udpOverhead } from './path-mtu.js';
 import type {
   Association,
   CloseReason,
@@ -100,7 +108,13 @@ export interface UdpEndpointOptions extends FailureDetectionOptions {
   highWaterMark?: number;
   /** Receive window advertised to peers in bytes; default max(4 MiB, 2 × maxMessageSize). */
   receiveWindow?: number;
-  /** Link MTU the packets are sized for (IP + UDP + SCTP ≤ mtu); default 1500. */
+  /**
+   * Link MTU the packets are sized for (IP + UDP + SCTP ≤ mtu), fixed for every
+   * destination. Default: per destination — the loopback interface's MTU for
+   * this host's own addresses, the interface's MTU for a destination on a local
+   * link, otherwise 1,500 raised by path MTU discovery (RFC 8899) up to the
+   * outgoing interface's MTU.
+   */
   mtu?: number;
   /** Default of {@link UdpConnectOptions.ownSocket}; default true. */
   ownSocket?: boolean;
@@ -225,6 +239,11 @@ class Link implements SctpTransportLike {
   onSocketError(error: NodeJS.ErrnoException): void {
     const association = this.association;
     if (!association) return;
+    if (error.code === 'EMSGSIZE') {
+      // ICMP "fragmentation needed" / "packet too big" on the connected socket.
+      if (this.sctp) packetTooBig(this.sctp);
+      return;
+    }
     if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') {
       const up = association.established || this.sctp?.state === 'ESTABLISHED';
       const reason: CloseReason = up ? 'unreachable' : 'refused';
@@ -382,7 +401,8 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     >
   >;
   private readonly tuning: SctpTuningOptions;
-  private readonly pmtu: number;
+  /** The `mtu` option (same link MTU for every destination), if given. */
+  private readonly fixedMtu: number | undefined;
   private readonly links = new Map<string, Link | Link[]>();
   private readonly associations = new Set<SctpTransportAssociation>();
   private readonly sockets = new Set<dgram.Socket>();
@@ -412,12 +432,9 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       socketBufferSize: positiveInt(options.socketBufferSize, 'socketBufferSize', DEFAULT_SOCKET_BUFFER, 4096),
       streams: positiveInt(options.streams, 'streams', DEFAULT_STREAMS, 1, 0xffff),
     };
-    const mtu = positiveInt(options.mtu, 'mtu', DEFAULT_LINK_MTU, 576, 65535);
-    // sctp@1.0.0 counts a 20-byte IP header inside its PMTU; the repairs take the largest
-    // SCTP packet. Both end up at: link MTU - IP header - UDP header (+ sctp's 20).
-    const ipHeader = family === 6 ? 40 : 20;
-    const maxPacketSize = mtu - ipHeader - UDP_HEADER_LENGTH;
-    this.pmtu = maxPacketSize + 20;
+    this.fixedMtu = options.mtu === undefined ? undefined : positiveInt(options.mtu, 'mtu', DEFAULT_LINK_MTU, 576, 65535);
+    // Until a destination is known (and for the shared tuning): a 1,500-byte link.
+    const maxPacketSize = sctpPacketSizeForUdp(this.fixedMtu ?? DEFAULT_LINK_MTU, family);
     const receiveWindow = positiveInt(options.receiveWindow, 'receiveWindow', Math.max(4 * 1024 * 1024, 2 * maxMessageSize), 1500);
     this.tuning = { ...tuningFrom(options), receiveWindow };
     (this.tuning as Record<string, unknown>)['maxPacketSize'] = maxPacketSize;
@@ -807,7 +824,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
 
   private wrap(link: Link, sctp: SctpAssociation, remote: TransportAddress): SctpTransportAssociation {
     link.sctp = sctp;
-    sctp.PMTU = this.pmtu;
+    this.sizePackets(link, sctp);
     slimAssociation(sctp);
     const association = new SctpTransportAssociation(sctp, {
       local: this.local,
@@ -823,6 +840,26 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     link.association = association;
     this.associations.add(association);
     return association;
+  }
+
+  /** Packet size of a new association: the `mtu` option, or what the host knows of the path, probed upwards where that is unsure. */
+  private sizePackets(link: Link, sctp: SctpAssociation): void {
+    if (this.fixedMtu !== undefined) {
+      setPathMtu(sctp, { packetSize: sctpPacketSizeForUdp(this.fixedMtu, this.family) });
+      return;
+    }
+    let local: string | undefined;
+    try {
+      local = link.socket.address().address;
+    } catch {
+      /* not bound */
+    }
+    const path = pathMtuTo(link.address, local);
+    setPathMtu(sctp, {
+      packetSize: sctpPacketSizeForUdp(path.mtu, this.family),
+      ceiling: sctpPacketSizeForUdp(path.ceiling, this.family),
+      overhead: udpOverhead(this.family),
+    });
   }
 
   private register(link: Link): void {

@@ -48,6 +48,7 @@ import { updateRto } from './retransmission.js';
 import { startHeartbeat, declareDead } from './failure-detection.js';
 import { scheduleFlush } from './send-path.js';
 import { destroyAssociation } from './shutdown.js';
+import { schedulePmtuSearch } from './plpmtud.js';
 import { lossError } from './failure-detection.js';
 
 /** Test hook: an endpoint may set this to a function returning its next verification tag. */
@@ -154,6 +155,7 @@ function up(a: Loose): void {
   s.lastReceived = now();
   a.state = 'ESTABLISHED';
   startHeartbeat(a);
+  schedulePmtuSearch(a);
   a.emit('COMMUNICATION UP');
   if (s.pending.length > 0) scheduleFlush(a);
 }
@@ -221,7 +223,7 @@ function updatePeer(this: Loose, chunk: Loose): void {
   this.peer_tag = chunk.initiate_tag >>> 0;
   s.peerRwnd = (chunk.a_rwnd >>> 0) || 1500;
   this.peer_rwnd = s.peerRwnd;
-  s.ssthresh = Math.max(s.peerRwnd, 4 * s.tuning.maxPacketSize);
+  s.ssthresh = Math.max(s.peerRwnd, 4 * s.packetSize);
   this.ssthresh = s.ssthresh;
   this.reassembly.init({ streams: this.MIS, initial_tsn: chunk.initial_tsn >>> 0 });
   // Addresses listed by the peer are not added to the endpoint's lookup

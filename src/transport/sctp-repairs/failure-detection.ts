@@ -40,6 +40,7 @@ import { st, now, sendRaw, clearTimer, type SctpLossReason } from './state.js';
 import { updateRto } from './retransmission.js';
 import { scheduleFlush } from './send-path.js';
 import { destroyAssociation } from './shutdown.js';
+import { onProbeAck, packetTooBig } from './plpmtud.js';
 
 const HB_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
 
@@ -203,6 +204,12 @@ function onHeartbeatAck(this: Loose, chunk: Loose): void {
   if (s.closed) return;
   const info = chunk && chunk.heartbeat_info;
   if (!Buffer.isBuffer(info) || info.length < 4) return;
+  if (onProbeAck(this, info)) {
+    // A path MTU probe came back: the peer is alive.
+    clearErrors(this);
+    s.lastReceived = now();
+    return;
+  }
   const nonce = info.readUInt32BE(0);
   // Any HEARTBEAT-ACK for one of our recent heartbeats resets the error
   // counters (RFC 4960 8.1), also one that arrives after its RTO expired.
@@ -222,7 +229,11 @@ function onICMP(this: Loose, packet: Loose, code: number): void {
   const s = st(this);
   if (s.closed) return;
   if (packet && packet.v_tag && this.peer_tag !== undefined && packet.v_tag !== this.peer_tag) return;
-  if (code === 4) return; // fragmentation needed: no PMTU discovery here
+  if (code === 4) {
+    // Fragmentation needed / packet too big: PLPMTUD treats it as a failed probe.
+    packetTooBig(this);
+    return;
+  }
   reportUnreachable(this, `ICMP unreachable (code ${code})`);
 }
 

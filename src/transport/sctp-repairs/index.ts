@@ -52,6 +52,7 @@ import { installCookieTimerRepair, TAG_GENERATOR } from './cookie-timer.js';
 import { installShutdownRepair } from './shutdown.js';
 import { setPendingTuning, tuneAssociationInternal } from './pending.js';
 import { st } from './state.js';
+import { setPathMtu, packetTooBig, pathMtuInfo, type PathMtuSetting } from './plpmtud.js';
 
 export {
   DEFAULT_SCTP_TUNING,
@@ -67,6 +68,10 @@ export {
   fillSctpChecksum,
   reportUnreachable,
   TAG_GENERATOR,
+  setPathMtu,
+  packetTooBig,
+  pathMtuInfo,
+  type PathMtuSetting,
   type SctpTuning,
   type SctpTuningOptions,
 };
@@ -192,6 +197,8 @@ export interface SctpAssociationInfo {
   pathErrorCount: number;
   pathActive: boolean;
   closeReason: string | undefined;
+  /** Largest SCTP packet sent to the peer now (path MTU minus IP and encapsulation headers). */
+  packetSize: number;
 }
 
 /** Returns live figures of a repaired sctp association. */
@@ -212,5 +219,6 @@ export function associationInfo(association: object): SctpAssociationInfo {
     pathErrorCount: s.pathErrorCount,
     pathActive: s.pathActive,
     closeReason: s.closeReason,
+    packetSize: s.packetSize,
   };
 }

@@ -114,7 +114,7 @@ function expireT3(a: Loose): void {
     declareDead(a, 'retransmission limit reached');
     return;
   }
-  const mtu = s.tuning.maxPacketSize;
+  const mtu = s.packetSize;
   s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
   a.RTO = s.rto;
   s.ssthresh = Math.max(s.cwnd / 2, 4 * mtu);
@@ -151,7 +151,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   if (tsnLt(cum, s.cumAck) || tsnGt(cum, highestSent)) return;
   s.lastReceived = now();
   clearErrors(a);
-  const mtu = s.tuning.maxPacketSize;
+  const mtu = s.packetSize;
   const flightBefore = s.flight;
   const advanced = tsnGt(cum, s.cumAck);
   let ackedBytes = 0;

@@ -115,7 +115,7 @@ export function flush(a: Loose): void {
     s.flushImmediate = undefined;
   }
   if (s.closed || !a.endpoint) return;
-  const max = s.tuning.maxPacketSize;
+  const max = s.packetSize;
   let bufs: Buffer[] = [];
   let size = 12;
   let dataSent = false;
@@ -168,7 +168,8 @@ export function flush(a: Loose): void {
       }
       s.fastAllowance = 0;
     }
-    const maxPayload = max - 12 - 16;
+    // DATA chunks are padded to 4 bytes: a full packet must stay within `max` with the padding.
+    const maxPayload = (max - 12 - 16) & ~3;
     while (s.pending.length > 0 && s.retransmitCount === 0) {
       const m = s.pending[0]!;
       const remaining = m.data.length - m.offset;
@@ -298,7 +299,7 @@ function onData(this: Loose, chunk: Loose): void {
   }
   // Acknowledge at once on gaps, drops, duplicates, and when the window is
   // nearly closed (the sender is then probing one chunk at a time).
-  let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps || this.reassembly.rwnd < 4 * s.tuning.maxPacketSize;
+  let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps || this.reassembly.rwnd < 4 * s.packetSize;
   if (chunk.last_in_packet) {
     s.packetsSinceSack++;
     if (s.packetsSinceSack >= 2) immediate = true;

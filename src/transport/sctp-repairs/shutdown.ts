@@ -51,6 +51,7 @@
  */
 import { AssociationClass, ChunkClass, EndpointClass, override, sockets, type Loose } from './internals.js';
 import { st, sendRaw, clearTimer } from './state.js';
+import { stopPmtuSearch } from './plpmtud.js';
 import { applyAck } from './retransmission.js';
 import { stopHeartbeat, failAssociation, declareDead, countError } from './failure-detection.js';
 import { lossError } from './failure-detection.js';
@@ -62,6 +63,7 @@ export function destroyAssociation(a: Loose, error?: Error): void {
   s.closed = true;
   a.state = 'CLOSED';
   stopHeartbeat(a);
+  stopPmtuSearch(a);
   s.t1 = clearTimer(s.t1);
   s.t2 = clearTimer(s.t2);
   s.t3 = clearTimer(s.t3);

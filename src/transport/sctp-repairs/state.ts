@@ -8,6 +8,7 @@
  */
 import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
+import type { PmtuSearch } from './plpmtud.js';
 
 /** A message accepted by `SEND` and not yet fully transmitted. */
 export interface OutMessage {
@@ -47,6 +48,12 @@ export type SctpLossReason = 'timeout' | 'abort' | 'unreachable' | 'restart' | '
 
 export interface AssocState {
   tuning: SctpTuning;
+  /** Largest SCTP packet towards the peer now (path MTU minus headers; PLPMTUD raises it). */
+  packetSize: number;
+  /** Path MTU search, when the path is probed (plpmtud.ts). */
+  pmtu: PmtuSearch | undefined;
+  /** `packetSize` was set for this path (not taken from the tuning). */
+  pathMtuSet: boolean;
   closed: boolean;
   closeReason: SctpLossReason | 'shutdown' | undefined;
   // --- send side
@@ -141,6 +148,9 @@ export function st(a: Loose): AssocState {
     const mtu = tuning.maxPacketSize;
     s = {
       tuning,
+      packetSize: mtu,
+      pmtu: undefined,
+      pathMtuSet: false,
       closed: false,
       closeReason: undefined,
       nextTsn: initialTsn,
@@ -200,6 +210,7 @@ export function st(a: Loose): AssocState {
 export function refreshTuning(a: Loose): void {
   const s = st(a);
   s.tuning = tuningOf(a);
+  if (!s.pathMtuSet) s.packetSize = s.tuning.maxPacketSize;
   if (!s.srtt) s.rto = s.tuning.rtoInitial;
   else s.rto = Math.min(Math.max(s.rto, s.tuning.rtoMin), s.tuning.rtoMax);
 }
