@@ -56,6 +56,7 @@ import {
   type SctpTransportLike,
 } from './sctp-lib.js';
 import { quietLoggers, slimAssociation } from './sctp-slim.js';
+import { fastPathEligible, receiveFast } from './sctp-fastpath.js';
 import {
   associate,
   installSctpRepairs,
@@ -667,7 +668,21 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       return;
     }
     this.stats.packetsReceived++;
+    const sctp = target.sctp;
+    if (sctp && fastPathEligible(data, summary)) {
+      try {
+        receiveFast(sctp, data, target.address);
+      } catch (error) {
+        this.protocolFailure(target, error);
+      }
+      return;
+    }
     this.deliver(target.view, data, srcPort, dstPort, vTag, target.address);
+  }
+
+  private protocolFailure(link: Link | undefined, error: unknown): void {
+    this.stats.protocolExceptions++;
+    link?.association?.emit('error', new TransportError(`SCTP protocol machine failed on a packet: ${(error as Error).message}`, { cause: error }));
   }
 
   private offerDatagram(data: Buffer, rinfo: dgram.RemoteInfo, link: Link | undefined): void {
@@ -717,9 +732,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     try {
       view.onPacket(packet, source, this.local.address);
     } catch (error) {
-      this.stats.protocolExceptions++;
-      const link = view[LINK];
-      link?.association?.emit('error', new TransportError(`SCTP protocol machine failed on a packet: ${(error as Error).message}`, { cause: error }));
+      this.protocolFailure(view[LINK], error);
     }
   }
 
