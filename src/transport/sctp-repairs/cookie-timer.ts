@@ -45,11 +45,10 @@ import { st, now, sendRaw, clearTimer, refreshTuning } from './state.js';
 import { tuningOf } from './tuning.js';
 import { takePendingTuning, tuneAssociationInternal } from './pending.js';
 import { updateRto } from './retransmission.js';
-import { startHeartbeat, declareDead } from './failure-detection.js';
-import { scheduleFlush } from './send-path.js';
-import { destroyAssociation } from './shutdown.js';
+import { startHeartbeat } from './failure-detection.js';
+import { scheduleFlush } from './scheduler.js';
+import { declareDead, destroyAssociation, lossError } from './lifecycle.js';
 import { schedulePmtuSearch } from './plpmtud.js';
-import { lossError } from './failure-detection.js';
 
 /** Test hook: an endpoint may set this to a function returning its next verification tag. */
 export const TAG_GENERATOR = Symbol.for('rserpool.sctp.tagGenerator');

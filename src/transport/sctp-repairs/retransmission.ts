@@ -37,9 +37,9 @@
 import { AssociationClass, override, type Loose } from './internals.js';
 import { tsnAdd, tsnDiff, tsnGt, tsnLt } from './serial.js';
 import { st, now, clearTimer } from './state.js';
-import { scheduleFlush } from './send-path.js';
-import { declareDead, countError, clearErrors } from './failure-detection.js';
-import { checkShutdownProgress } from './shutdown.js';
+import { scheduleFlush } from './scheduler.js';
+import { declareDead, countError, clearErrors } from './lifecycle.js';
+import { checkShutdownProgress } from './shutdown-timers.js';
 
 const SACK_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED', 'SHUTDOWN-SENT', 'COOKIE-ECHOED']);
 

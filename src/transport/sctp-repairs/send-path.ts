@@ -40,8 +40,9 @@ import { AssociationClass, ChunkClass, override, type Loose } from './internals.
 import { tsnAdd } from './serial.js';
 import { st, now, sendRaw, clearTimer, type OutChunk, type OutMessage } from './state.js';
 import { startT3 } from './retransmission.js';
-import { sendShutdownChunk, restartT2, restartT5, failWithAbort } from './shutdown.js';
-import { clearErrors } from './failure-detection.js';
+import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
+import { clearErrors, failWithAbort } from './lifecycle.js';
+import { scheduleFlush } from './scheduler.js';
 
 const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
@@ -90,12 +91,6 @@ export function encodeSack(info: Loose): Buffer {
   return b;
 }
 
-/** Schedules one flush of the association's queues on the next event-loop turn. */
-export function scheduleFlush(a: Loose): void {
-  const s = st(a);
-  if (s.flushImmediate || s.closed) return;
-  s.flushImmediate = setImmediate(flush, a);
-}
 
 function buildSack(a: Loose): Buffer | undefined {
   const s = st(a);

@@ -6,7 +6,7 @@
  * The original package has a fixed packet size and never probes.
  */
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
-import { setupRepairs, REPAIRED } from './mode.js';
+import { setupRepairs } from './mode.js';
 import { setPathMtu, pathMtuInfo, packetTooBig } from '../../../src/transport/sctp-repairs/index.js';
 import { MemoryNetwork, connectPair, collect, send, waitFor, chunkTypes, type Pair } from './harness.js';
 
@@ -18,7 +18,7 @@ afterEach(() => {
   pair = undefined;
 });
 
-describe.skipIf(!REPAIRED)('path MTU discovery', () => {
+describe('path MTU discovery', () => {
   it('climbs to the largest size a black-hole path carries and sizes data packets to it', async () => {
     const network = new MemoryNetwork();
     let largest = 0;
