@@ -48,20 +48,21 @@ const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIV
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
 const QUEUE_STATES = new Set(['COOKIE-WAIT', 'COOKIE-ECHOED', 'ESTABLISHED']);
 
-/** Encodes one DATA chunk (RFC 4960 3.3.1), padded to 4 bytes. */
-export function encodeData(tsn: number, streamId: number, ssn: number, ppid: number, flags: number, payload: Buffer): Buffer {
-  const length = 16 + payload.length;
-  const padded = (length + 3) & ~3;
-  const b = Buffer.allocUnsafe(padded);
+/**
+ * Encodes the 16-byte header of a DATA chunk (RFC 4960 3.3.1). The payload
+ * is not copied: the chunk goes out as header plus a view of the message
+ * (the packet encoders pad every piece to 4 bytes, which for the header is
+ * a no-op and for the payload is the chunk's padding).
+ */
+export function encodeDataHeader(tsn: number, streamId: number, ssn: number, ppid: number, flags: number, payloadLength: number): Buffer {
+  const b = Buffer.allocUnsafe(16);
   b[0] = 0;
   b[1] = flags;
-  b.writeUInt16BE(length, 2);
+  b.writeUInt16BE(16 + payloadLength, 2);
   b.writeUInt32BE(tsn >>> 0, 4);
   b.writeUInt16BE(streamId, 8);
   b.writeUInt16BE(ssn & 0xffff, 10);
   b.writeUInt32BE(ppid >>> 0, 12);
-  payload.copy(b, 16);
-  if (padded > length) b.fill(0, length);
   return b;
 }
 
@@ -127,6 +128,11 @@ export function flush(a: Loose): void {
     bufs.push(b);
     size += b.length;
   };
+  const addData = (c: OutChunk): void => {
+    if (bufs.length > 0 && size + c.wire > max) emit();
+    bufs.push(c.header, c.payload);
+    size += c.wire;
+  };
 
   const canData = DATA_STATES.has(a.state);
   const wantsData = canData && (s.pending.length > 0 || s.retransmitCount > 0);
@@ -145,8 +151,8 @@ export function flush(a: Loose): void {
         if (!c.retransmit) continue;
         const fits = s.flight === 0 || s.flight + c.size <= s.cwnd;
         if (!fits) {
-          if (!(c.fast && s.fastAllowance >= c.buffer.length)) break;
-          s.fastAllowance -= c.buffer.length;
+          if (!(c.fast && s.fastAllowance >= c.wire)) break;
+          s.fastAllowance -= c.wire;
         }
         c.retransmit = false;
         c.fast = false;
@@ -158,7 +164,7 @@ export function flush(a: Loose): void {
         c.sentAt = now();
         s.peerRwnd = Math.max(0, s.peerRwnd - c.size);
         if (s.rttProbe && s.rttProbe.tsn === c.tsn) s.rttProbe = undefined;
-        add(c.buffer);
+        addData(c);
         dataSent = true;
       }
       s.fastAllowance = 0;
@@ -176,10 +182,11 @@ export function flush(a: Loose): void {
       const flags = (m.unordered ? 4 : 0) | (first ? 2 : 0) | (last ? 1 : 0);
       const tsn = s.nextTsn;
       s.nextTsn = tsnAdd(tsn, 1);
-      const buffer = encodeData(tsn, m.streamId, m.ssn, m.ppid, flags, m.data.subarray(m.offset, m.offset + len));
       const c: OutChunk = {
         tsn,
-        buffer,
+        header: encodeDataHeader(tsn, m.streamId, m.ssn, m.ppid, flags, len),
+        payload: m.data.subarray(m.offset, m.offset + len),
+        wire: (chunkSize + 3) & ~3,
         size: chunkSize,
         inFlight: true,
         gapAcked: false,
@@ -195,7 +202,7 @@ export function flush(a: Loose): void {
       if (!s.rttProbe) s.rttProbe = { tsn, at: c.sentAt };
       m.offset += len;
       s.pendingBytes -= len;
-      add(buffer);
+      addData(c);
       dataSent = true;
       if (last) {
         s.pending.shift();

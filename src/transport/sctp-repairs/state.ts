@@ -24,8 +24,12 @@ export interface OutMessage {
 /** One DATA chunk that has a TSN and is not yet cumulatively acknowledged. */
 export interface OutChunk {
   tsn: number;
-  /** Encoded DATA chunk (padded). */
-  buffer: Buffer;
+  /** DATA chunk header (16 bytes). */
+  header: Buffer;
+  /** The chunk's user data: a view of the queued message, not a copy. */
+  payload: Buffer;
+  /** Bytes on the wire (header + payload + padding). */
+  wire: number;
   /** Chunk length counted in flight size (header + payload). */
   size: number;
   /** Counted in the flight size right now. */
