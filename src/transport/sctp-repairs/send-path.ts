@@ -171,6 +171,7 @@ export function flush(a: Loose): void {
     }
     // DATA chunks are padded to 4 bytes: a full packet must stay within `max` with the padding.
     const maxPayload = (max - 12 - 16) & ~3;
+    const sentAt = now();
     while (s.pending.length > 0 && s.retransmitCount === 0) {
       const m = s.pending[0]!;
       const remaining = m.data.length - m.offset;
@@ -194,7 +195,7 @@ export function flush(a: Loose): void {
         fast: false,
         misses: 0,
         transmissions: 1,
-        sentAt: now(),
+        sentAt,
       };
       s.outstanding.set(tsn, c);
       s.flight += chunkSize;
