@@ -310,6 +310,11 @@ function literalLookup(
 function packetBuffers(packet: SctpPacket): Buffer[] {
   const chunks = packet.chunks ?? [];
   if (chunks.length > 4) return [packetBuffer(packet, chunks)];
+  let total = 12;
+  for (const chunk of chunks) total += chunk.length;
+  // Small packets: one buffer (one I/O vector entry, one checksum call); large ones keep the
+  // payload views of the send path, so a bulk transfer is never copied here.
+  if (total <= SMALL_PACKET) return [packetBuffer(packet, chunks)];
   const header = Buffer.allocUnsafe(12);
   header.writeUInt16BE(packet.src_port, 0);
   header.writeUInt16BE(packet.dst_port, 2);
@@ -332,8 +337,8 @@ function packetBuffers(packet: SctpPacket): Buffer[] {
 }
 
 /**
- * A packet of many small pieces (bundled messages) as one buffer: one copy
- * is cheaper than a checksum call and an I/O vector entry per piece.
+ * A packet of small or many pieces (bundled messages) as one buffer: one
+ * copy is cheaper than a checksum call and an I/O vector entry per piece.
  */
 function packetBuffer(packet: SctpPacket, chunks: Buffer[]): Buffer {
   let length = 12;
@@ -353,6 +358,7 @@ function packetBuffer(packet: SctpPacket, chunks: Buffer[]): Buffer {
   return out;
 }
 
+const SMALL_PACKET = 4096;
 const PADDING = [Buffer.alloc(0), Buffer.alloc(1), Buffer.alloc(2), Buffer.alloc(3)];
 
 /** Reply path for stateless answers (INIT ACK) through a throw-away view. */
