@@ -176,8 +176,8 @@ export class RawStack {
   private readonly fixedMtu: boolean;
 
   /**
-   * Packet size of a new association towards `remote` and the range path MTU
-   * discovery may probe (raw IP: only the IP header precedes the SCTP packet).
+   * @internal Packet size of a new association towards `remote` and the range
+   * path MTU discovery may probe (raw IP: only the IP header precedes the SCTP packet).
    */
   pathSetting(remote: string): PathMtuSetting {
     const family = isIPv6(remote) ? 6 : 4;
