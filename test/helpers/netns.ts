@@ -100,7 +100,7 @@ export interface NetnsPair {
   destroy(): void;
 }
 
-const live = new Set<NetnsPair>();
+const live = new Set<{ destroy(): void }>();
 let exitHook = false;
 let counter = 0;
 
@@ -190,6 +190,48 @@ function makeChild(child: ChildProcess): NetnsChild {
   };
 }
 
+/** A host in namespace `name` whose Node children are tracked in `children`. */
+function makeHost(name: string, addresses: { ipv4: string; ipv6: string }, children: Set<ChildProcess>): NetnsHost {
+  return {
+    name,
+    ...addresses,
+    exec: (args, input) => run(['ip', 'netns', 'exec', name, ...args], input),
+    spawnNode(script, args, options = {}) {
+      const child = spawn('ip', ['netns', 'exec', name, process.execPath, '--import', 'tsx', script, ...args], {
+        cwd: REPO_ROOT,
+        stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
+      children.add(child);
+      child.on('exit', () => children.delete(child));
+      return makeChild(child);
+    },
+  };
+}
+
+/** Destroys `item` at process exit at the latest. */
+function track(item: { destroy(): void }): void {
+  live.add(item);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const p of [...live]) p.destroy();
+    });
+  }
+}
+
+/** SIGKILLs (by PID) every child still running. */
+function killChildren(children: Set<ChildProcess>): void {
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
 /**
  * Creates two namespaces `a` and `b` joined by veth (MTU 1500 or `mtu`) with
  * loopback up in each; `lossPercent` adds random drop on both hosts' input.
@@ -203,37 +245,14 @@ export function createNetnsPair(tag: string, options: { lossPercent?: number; mt
   let destroyed = false;
   let lossTables = false;
 
-  const hostOf = (name: string, addresses: { ipv4: string; ipv6: string }): NetnsHost => ({
-    name,
-    ...addresses,
-    exec: (args, input) => run(['ip', 'netns', 'exec', name, ...args], input),
-    spawnNode(script, args, options = {}) {
-      const child = spawn('ip', ['netns', 'exec', name, process.execPath, '--import', 'tsx', script, ...args], {
-        cwd: REPO_ROOT,
-        stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      });
-      children.add(child);
-      child.on('exit', () => children.delete(child));
-      return makeChild(child);
-    },
-  });
-
-  const a = hostOf(names.a, HOST_A);
-  const b = hostOf(names.b, HOST_B);
+  const a = makeHost(names.a, HOST_A, children);
+  const b = makeHost(names.b, HOST_B, children);
 
   const destroy = (): void => {
     if (destroyed) return;
     destroyed = true;
     live.delete(pair);
-    for (const child of children) {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
+    killChildren(children);
     for (const host of [a, b]) {
       if (lossTables) {
         try {
@@ -286,13 +305,7 @@ export function createNetnsPair(tag: string, options: { lossPercent?: number; mt
   };
 
   const pair: NetnsPair = { a, b, setLoss, dropped, destroy };
-  live.add(pair);
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', () => {
-      for (const p of [...live]) p.destroy();
-    });
-  }
+  track(pair);
   try {
     run(['ip', 'netns', 'add', names.a]);
     run(['ip', 'netns', 'add', names.b]);
@@ -336,24 +349,9 @@ export function createNetnsChain(tag: string, options: { mtuA: number; mtuC: num
   const base = `rsp-${tag}-${process.pid}-${counter++}`;
   const names = { a: `${base}-a`, r: `${base}-r`, c: `${base}-b` };
   const children = new Set<ChildProcess>();
-  const host = (name: string, ipv4: string): NetnsHost => ({
-    name,
-    ipv4,
-    ipv6: '',
-    exec: (args, input) => run(['ip', 'netns', 'exec', name, ...args], input),
-    spawnNode(script, args) {
-      const child = spawn('ip', ['netns', 'exec', name, process.execPath, '--import', 'tsx', script, ...args], {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.add(child);
-      child.on('exit', () => children.delete(child));
-      return makeChild(child);
-    },
-  });
-  const a = host(names.a, '10.232.1.1');
-  const r = host(names.r, '10.232.1.2');
-  const c = host(names.c, '10.232.2.2');
+  const a = makeHost(names.a, { ipv4: '10.232.1.1', ipv6: '' }, children);
+  const r = makeHost(names.r, { ipv4: '10.232.1.2', ipv6: '' }, children);
+  const c = makeHost(names.c, { ipv4: '10.232.2.2', ipv6: '' }, children);
   let destroyed = false;
   const chain: NetnsChain = {
     a,
@@ -362,16 +360,8 @@ export function createNetnsChain(tag: string, options: { mtuA: number; mtuC: num
     destroy() {
       if (destroyed) return;
       destroyed = true;
-      live.delete(asPair);
-      for (const child of children) {
-        if (child.pid !== undefined && child.exitCode === null) {
-          try {
-            process.kill(child.pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-      }
+      live.delete(chain);
+      killChildren(children);
       for (const name of Object.values(names)) {
         try {
           run(['ip', 'netns', 'del', name]);
@@ -381,15 +371,7 @@ export function createNetnsChain(tag: string, options: { mtuA: number; mtuC: num
       }
     },
   };
-  // Registered with the pairs so the exit hook removes it too.
-  const asPair = { a, b: c, setLoss: () => {}, dropped: () => 0, destroy: () => chain.destroy() } as NetnsPair;
-  live.add(asPair);
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', () => {
-      for (const p of [...live]) p.destroy();
-    });
-  }
+  track(chain);
   try {
     for (const name of Object.values(names)) run(['ip', 'netns', 'add', name]);
     run(['ip', '-n', names.a, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'vetha', 'netns', names.r]);

@@ -102,20 +102,26 @@ export function stopHeartbeat(a: Loose): void {
   s.hbPending = undefined;
 }
 
-/** Destroys an association (idempotent). */
-export function destroyAssociation(a: Loose, error?: Error): void {
+/** Stops the heartbeat, PMTU, T1, T2, T3 and delayed-SACK timers (and T5 with `guard`). */
+export function stopTimers(a: Loose, guard: boolean): void {
   const s = st(a);
-  if (s.closed) return;
-  s.closed = true;
-  a.state = 'CLOSED';
   stopHeartbeat(a);
   stopPmtuSearch(a);
   s.t1 = clearTimer(s.t1);
   s.t2 = clearTimer(s.t2);
   s.t3 = clearTimer(s.t3);
   s.t3Deadline = undefined;
-  s.t5 = clearTimer(s.t5);
+  if (guard) s.t5 = clearTimer(s.t5);
   s.sackTimer = clearTimer(s.sackTimer);
+}
+
+/** Destroys an association (idempotent). */
+export function destroyAssociation(a: Loose, error?: Error): void {
+  const s = st(a);
+  if (s.closed) return;
+  s.closed = true;
+  a.state = 'CLOSED';
+  stopTimers(a, true);
   if (s.flushImmediate) clearImmediate(s.flushImmediate);
   s.flushImmediate = undefined;
   // Original timers, in case anything armed them.

@@ -52,7 +52,7 @@
 import { AssociationClass, ChunkClass, EndpointClass, override, sockets, type Loose } from './internals.js';
 import { st, sendRaw, clearTimer } from './state.js';
 import { applyAck } from './retransmission.js';
-import { destroyAssociation, failWithAbort, lossError, stopHeartbeat } from './lifecycle.js';
+import { destroyAssociation, failWithAbort, lossError, stopTimers } from './lifecycle.js';
 import { checkShutdownProgress, expireT2, restartT2, sendShutdownAck, startT2 } from './shutdown-timers.js';
 
 
@@ -197,13 +197,7 @@ export function installShutdownRepair(): void {
     destroyAssociation(this);
   });
   override(proto, '_down', function _down(this: Loose) {
-    const s = st(this);
-    stopHeartbeat(this);
-    s.t1 = clearTimer(s.t1);
-    s.t2 = clearTimer(s.t2);
-    s.t3 = clearTimer(s.t3);
-  s.t3Deadline = undefined;
-    s.sackTimer = clearTimer(s.sackTimer);
+    stopTimers(this, false);
   });
 
   override(EndpointClass.prototype, 'close', function close(this: Loose) {
