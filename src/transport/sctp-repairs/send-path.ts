@@ -44,6 +44,8 @@ import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
 import { scheduleFlush } from './scheduler.js';
 
+/** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
+const DATA_FLAG_I = 0x08;
 const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
 const QUEUE_STATES = new Set(['COOKIE-WAIT', 'COOKIE-ECHOED', 'ESTABLISHED']);
@@ -128,10 +130,12 @@ export function flush(a: Loose): void {
     bufs.push(b);
     size += b.length;
   };
+  let lastData: OutChunk | undefined;
   const addData = (c: OutChunk): void => {
     if (bufs.length > 0 && size + c.wire > max) emit();
     bufs.push(c.header, c.payload);
     size += c.wire;
+    lastData = c;
   };
 
   const canData = DATA_STATES.has(a.state);
@@ -211,6 +215,10 @@ export function flush(a: Loose): void {
       }
     }
   }
+  // After this flush the sender waits (for the application or for a SACK that opens a window):
+  // ask for the SACK at once (I bit, RFC 7053) instead of after the peer's delayed-SACK timer,
+  // which would otherwise stall small windows after a loss and lone messages.
+  if (lastData) lastData.header[1] |= DATA_FLAG_I;
   emit();
   a.flightsize = s.flight;
   if (dataSent) startT3(a);
@@ -303,6 +311,7 @@ function onData(this: Loose, chunk: Loose): void {
   // Acknowledge at once on gaps, drops, duplicates, and when the window is
   // nearly closed (the sender is then probing one chunk at a time).
   let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps || this.reassembly.rwnd < 4 * s.packetSize;
+  if (chunk.flags?.I) immediate = true;
   if (chunk.last_in_packet) {
     s.packetsSinceSack++;
     if (s.packetsSinceSack >= 2) immediate = true;

@@ -163,4 +163,38 @@ describe('receive window', () => {
     expect(initAck[0]).toBe(256 * 1024);
     expect(init[0]).toBe(1 << 20);
   });
+
+  it('asks for an immediate SACK (I bit, RFC 7053) on the last DATA chunk before it waits, and the receiver honours it', async () => {
+    const network = new MemoryNetwork();
+    const dataFlags: number[] = [];
+    let sacks = 0;
+    network.set({
+      tap: (d) => {
+        let o = 12;
+        while (o + 4 <= d.length) {
+          if (d[o] === 0) dataFlags.push(d[o + 1]!);
+          if (d[o] === 3) sacks++;
+          o += (d.readUInt16BE(o + 2) + 3) & ~3;
+        }
+      },
+    });
+    // A delayed-SACK timer far longer than the deadline below: only the I bit can bring the SACK in time.
+    const slow = { rtoMin: 30_000, rtoMax: 60_000, rtoInitial: 30_000, sackTimeout: 15_000 };
+    pair = await connectPair(network, {
+      onEndpoints: (server, client) => {
+        setEndpointTuning(server, slow);
+        setEndpointTuning(client, slow);
+      },
+    });
+    const got = collect(pair.b);
+    // Two messages: the receiver's first SACK is immediate anyway; the second one's is the test.
+    await send(pair.a, pattern(100, 1));
+    await waitFor(() => got.length === 1 && associationInfo(pair!.a).outstanding === 0, 5000, 'first SACK');
+    const before = sacks;
+    await send(pair.a, pattern(100, 2));
+    await waitFor(() => got.length === 2, 5000, 'delivery');
+    await waitFor(() => associationInfo(pair!.a).outstanding === 0, 5000, 'immediate SACK of a lone message');
+    expect(sacks).toBeGreaterThan(before);
+    expect(dataFlags.at(-1)! & 0x08).toBe(0x08);
+  });
 });
