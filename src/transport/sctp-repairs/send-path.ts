@@ -190,7 +190,7 @@ export function flush(a: Loose): void {
       const c: OutChunk = {
         tsn,
         header: encodeDataHeader(tsn, m.streamId, m.ssn, m.ppid, flags, len),
-        payload: m.data.subarray(m.offset, m.offset + len),
+        payload: first && last ? m.data : m.data.subarray(m.offset, m.offset + len),
         wire: (chunkSize + 3) & ~3,
         size: chunkSize,
         inFlight: true,
