@@ -50,22 +50,59 @@ const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIV
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
 const QUEUE_STATES = new Set(['COOKIE-WAIT', 'COOKIE-ECHOED', 'ESTABLISHED']);
 
+/** Writes the 16-byte header of a DATA chunk (RFC 4960 3.3.1) at `offset`. */
+function writeDataHeader(b: Buffer, offset: number, c: OutChunk): void {
+  b[offset] = 0;
+  b[offset + 1] = c.flags;
+  b.writeUInt16BE(16 + c.payload.length, offset + 2);
+  b.writeUInt32BE(c.tsn >>> 0, offset + 4);
+  b.writeUInt16BE(c.streamId, offset + 8);
+  b.writeUInt16BE(c.ssn & 0xffff, offset + 10);
+  b.writeUInt32BE(c.ppid >>> 0, offset + 12);
+}
+
+/** DATA payloads above this size are sent as a view of the message, smaller ones are copied into the packet. */
+const COPY_LIMIT = 4096;
+
 /**
- * Encodes the 16-byte header of a DATA chunk (RFC 4960 3.3.1). The payload
- * is not copied: the chunk goes out as header plus a view of the message
- * (the packet encoders pad every piece to 4 bytes, which for the header is
- * a no-op and for the payload is the chunk's padding).
+ * Encodes the chunks of one packet. Control chunks come encoded; DATA chunks
+ * are written here from their fields. A packet of small pieces becomes one
+ * buffer; a large DATA payload is not copied but sent as a 16-byte header
+ * plus a view of the message (the packet encoders pad every piece to 4
+ * bytes, which for the header is a no-op and for the payload is the
+ * chunk's padding).
  */
-export function encodeDataHeader(tsn: number, streamId: number, ssn: number, ppid: number, flags: number, payloadLength: number): Buffer {
-  const b = Buffer.allocUnsafe(16);
-  b[0] = 0;
-  b[1] = flags;
-  b.writeUInt16BE(16 + payloadLength, 2);
-  b.writeUInt32BE(tsn >>> 0, 4);
-  b.writeUInt16BE(streamId, 8);
-  b.writeUInt16BE(ssn & 0xffff, 10);
-  b.writeUInt32BE(ppid >>> 0, 12);
-  return b;
+function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): Buffer[] {
+  let large = false;
+  for (const p of pieces) if (!Buffer.isBuffer(p) && p.payload.length > COPY_LIMIT) large = true;
+  if (large) {
+    const out: Buffer[] = [];
+    for (const p of pieces) {
+      if (Buffer.isBuffer(p)) out.push(p);
+      else {
+        const header = Buffer.allocUnsafe(16);
+        writeDataHeader(header, 0, p);
+        out.push(header, p.payload);
+      }
+    }
+    return out;
+  }
+  const area = Buffer.allocUnsafe(size - 12);
+  let o = 0;
+  for (const p of pieces) {
+    let end: number;
+    if (Buffer.isBuffer(p)) {
+      area.set(p, o);
+      end = o + p.length;
+    } else {
+      writeDataHeader(area, o, p);
+      area.set(p.payload, o + 16);
+      end = o + 16 + p.payload.length;
+    }
+    o = (end + 3) & ~3;
+    area.fill(0, end, o);
+  }
+  return [area];
 }
 
 /** Encodes a SACK chunk (RFC 4960 3.3.4) from `Reassembly.sackInfo()`. */
@@ -114,26 +151,27 @@ export function flush(a: Loose): void {
   }
   if (s.closed || !a.endpoint) return;
   const max = s.packetSize;
-  let bufs: Buffer[] = [];
+  let bufs: Array<Buffer | OutChunk> = [];
   let size = 12;
   let dataSent = false;
   const done: Array<(error?: Error) => void> = [];
   const emit = (): void => {
     if (bufs.length > 0) {
-      sendRaw(a, bufs);
+      sendRaw(a, encodePacket(bufs, size));
       bufs = [];
       size = 12;
     }
   };
   const add = (b: Buffer): void => {
-    if (bufs.length > 0 && size + b.length > max) emit();
+    const wire = (b.length + 3) & ~3;
+    if (bufs.length > 0 && size + wire > max) emit();
     bufs.push(b);
-    size += b.length;
+    size += wire;
   };
   let lastData: OutChunk | undefined;
   const addData = (c: OutChunk): void => {
     if (bufs.length > 0 && size + c.wire > max) emit();
-    bufs.push(c.header, c.payload);
+    bufs.push(c);
     size += c.wire;
     lastData = c;
   };
@@ -189,7 +227,10 @@ export function flush(a: Loose): void {
       s.nextTsn = tsnAdd(tsn, 1);
       const c: OutChunk = {
         tsn,
-        header: encodeDataHeader(tsn, m.streamId, m.ssn, m.ppid, flags, len),
+        flags,
+        streamId: m.streamId,
+        ssn: m.ssn,
+        ppid: m.ppid,
         payload: first && last ? m.data : m.data.subarray(m.offset, m.offset + len),
         wire: (chunkSize + 3) & ~3,
         size: chunkSize,
@@ -218,7 +259,7 @@ export function flush(a: Loose): void {
   // After this flush the sender waits (for the application or for a SACK that opens a window):
   // ask for the SACK at once (I bit, RFC 7053) instead of after the peer's delayed-SACK timer,
   // which would otherwise stall small windows after a loss and lone messages.
-  if (lastData) lastData.header[1] |= DATA_FLAG_I;
+  if (lastData) lastData.flags |= DATA_FLAG_I;
   emit();
   a.flightsize = s.flight;
   if (dataSent) startT3(a);

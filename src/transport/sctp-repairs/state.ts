@@ -24,8 +24,11 @@ export interface OutMessage {
 /** One DATA chunk that has a TSN and is not yet cumulatively acknowledged. */
 export interface OutChunk {
   tsn: number;
-  /** DATA chunk header (16 bytes). */
-  header: Buffer;
+  /** DATA chunk flags (U, B, E, I), stream, stream sequence number and payload protocol id. */
+  flags: number;
+  streamId: number;
+  ssn: number;
+  ppid: number;
   /** The chunk's user data: a view of the queued message, not a copy. */
   payload: Buffer;
   /** Bytes on the wire (header + payload + padding). */
