@@ -357,6 +357,15 @@ function onData(this: Loose, chunk: Loose): void {
     s.packetsSinceSack++;
     if (s.packetsSinceSack >= 2) immediate = true;
   }
+  if (chunk.last_in_packet && (this.reassembly.have_gaps || s.packetsSinceSack >= 2)) {
+    // Out of order: one SACK for every packet, now (RFC 9260 6.7); in order: one for at least
+    // every second packet, now. The socket delivers several datagrams per event-loop turn, and
+    // one SACK coalesced per turn was a single point of failure for a whole window (its loss
+    // left the sender to T3) and gave the sender one miss indication where it needs three.
+    const sack = buildSack(this);
+    if (sack) sendRaw(this, [sack]);
+    return;
+  }
   if (immediate) {
     s.sackNeeded = true;
     scheduleFlush(this);
