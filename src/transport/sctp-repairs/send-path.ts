@@ -61,6 +61,9 @@ function writeDataHeader(b: Buffer, offset: number, c: OutChunk): void {
   b.writeUInt32BE(c.ppid >>> 0, offset + 12);
 }
 
+/** Smallest room in a packet worth filling with a fragment of a larger message. */
+const FILL_MIN = 4096;
+
 /** DATA payloads above this size are sent as a view of the message, smaller ones are copied into the packet. */
 const COPY_LIMIT = 4096;
 
@@ -217,7 +220,11 @@ export function flush(a: Loose): void {
     while (s.pending.length > 0 && s.retransmitCount === 0) {
       const m = s.pending[0]!;
       const remaining = m.data.length - m.offset;
-      const len = Math.min(remaining, maxPayload);
+      let len = Math.min(remaining, maxPayload);
+      // Fill the packet being built rather than start a new one for a large fragment (a 64 KiB
+      // message behind a small tail would otherwise take two packets of which one is nearly empty).
+      const room = (max - size - 16) & ~3;
+      if (len > room && room >= FILL_MIN) len = room;
       const chunkSize = 16 + len;
       if (s.flight > 0 && (s.flight + chunkSize > s.cwnd || chunkSize > s.peerRwnd)) break;
       const first = m.offset === 0;
