@@ -122,7 +122,8 @@ function expireT3(a: Loose): void {
   s.partialBytesAcked = 0;
   s.fastRecovery = false;
   s.rttProbe = undefined;
-  for (const c of s.outstanding.values()) {
+  for (let i = 0; i < s.outstanding.size; i++) {
+    const c = s.outstanding.at(i);
     c.fast = false;
     if (c.gapAcked || c.retransmit) continue;
     c.retransmit = true;
@@ -165,9 +166,11 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   };
 
   if (advanced) {
-    for (const [tsn, c] of s.outstanding) {
+    while (s.outstanding.size > 0) {
+      const c = s.outstanding.at(0);
+      const tsn = c.tsn;
       if (tsnGt(tsn, cum)) break;
-      s.outstanding.delete(tsn);
+      s.outstanding.shift();
       if (c.inFlight) s.flight -= c.size;
       if (c.retransmit) s.retransmitCount--;
       if (c.gapAcked) s.gapAckedCount--;
@@ -190,7 +193,8 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   // Walk the outstanding chunks only when there is something to mark or unmark.
   if (s.outstanding.size > 0 && (blocks.length > 0 || s.gapAckedCount > 0)) {
     let bi = 0;
-    for (const c of s.outstanding.values()) {
+    for (let i = 0; i < s.outstanding.size; i++) {
+      const c = s.outstanding.at(i);
       const off = tsnDiff(c.tsn, cum);
       while (bi < blocks.length && blocks[bi]!.finish < off) bi++;
       const covered = bi < blocks.length && blocks[bi]!.start <= off;
@@ -225,7 +229,8 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   if (blocks.length > 0) {
     const limit = htna !== undefined ? htna : s.fastRecovery && advanced ? highestGapAcked : undefined;
     if (limit !== undefined) {
-      for (const c of s.outstanding.values()) {
+      for (let i = 0; i < s.outstanding.size; i++) {
+        const c = s.outstanding.at(i);
         if (!tsnLt(c.tsn, limit)) break;
         if (c.gapAcked || c.retransmit) continue;
         c.misses++;

@@ -61,6 +61,14 @@ function writeDataHeader(b: Buffer, offset: number, c: OutChunk): void {
   b.writeUInt32BE(c.ppid >>> 0, offset + 12);
 }
 
+/**
+ * Most DATA chunks in flight. The windows count bytes, but a receiver's socket buffer and SACK
+ * processing pay per packet and per chunk: a long stream of tiny messages could otherwise put
+ * tens of thousands of chunks in flight (more datagrams than the peer's socket buffer holds, and
+ * every SACK with a gap block walks them all).
+ */
+const MAX_OUTSTANDING_CHUNKS = 1024;
+
 /** Smallest room in a packet worth filling with a fragment of a larger message. */
 const FILL_MIN = 4096;
 
@@ -192,7 +200,8 @@ export function flush(a: Loose): void {
 
   if (canData) {
     if (s.retransmitCount > 0) {
-      for (const c of s.outstanding.values()) {
+      for (let i = 0; i < s.outstanding.size; i++) {
+        const c = s.outstanding.at(i);
         if (!c.retransmit) continue;
         const fits = s.flight === 0 || s.flight + c.size <= s.cwnd;
         if (!fits) {
@@ -226,7 +235,7 @@ export function flush(a: Loose): void {
       const room = (max - size - 16) & ~3;
       if (len > room && room >= FILL_MIN) len = room;
       const chunkSize = 16 + len;
-      if (s.flight > 0 && (s.flight + chunkSize > s.cwnd || chunkSize > s.peerRwnd)) break;
+      if (s.flight > 0 && (s.flight + chunkSize > s.cwnd || chunkSize > s.peerRwnd || s.outstanding.size >= MAX_OUTSTANDING_CHUNKS)) break;
       const first = m.offset === 0;
       const last = len === remaining;
       const flags = (m.unordered ? 4 : 0) | (first ? 2 : 0) | (last ? 1 : 0);
@@ -249,7 +258,7 @@ export function flush(a: Loose): void {
         transmissions: 1,
         sentAt,
       };
-      s.outstanding.set(tsn, c);
+      s.outstanding.push(c);
       s.flight += chunkSize;
       s.peerRwnd = Math.max(0, s.peerRwnd - chunkSize);
       if (!s.rttProbe) s.rttProbe = { tsn, at: c.sentAt };
