@@ -38,7 +38,7 @@
  */
 import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
 import { tsnAdd } from './serial.js';
-import { st, now, sendRaw, clearTimer, type OutChunk, type OutMessage } from './state.js';
+import { st, now, sendRaw, type OutChunk, type OutMessage } from './state.js';
 import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
@@ -146,7 +146,8 @@ export function encodeSack(info: Loose): Buffer {
 function buildSack(a: Loose): Buffer | undefined {
   const s = st(a);
   s.sackNeeded = false;
-  s.sackTimer = clearTimer(s.sackTimer);
+  // The delayed-SACK timer stays armed and finds nothing due: no timer churn per message.
+  s.sackDue = 0;
   s.packetsSinceSack = 0;
   if (!a.reassembly || typeof a.reassembly.sackInfo !== 'function' || a.peer_tag === undefined) return undefined;
   s.everSentSack = true;
@@ -189,7 +190,7 @@ export function flush(a: Loose): void {
 
   const canData = DATA_STATES.has(a.state);
   const wantsData = canData && (s.pending.length > 0 || s.retransmitCount > 0);
-  if (s.sackNeeded || (s.sackTimer && wantsData)) {
+  if (s.sackNeeded || (s.sackDue !== 0 && wantsData)) {
     const sack = buildSack(a);
     if (sack) add(sack);
   }
@@ -385,15 +386,27 @@ function onData(this: Loose, chunk: Loose): void {
   if (immediate) {
     s.sackNeeded = true;
     scheduleFlush(this);
-  } else if (!s.sackTimer) {
-    s.sackTimer = setTimeout(delayedSack, s.tuning.sackTimeout, this);
+  } else {
+    armDelayedSack(this);
   }
+}
+
+/** Makes a delayed SACK due in `sackTimeout` unless one is already due; arms the timer if it is not armed. */
+function armDelayedSack(a: Loose): void {
+  const s = st(a);
+  if (s.sackDue === 0) s.sackDue = now() + s.tuning.sackTimeout;
+  if (!s.sackTimer) s.sackTimer = setTimeout(delayedSack, s.tuning.sackTimeout, a);
 }
 
 function delayedSack(a: Loose): void {
   const s = st(a);
   s.sackTimer = undefined;
-  if (s.closed) return;
+  if (s.closed || s.sackDue === 0) return;
+  const left = s.sackDue - now();
+  if (left > 1) {
+    s.sackTimer = setTimeout(delayedSack, left, a);
+    return;
+  }
   s.sackNeeded = true;
   flush(a);
 }
@@ -451,7 +464,7 @@ export function installSendPathRepair(): void {
   });
   override(proto, 'scheduleSack', function scheduleSack(this: Loose) {
     const s = st(this);
-    if (!s.sackTimer && !s.closed) s.sackTimer = setTimeout(delayedSack, s.tuning.sackTimeout, this);
+    if (!s.closed) armDelayedSack(this);
   });
   override(proto, '_sendPacket', function _sendPacket(this: Loose, buffers: Buffer[], _destination: unknown, callbacks?: Array<() => void>) {
     sendRaw(this, buffers);

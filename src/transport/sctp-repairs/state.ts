@@ -144,6 +144,8 @@ export interface AssocState {
   // --- receive side
   sackNeeded: boolean;
   sackTimer: NodeJS.Timeout | undefined;
+  /** When the delayed SACK is due (performance.now() ms); 0 = none pending. The timer is re-armed lazily. */
+  sackDue: number;
   packetsSinceSack: number;
   everSentSack: boolean;
   lastReceived: number;
@@ -233,6 +235,7 @@ export function st(a: Loose): AssocState {
       t3FireAt: 0,
       sackNeeded: false,
       sackTimer: undefined,
+      sackDue: 0,
       packetsSinceSack: 0,
       everSentSack: false,
       lastReceived: now(),

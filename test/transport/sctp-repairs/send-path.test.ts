@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { setupRepairs, REPAIRED } from './mode.js';
 import { setEndpointTuning, associationInfo, associate } from '../../../src/transport/sctp-repairs/index.js';
-import { MemoryNetwork, connectPair, collect, send, waitFor, type Pair } from './harness.js';
+import { MemoryNetwork, connectPair, collect, send, waitFor, injectToServer, dataChunk, chunkTypes, type Pair } from './harness.js';
 
 beforeAll(setupRepairs);
 
@@ -196,5 +196,31 @@ describe('receive window', () => {
     await waitFor(() => associationInfo(pair!.a).outstanding === 0, 5000, 'immediate SACK of a lone message');
     expect(sacks).toBeGreaterThan(before);
     expect(dataFlags.at(-1)! & 0x08).toBe(0x08);
+  });
+
+  it('a DATA chunk without the I bit is acknowledged by the delayed-SACK timer', async () => {
+    const network = new MemoryNetwork();
+    let sacksFromServer = 0;
+    network.set({
+      tap: (d, from) => {
+        if (from === '10.0.0.1' && chunkTypes(d).includes(3)) sacksFromServer++;
+      },
+    });
+    pair = await connectPair(network, {
+      onEndpoints: (server) => setEndpointTuning(server, { rtoMin: 4000, rtoMax: 8000, rtoInitial: 4000, sackTimeout: 1500 }),
+    });
+    const got = collect(pair.b);
+    // The first DATA of an association is acknowledged at once; the next lone packet waits for
+    // the delayed-SACK timer (a sender that does not set the I bit, like most foreign stacks).
+    const tsn = (pair.b.reassembly.peer_c_tsn.number + 1) >>> 0;
+    injectToServer(pair, [dataChunk(tsn, 0, 0, Buffer.from('a'))]);
+    await waitFor(() => got.length === 1 && sacksFromServer > 0, 5000, 'first and its SACK');
+    const first = sacksFromServer;
+    injectToServer(pair, [dataChunk(tsn + 1, 0, 1, Buffer.from('b'))]);
+    await waitFor(() => got.length === 2, 5000, 'second');
+    // Not acknowledged at once...
+    expect(sacksFromServer).toBe(first);
+    // ...but after the delayed-SACK timer.
+    await waitFor(() => sacksFromServer > first, 10_000, 'delayed SACK');
   });
 });
