@@ -142,7 +142,6 @@ export function encodeSack(info: Loose): Buffer {
   return b;
 }
 
-
 function buildSack(a: Loose): Buffer | undefined {
   const s = st(a);
   s.sackNeeded = false;
