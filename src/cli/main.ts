@@ -13,12 +13,14 @@ import { registerServerCommand } from './server.js';
 import { registerTerminalCommand } from './terminal.js';
 import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
+import { registerResolveCommand } from './resolve.js';
+import { prefixCommanderErrors } from './common.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerResolveCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {
@@ -27,6 +29,7 @@ export function createProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError();
   for (const register of SUBCOMMANDS) register(program);
+  prefixCommanderErrors(program);
   return program;
 }
 
