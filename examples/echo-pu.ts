@@ -9,13 +9,12 @@ import * as rsp from 'rserpool';
 
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
 const count = Number(process.argv[3] ?? 30);
-const session = await rsp.connect('EchoPool', { registrars: [registrar], replay: 'since-cookie' });
+const session = await rsp.connect('EchoPool', { registrars: [registrar] });
 session.on('failover', (e) => console.log(`failover to PE 0x${e.to.toString(16).padStart(8, '0')} in ${e.durationMs.toFixed(0)} ms (${e.reason})`));
 
 for (let i = 1; i <= count; i++) {
-  await session.send(`hello ${i}`);
-  const reply = await session.recv();
-  if (reply === null) break;
+  // The reply; re-sent to the next PE when the serving one dies before answering.
+  const reply = await session.request(`hello ${i}`, { timeout: 10_000 });
   console.log(Buffer.from(reply.data).toString());
   if (i < count) await new Promise((r) => setTimeout(r, 1000));
 }
