@@ -49,6 +49,19 @@ function split(m: realRsp.SessionMessage): { pe: number; body: string; parts: st
   return { pe: Number(parts[0]), body: parts.at(-1)!, parts };
 }
 
+/** Receives until a message whose body is `body` arrives; undefined after `ms`. */
+async function recvUntil(session: realRsp.PoolSession, body: string, ms: number): Promise<{ pe: number } | undefined> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const left = end - performance.now();
+    if (left <= 0) return undefined;
+    const m = await session.recv({ timeout: left }).catch(() => null);
+    if (m === null) return undefined;
+    const r = split(m);
+    if (r.body === body) return { pe: r.pe };
+  }
+}
+
 /** Sends `body` and receives until its echo arrives; returns the PE that echoed it and how many other messages came first. */
 async function echo(session: realRsp.PoolSession, body: string): Promise<{ pe: number; others: number }> {
   await session.send(body);
@@ -177,4 +190,30 @@ describe('session delivery across PE deaths (processes)', () => {
     expect(kills).toBe(PIPELINE_KILLS);
     expect(failovers).toBe(kills);
   }, 300_000);
+
+  it("replay 'none' (at most once): a message sent to a dead PE is not sent again, and the failover reports it", async () => {
+    const registrar = await startRegistrar();
+    const h = await host(registrar, 'DeliverN');
+    for (let i = 0; i < 2; i++) await h.start('echo');
+    const session = await realRsp.connect('DeliverN', { registrars: [registrar], replay: 'none' });
+    cleanups.push(() => session.close());
+    const warm = await echo(session, 'warm');
+    await h.kill(warm.pe);
+    const failover = new Promise<realRsp.FailoverEvent>((r) => session.once('failover', r));
+    // Transmitted before the loss is noticed (or queued, then sent to the next PE): never twice.
+    await session.send('after');
+    const ev = await failover;
+    if (ev.resent === 1) {
+      // Still queued when the loss was noticed: sent to the next PE.
+      expect(ev.possiblyLost).toBe(0);
+      expect(await recvUntil(session, 'after', 10_000)).toBeDefined();
+      expect((await echo(session, 'next')).pe).toBe(ev.to);
+    } else {
+      // Transmitted to the dead PE: not sent again, reported, and never echoed.
+      expect(ev.resent).toBe(0);
+      expect(ev.possiblyLost).toBe(1);
+      const next = await echo(session, 'next');
+      expect(next).toEqual({ pe: ev.to, others: 0 });
+    }
+  }, 60_000);
 });
