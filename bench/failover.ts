@@ -47,7 +47,7 @@ import { silentLogger } from '../src/registrar/logger.js';
 import { runPingPong } from '../src/services/pingpong-client.js';
 import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
 import type { Association, MessageInfo } from '../src/transport/types.js';
-import { PeHost } from '../test/integration/pe-host.js';
+import { PeHost, recvUntil } from '../test/integration/pe-host.js';
 
 const args = process.argv.slice(2);
 function arg(name: string, dflt: number): number {
@@ -82,12 +82,6 @@ const registrarAddress = `127.0.0.1:${registrar.addresses[0]!.port}`;
 
 // --- 0. delivery: loss and duplicates ------------------------------------------------------
 
-const dec = new TextDecoder();
-const body = (m: rsp.SessionMessage): { pe: number; text: string } => {
-  const [pe, ...rest] = dec.decode(m.data).split(':');
-  return { pe: Number(pe), text: rest.join(':') };
-};
-
 /** PEs of `mode`, each in its own process (so that SIGKILL kills exactly one). */
 class SinglePeFleet {
   readonly hosts = new Map<number, PeHost>();
@@ -108,21 +102,6 @@ class SinglePeFleet {
   async closeAll(): Promise<void> {
     await Promise.all([...this.hosts.values()].map((h) => h.close()));
     this.hosts.clear();
-  }
-}
-
-/** Receives until a message with `text` arrives; undefined after `ms` without it. */
-async function recvUntil(session: rsp.PoolSession, text: string, ms: number): Promise<{ pe: number; others: number } | undefined> {
-  const end = performance.now() + ms;
-  let others = 0;
-  for (;;) {
-    const left = end - performance.now();
-    if (left <= 0) return undefined;
-    const m = await session.recv({ timeout: left }).catch(() => null);
-    if (m === null) return undefined;
-    const b = body(m);
-    if (b.text === text) return { pe: b.pe, others };
-    others++;
   }
 }
 

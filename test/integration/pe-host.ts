@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { PoolSession } from '../../src/session/pool-session.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/pe-host.mjs', import.meta.url));
 
@@ -91,5 +92,26 @@ export class PeHost {
         },
       });
     });
+  }
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Receives from `session` until a reply of a host PE ("<peId>:...:<text>")
+ * whose last part is `text` arrives; undefined after `ms` without it.
+ * `others` counts the messages received before it.
+ */
+export async function recvUntil(session: PoolSession, text: string, ms: number): Promise<{ pe: number; others: number } | undefined> {
+  const end = performance.now() + ms;
+  let others = 0;
+  for (;;) {
+    const left = end - performance.now();
+    if (left <= 0) return undefined;
+    const m = await session.recv({ timeout: left }).catch(() => null);
+    if (m === null) return undefined;
+    const parts = decoder.decode(m.data).split(':');
+    if (parts.at(-1) === text) return { pe: Number(parts[0]), others };
+    others++;
   }
 }

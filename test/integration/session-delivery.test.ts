@@ -15,7 +15,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as realRsp from '../../src/index.js';
 import { Registrar } from '../../src/registrar/registrar.js';
-import { PeHost } from './pe-host.js';
+import { PeHost, recvUntil } from './pe-host.js';
 
 const SEND_TRIALS = Number(process.env.RSP_SEND_TRIALS ?? 200);
 const REQUEST_TRIALS = Number(process.env.RSP_REQUEST_TRIALS ?? 30);
@@ -49,30 +49,12 @@ function split(m: realRsp.SessionMessage): { pe: number; body: string; parts: st
   return { pe: Number(parts[0]), body: parts.at(-1)!, parts };
 }
 
-/** Receives until a message whose body is `body` arrives; undefined after `ms`. */
-async function recvUntil(session: realRsp.PoolSession, body: string, ms: number): Promise<{ pe: number } | undefined> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const left = end - performance.now();
-    if (left <= 0) return undefined;
-    const m = await session.recv({ timeout: left }).catch(() => null);
-    if (m === null) return undefined;
-    const r = split(m);
-    if (r.body === body) return { pe: r.pe };
-  }
-}
-
-/** Sends `body` and receives until its echo arrives; returns the PE that echoed it and how many other messages came first. */
+/** Sends `body` and receives until its echo arrives: the PE that echoed it and how many other messages came first. */
 async function echo(session: realRsp.PoolSession, body: string): Promise<{ pe: number; others: number }> {
   await session.send(body);
-  let others = 0;
-  for (;;) {
-    const m = await session.recv({ timeout: 10_000 });
-    if (m === null) throw new Error('session closed');
-    const r = split(m);
-    if (r.body === body) return { pe: r.pe, others };
-    others++;
-  }
+  const r = await recvUntil(session, body, 10_000);
+  if (!r) throw new Error(`no echo of ${body}`);
+  return r;
 }
 
 describe('session delivery across PE deaths (processes)', () => {
