@@ -62,6 +62,8 @@ export { PoolElementSocket } from './session/pool-element-socket.js';
 export { AcceptedSession } from './session/accepted-session.js';
 export type { BusinessCard } from './session/control-channel.js';
 export { type SessionOptions, type SocketOptions, type SocketRegisterOptions, DEFAULT_DATA_PPID } from './session/session-options.js';
+/** The transport choice of every role (`transport: { mode, ...tuning }`). */
+export type { TransportMode, TransportOptions } from './transport/endpoint-factory.js';
 
 // Registrar operators.
 export { Registrar, type RegistrarEvents } from './registrar/registrar.js';

@@ -13,6 +13,8 @@ import { registerServerCommand } from './server.js';
 import { registerTerminalCommand } from './terminal.js';
 import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
+import { registerCalcAppCommand } from './calcapp.js';
+import { addTransportOptions } from './transport-option.js';
 import { registerResolveCommand } from './resolve.js';
 import { prefixCommanderErrors } from './common.js';
 
@@ -20,7 +22,7 @@ import { prefixCommanderErrors } from './common.js';
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerResolveCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerResolveCommand, registerTerminalCommand, registerPingPongCommand, registerCalcAppCommand, registerDemoCommand];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {
@@ -29,6 +31,8 @@ export function createProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError();
   for (const register of SUBCOMMANDS) register(program);
+  // One transport choice for every command (--transport, $RSP_TRANSPORT).
+  for (const command of program.commands) addTransportOptions(command);
   prefixCommanderErrors(program);
   return program;
 }

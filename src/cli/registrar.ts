@@ -23,9 +23,11 @@ import { errorText, formatId, reportError, resolveAddressOptions } from './commo
 import { onTerminationSignal } from './lifecycle.js';
 import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 
 /** Parsed command-line options of `rsp registrar`. */
-interface RegistrarCliOptions {
+interface RegistrarCliOptions extends TransportCliOptions {
   asap?: TransportAddress[];
   announce: TransportAddress | false;
   announceInterval: number;
@@ -125,6 +127,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   let enrp: EnrpAttachment | undefined;
   let statsTimer: NodeJS.Timeout | undefined;
   let onIpc: ((msg: unknown) => void) | undefined;
+  let transport: TransportOptions;
   onTerminationSignal(async (signal) => {
     logger.info('shutdown', { signal });
     if (statsTimer) clearInterval(statsTimer);
@@ -136,6 +139,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   }, 'registrar');
   try {
     await resolveAddressOptions(opts as RegistrarCliOptions & EnrpCliOptions, ['asap', 'announceAddress', 'enrp', 'peer', 'enrpAdvertise']);
+    transport = { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions, ...transportFromCli(opts) };
   } catch (err) {
     logger.error('start-failed', { error: errorText(err) });
     reportError('registrar', err);
@@ -169,6 +173,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     registrationRate: opts.registrationRate,
     idleAssociationTimeout: opts.idleTimeout,
     failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
+    transport,
     logger,
   };
   try {

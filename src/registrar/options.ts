@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { checkTransportMode, type TransportOptions } from '../transport/endpoint-factory.js';
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -143,6 +144,13 @@ export interface RegistrarOptions {
    */
   failureDetection?: FailureDetectionOptions;
 
+  /**
+   * Transport of the ASAP endpoints (and, unless ENRP is given its own, of
+   * ENRP): mode (`udp` default, `udp-standard`, `raw`) and tuning, which
+   * overrides {@link RegistrarOptions.failureDetection}.
+   */
+  transport?: TransportOptions;
+
   /** Time source (default: the system clock). */
   clock?: Clock;
   /** Uniform random source in [0, 1) for jitter (default `Math.random`). */
@@ -157,10 +165,11 @@ export interface RegistrarOptions {
 
 /** {@link RegistrarOptions} with every default filled in. */
 export interface ResolvedRegistrarOptions
-  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate'>> {
+  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'transport' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate'>> {
   asap: TransportAddress[];
   announce: TransportAddress | false;
   failureDetection: FailureDetectionOptions;
+  transport: TransportOptions;
   announceInterface: string | undefined;
   announceAddresses: TransportAddress[] | undefined;
   handleResolutionRate: RateLimit;
@@ -313,6 +322,7 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     errorReplyRate: rate('errorReplyRate', o.errorReplyRate ?? d.errorReplyRate),
     idleAssociationTimeout: positive('idleAssociationTimeout', o.idleAssociationTimeout ?? d.idleAssociationTimeout, true),
     failureDetection: { ...d.failureDetection, ...o.failureDetection },
+    transport: { ...d.failureDetection, ...o.failureDetection, ...o.transport, mode: checkTransportMode(o.transport?.mode ?? 'udp') },
     random: o.random ?? Math.random,
   };
 }

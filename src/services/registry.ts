@@ -8,11 +8,12 @@ import { chargenService } from './chargen.js';
 import { daytimeService } from './daytime.js';
 import { discardService } from './discard.js';
 import { echoService } from './echo.js';
-import { pingpongService } from './pingpong.js';
+import { calcAppService } from './calcapp.js';
+import { rsplibPingPongService } from './rsplib-pingpong.js';
 import type { Service } from './service.js';
 
 /** Names of the built-in services. */
-export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong';
+export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong' | 'calcapp';
 
 /** The built-in services by name. */
 export const SERVICES: Readonly<Record<ServiceName, Service>> = {
@@ -20,7 +21,10 @@ export const SERVICES: Readonly<Record<ServiceName, Service>> = {
   discard: discardService,
   daytime: daytimeService,
   chargen: chargenService,
-  pingpong: pingpongService,
+  // The reference's wire protocols (its pool users and Wireshark understand them);
+  // the text pingpong of earlier versions is `pingpongService` (`--protocol text`).
+  pingpong: rsplibPingPongService,
+  calcapp: calcAppService,
 };
 
 /** Names of the built-in services, in help order. */

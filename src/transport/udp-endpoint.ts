@@ -67,6 +67,7 @@ import {
   type SctpTuningOptions,
 } from './sctp-repairs/index.js';
 import { pathMtuTo, sctpPacketSizeForUdp, udpOverhead } from './path-mtu.js';
+import { EncapsulationPort, SCTP_UDP_TUNNELING_PORT, checkUdpPort, type EncapsulationReceiver } from './udp-encapsulation-port.js';
 import type {
   Association,
   CloseReason,
@@ -130,6 +131,18 @@ export interface UdpEndpointOptions extends FailureDetectionOptions {
   reuseAddr?: boolean;
   /** Requested SO_RCVBUF / SO_SNDBUF in bytes (the kernel caps them); default 4 MiB. */
   socketBufferSize?: number;
+  /**
+   * Standard RFC 6951 encapsulation as kernel SCTP, usrsctp and sctplib do
+   * it: every SCTP endpoint of the process shares one UDP port
+   * ({@link UdpEndpointOptions.udpPort}) and `port` is only the SCTP port.
+   * Peers are reached at their {@link UdpEndpointOptions.remoteUdpPort}.
+   * `ownSocket` then defaults to false. Default false (UDP port = SCTP port).
+   */
+  standard?: boolean;
+  /** With `standard`: the shared local UDP port; default 9899 (0 = ephemeral, shared by all that ask for 0). */
+  udpPort?: number;
+  /** With `standard`: the UDP port peers listen on; default 9899. */
+  remoteUdpPort?: number;
 }
 
 /** Options of {@link UdpEndpoint.connect}. */
@@ -442,21 +455,28 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   private closing: Promise<void> | undefined;
   private replyBudget = DEFAULT_OOTB_REPLIES_PER_SECOND;
   private replyWindow = 0;
+  /** Standard encapsulation: the shared port, our SCTP port on it and the peers' UDP port. */
+  private readonly shared: { port: EncapsulationPort; receiver: EncapsulationReceiver; remoteUdpPort: number } | undefined;
 
   /** @internal Use {@link createUdpEndpoint}. */
-  constructor(socket: dgram.Socket, options: UdpEndpointOptions, family: 4 | 6) {
+  constructor(
+    socket: dgram.Socket,
+    options: UdpEndpointOptions,
+    family: 4 | 6,
+    shared?: { port: EncapsulationPort; receiver: EncapsulationReceiver; address: string; sctpPort: number; remoteUdpPort: number },
+  ) {
     super();
     this.socket = socket;
-    this.sockets.add(socket);
+    if (!shared) this.sockets.add(socket);
     this.family = family;
     const bound = socket.address();
-    this.local = { address: bound.address, port: bound.port };
+    this.local = shared ? { address: shared.address, port: shared.sctpPort } : { address: bound.address, port: bound.port };
     this.listening = options.listen ?? false;
     const maxMessageSize = positiveInt(options.maxMessageSize, 'maxMessageSize', DEFAULT_MAX_MESSAGE_SIZE, 1, 64 * 1024 * 1024);
     this.options = {
       maxMessageSize,
       highWaterMark: positiveInt(options.highWaterMark, 'highWaterMark', DEFAULT_HIGH_WATER_MARK, 1),
-      ownSocket: options.ownSocket ?? true,
+      ownSocket: options.ownSocket ?? !shared,
       probeInterval: positiveInt(options.probeInterval, 'probeInterval', DEFAULT_PROBE_INTERVAL),
       connectTimeout: positiveInt(options.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT, 1),
       closeTimeout: positiveInt(options.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT, 1),
@@ -484,8 +504,18 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     sctpEndpoint.on('association', (sctp: SctpAssociation) => this.adoptPassive(sctp));
     this.sctpEndpoint = sctpEndpoint;
 
-    socket.on('message', (data, rinfo) => this.receive(data, rinfo, socket, undefined));
-    socket.on('error', (error) => this.emit('error', new TransportError(`UDP socket error: ${error.message}`, { cause: error })));
+    if (shared) {
+      this.shared = { port: shared.port, receiver: shared.receiver, remoteUdpPort: shared.remoteUdpPort };
+    } else {
+      this.shared = undefined;
+      socket.on('message', (data, rinfo) => this.receive(data, rinfo, socket, undefined));
+      socket.on('error', (error) => this.emit('error', new TransportError(`UDP socket error: ${error.message}`, { cause: error })));
+    }
+  }
+
+  /** @internal A datagram for this endpoint's SCTP port from the shared encapsulation port. */
+  receiveShared(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (!this.closed) this.receive(data, rinfo, this.socket, undefined);
   }
 
   /** True while the endpoint accepts new associations. */
@@ -526,7 +556,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       const socket = this.createSocket();
       try {
         await bindSocket(socket, 0, this.local.address === '0.0.0.0' || this.local.address === '::' ? (this.family === 6 ? '::' : '0.0.0.0') : this.local.address);
-        await connectSocket(socket, port, address);
+        await connectSocket(socket, this.shared?.remoteUdpPort ?? port, address);
         this.tuneSocket(socket);
       } catch (error) {
         this.closeSocket(socket);
@@ -540,11 +570,11 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
         this.closeSocket(socket);
         throw new AbortError(undefined, { cause: signal.reason });
       }
-      link = new Link(this, socket, true, address, port, port);
+      link = new Link(this, socket, true, address, this.shared?.remoteUdpPort ?? port, port);
       socket.on('message', (data, rinfo) => this.receive(data, rinfo, socket, link));
       socket.on('error', (error) => link.onSocketError(error as NodeJS.ErrnoException));
     } else {
-      link = new Link(this, this.socket, false, address, port, port);
+      link = new Link(this, this.socket, false, address, this.shared?.remoteUdpPort ?? port, port);
       // SCTP allows one association per pair of endpoints; a second one from the same
       // address and ports would look like a restart to the peer and replace the first.
       if (this.links.has(link.key)) {
@@ -607,6 +637,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       }
       this.sctpEndpoint.removeAllListeners();
       await Promise.all([...this.sockets].map((s) => this.closeSocket(s)));
+      if (this.shared) await this.shared.port.detach(this.local.port, this.shared.receiver);
       this.emit('close');
     })();
     return this.closing;
@@ -1024,6 +1055,7 @@ export async function createUdpEndpoint(options: UdpEndpointOptions = {}): Promi
   if (net.isIP(address) === 0) throw new InvalidArgumentError(`Invalid local address ${address}`);
   if (ipv6 !== isIPv6(address)) throw new InvalidArgumentError(`Address ${address} does not match ipv6=${String(ipv6)}`);
   const port = positiveInt(options.port, 'port', 0, 0, 0xffff);
+  if (options.standard) return createStandardEndpoint(options, address, ipv6, port);
   const socket = dgram.createSocket({
     type: ipv6 ? 'udp6' : 'udp4',
     reuseAddr: options.reuseAddr ?? false,
@@ -1042,4 +1074,42 @@ export async function createUdpEndpoint(options: UdpEndpointOptions = {}): Promi
   }
   tuneSocketBuffers(socket, options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER);
   return new UdpEndpoint(socket, options, ipv6 ? 6 : 4);
+}
+
+/** The `standard` flavour of {@link createUdpEndpoint}: an SCTP port on the shared UDP port. */
+async function createStandardEndpoint(options: UdpEndpointOptions, address: string, ipv6: boolean, sctpPort: number): Promise<UdpEndpoint> {
+  const udpPort = checkUdpPort(options.udpPort ?? SCTP_UDP_TUNNELING_PORT, 'udpPort');
+  const remoteUdpPort = checkUdpPort(options.remoteUdpPort ?? SCTP_UDP_TUNNELING_PORT, 'remoteUdpPort');
+  if (remoteUdpPort === 0) throw new InvalidArgumentError('Invalid remoteUdpPort: 0');
+  const family = ipv6 ? 6 : 4;
+  const shared = await EncapsulationPort.open(
+    family,
+    udpPort,
+    async (socket) => {
+      await bindSocket(socket, udpPort, ipv6 ? '::' : '0.0.0.0');
+      tuneSocketBuffers(socket, options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER);
+    },
+    { type: ipv6 ? 'udp6' : 'udp4', reuseAddr: options.reuseAddr ?? false, ipv6Only: ipv6, lookup: literalLookup },
+  );
+  // Claim the SCTP port before the endpoint exists so that a clash fails cleanly; the
+  // receiver forwards to the endpoint once it is built.
+  let target: UdpEndpoint | undefined;
+  const receiver: EncapsulationReceiver = {
+    onDatagram: (data, rinfo) => target?.receiveShared(data, rinfo),
+    onSocketError: (error) => target?.emit('error', new TransportError(`UDP socket error: ${error.message}`, { cause: error })),
+  };
+  let claimed: number;
+  try {
+    claimed = shared.attach(sctpPort, receiver);
+  } catch (error) {
+    await shared.detach(-1, receiver);
+    throw error;
+  }
+  try {
+    target = new UdpEndpoint(shared.socket, options, family, { port: shared, receiver, address, sctpPort: claimed, remoteUdpPort });
+    return target;
+  } catch (error) {
+    await shared.detach(claimed, receiver);
+    throw error;
+  }
 }

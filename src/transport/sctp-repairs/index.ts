@@ -187,6 +187,8 @@ export function associate<T = unknown>(
 export interface SctpAssociationInfo {
   state: string;
   rto: number;
+  /** The peer acknowledged a lone packet promptly (T3 no longer waits `sackDelayGuard`). */
+  promptSack: boolean;
   srtt: number;
   cwnd: number;
   flight: number;
@@ -209,6 +211,7 @@ export function associationInfo(association: object): SctpAssociationInfo {
   return {
     state: a.state,
     rto: s.rto,
+    promptSack: s.promptSack,
     srtt: s.srtt,
     cwnd: s.cwnd,
     flight: s.flight,

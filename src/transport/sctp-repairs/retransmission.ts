@@ -77,10 +77,15 @@ function armT3(a: Loose): void {
   s.t3 = setTimeout(onT3Timer, delay, a);
 }
 
+/** The T3 timeout: the RTO, but at least `sackDelayGuard` until the peer proved it SACKs promptly. */
+function t3Timeout(s: ReturnType<typeof st>): number {
+  return s.promptSack ? s.rto : Math.max(s.rto, s.tuning.sackDelayGuard);
+}
+
 export function startT3(a: Loose): void {
   const s = st(a);
   if (s.closed || s.t3Deadline !== undefined) return;
-  s.t3Deadline = now() + s.rto;
+  s.t3Deadline = now() + t3Timeout(s);
   armT3(a);
 }
 
@@ -91,7 +96,7 @@ export function stopT3(a: Loose): void {
 export function restartT3(a: Loose): void {
   const s = st(a);
   if (s.closed) return;
-  s.t3Deadline = now() + s.rto;
+  s.t3Deadline = now() + t3Timeout(s);
   armT3(a);
 }
 
@@ -160,6 +165,8 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   const t = now();
   const sampleRtt = (tsn: number, transmissions: number): void => {
     if (s.rttProbe && s.rttProbe.tsn === tsn) {
+      // A lone packet (nothing sent after it) acknowledged quickly: the peer does not delay SACKs.
+      if (transmissions === 1 && !s.promptSack && tsn === highestSent && t - s.rttProbe.at < s.tuning.sackDelayGuard / 2) s.promptSack = true;
       if (transmissions === 1) updateRto(a, t - s.rttProbe.at);
       s.rttProbe = undefined;
     }

@@ -141,6 +141,12 @@ export interface AssocState {
   srtt: number;
   rttvar: number;
   rttProbe: { tsn: number; at: number } | undefined;
+  /**
+   * True once the peer acknowledged a lone packet well within
+   * `sackDelayGuard`: it does not delay SACKs, so T3 may run at the RTO
+   * alone. Until then T3 waits at least `sackDelayGuard`.
+   */
+  promptSack: boolean;
   t3: NodeJS.Timeout | undefined;
   /** When T3 expires (performance.now() ms); undefined = stopped. The timer is re-armed lazily. */
   t3Deadline: number | undefined;
@@ -235,6 +241,7 @@ export function st(a: Loose): AssocState {
       srtt: 0,
       rttvar: 0,
       rttProbe: undefined,
+      promptSack: false,
       t3: undefined,
       t3Deadline: undefined,
       t3FireAt: 0,
