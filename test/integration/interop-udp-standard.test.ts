@@ -7,11 +7,12 @@
  * port, in both directions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freeUdpPort, until } from '../helpers/ports.js';
 import { createTransportEndpoint, type TransportEndpoint } from '../../src/transport/endpoint-factory.js';
 import type { Association } from '../../src/transport/types.js';
+import type { UdpEndpoint } from '../../src/transport/udp-endpoint.js';
 
 const DIR = '/usr/lib/usrsctp';
 const ECHO_SERVER = `${DIR}/echo_server`;
@@ -35,20 +36,7 @@ async function open(...args: Parameters<typeof createTransportEndpoint>): Promis
   return e;
 }
 
-/** A UDP port that was free a moment ago. */
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
-async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return predicate();
-}
 
 function firstMessage(a: Association): Promise<string> {
   return new Promise((resolve) => a.once('message', (d) => resolve(Buffer.from(d).toString())));
@@ -66,8 +54,8 @@ describe('udp-standard: one UDP port for every SCTP endpoint of the process', ()
     const client = await open({ mode: 'udp-standard', udpPort: 0 }, { address: '127.0.0.1', port: 0 });
     expect(client.local.port).not.toBe(server.local.port);
     // Both endpoints sit on the same UDP socket; its port is what the peer must be told.
-    const udpPort = (server as unknown as { socket: dgram.Socket }).socket.address().port;
-    expect((client as unknown as { socket: dgram.Socket }).socket.address().port).toBe(udpPort);
+    const udpPort = (server as UdpEndpoint).udpPort;
+    expect((client as UdpEndpoint).udpPort).toBe(udpPort);
     expect(server.local.port).not.toBe(udpPort);
     const sender = await open({ mode: 'udp-standard', udpPort: 0, remoteUdpPort: udpPort }, { address: '127.0.0.1', port: 0 });
     const a = await sender.connect(server.local);
@@ -79,7 +67,7 @@ describe('udp-standard: one UDP port for every SCTP endpoint of the process', ()
 
   it('an INIT to an SCTP port nobody uses on the shared UDP port is refused at once', async () => {
     const client = await open({ mode: 'udp-standard', udpPort: 0 }, { address: '127.0.0.1', port: 0 });
-    const udpPort = (client as unknown as { socket: dgram.Socket }).socket.address().port;
+    const udpPort = (client as UdpEndpoint).udpPort;
     const again = await open({ mode: 'udp-standard', udpPort: 0, remoteUdpPort: udpPort }, { address: '127.0.0.1', port: 0 });
     const started = Date.now();
     await expect(again.connect({ address: '127.0.0.1', port: 4 }, { timeout: 4000 })).rejects.toMatchObject({ code: 'ERR_RSP_CONNECTION_REFUSED' });
@@ -117,7 +105,7 @@ describe.skipIf(usrsctpReason !== undefined)('udp-standard against usrsctp', () 
 
   it('usrsctp client ↔ our listening endpoint on the shared UDP port', async () => {
     const server = await open({ mode: 'udp-standard', udpPort: 0 }, { address: '127.0.0.1', port: 0, listen: true });
-    const udpPort = (server as unknown as { socket: dgram.Socket }).socket.address().port;
+    const udpPort = (server as UdpEndpoint).udpPort;
     server.on('association', (a) => {
       a.on('error', () => undefined);
       a.on('message', (d, info) => void a.send(d, { ppid: info.ppid, stream: info.stream }).catch(() => undefined));

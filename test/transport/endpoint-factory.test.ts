@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { transportFromCli } from '../../src/cli/transport-option.js';
 import { checkTransportMode, createTransportEndpoint, type TransportEndpoint, type TransportMode } from '../../src/transport/endpoint-factory.js';
 import { rawModeUnavailableReason } from '../../src/transport/raw-stack.js';
+import type { UdpEndpoint } from '../../src/transport/udp-endpoint.js';
 
 const rawReason = rawModeUnavailableReason();
 const open: TransportEndpoint[] = [];
@@ -24,7 +25,7 @@ describe('createTransportEndpoint', () => {
       const got = new Promise<number>((resolve) => server.on('association', (a) => a.on('message', (d) => resolve(d.length))));
       const client = await createTransportEndpoint(
         // udp-standard: the peer's UDP port is the shared one (ephemeral here).
-        mode === 'udp-standard' ? { ...transport, remoteUdpPort: (server as unknown as { socket: { address(): { port: number } } }).socket.address().port } : transport,
+        mode === 'udp-standard' ? { ...transport, remoteUdpPort: (server as UdpEndpoint).udpPort } : transport,
         { address: '127.0.0.1', port: 0 },
       );
       open.push(client);
