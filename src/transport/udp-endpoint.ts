@@ -57,7 +57,16 @@ import {
   type SctpTransportLike,
 } from './sctp-lib.js';
 import { quietLoggers, slimAssociation } from './sctp-slim.js';
-import { associate, installSctpRepairs, setEndpointTuning, type SctpTuningOptions } from './sctp-repairs/index.js';
+import { fastPathEligible, receiveFast } from './sctp-fastpath.js';
+import {
+  associate,
+  installSctpRepairs,
+  packetTooBig,
+  setEndpointTuning,
+  setPathMtu,
+  type SctpTuningOptions,
+} from './sctp-repairs/index.js';
+import { pathMtuTo, sctpPacketSizeForUdp, udpOverhead } from './path-mtu.js';
 import { EncapsulationPort, SCTP_UDP_TUNNELING_PORT, checkUdpPort, type EncapsulationReceiver } from './udp-encapsulation-port.js';
 import type {
   Association,
@@ -102,7 +111,13 @@ export interface UdpEndpointOptions extends FailureDetectionOptions {
   highWaterMark?: number;
   /** Receive window advertised to peers in bytes; default max(4 MiB, 2 × maxMessageSize). */
   receiveWindow?: number;
-  /** Link MTU the packets are sized for (IP + UDP + SCTP ≤ mtu); default 1500. */
+  /**
+   * Link MTU the packets are sized for (IP + UDP + SCTP ≤ mtu), fixed for every
+   * destination. Default: per destination — the loopback interface's MTU for
+   * this host's own addresses, the interface's MTU for a destination on a local
+   * link, otherwise 1,500 raised by path MTU discovery (RFC 8899) up to the
+   * outgoing interface's MTU.
+   */
   mtu?: number;
   /** Default of {@link UdpConnectOptions.ownSocket}; default true. */
   ownSocket?: boolean;
@@ -239,6 +254,11 @@ class Link implements SctpTransportLike {
   onSocketError(error: NodeJS.ErrnoException): void {
     const association = this.association;
     if (!association) return;
+    if (error.code === 'EMSGSIZE') {
+      // ICMP "fragmentation needed" / "packet too big" on the connected socket.
+      if (this.sctp) packetTooBig(this.sctp);
+      return;
+    }
     if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') {
       const up = association.established || this.sctp?.state === 'ESTABLISHED';
       const reason: CloseReason = up ? 'unreachable' : 'refused';
@@ -302,12 +322,18 @@ function literalLookup(
 
 /** The common header plus the chunks of an sctp packet object, CRC32c filled in. */
 function packetBuffers(packet: SctpPacket): Buffer[] {
+  const chunks = packet.chunks ?? [];
+  if (chunks.length > 4) return [packetBuffer(packet, chunks)];
+  let total = 12;
+  for (const chunk of chunks) total += chunk.length;
+  // Small packets: one buffer (one I/O vector entry, one checksum call); large ones keep the
+  // payload views of the send path, so a bulk transfer is never copied here.
+  if (total <= SMALL_PACKET) return [packetBuffer(packet, chunks)];
   const header = Buffer.allocUnsafe(12);
   header.writeUInt16BE(packet.src_port, 0);
   header.writeUInt16BE(packet.dst_port, 2);
   header.writeUInt32BE(packet.v_tag >>> 0, 4);
   header.writeUInt32LE(0, 8);
-  const chunks = packet.chunks ?? [];
   const out: Buffer[] = [header];
   let crc = crc32c(header);
   for (const chunk of chunks) {
@@ -324,6 +350,29 @@ function packetBuffers(packet: SctpPacket): Buffer[] {
   return out;
 }
 
+/**
+ * A packet of small or many pieces (bundled messages) as one buffer: one
+ * copy is cheaper than a checksum call and an I/O vector entry per piece.
+ */
+function packetBuffer(packet: SctpPacket, chunks: Buffer[]): Buffer {
+  let length = 12;
+  for (const chunk of chunks) length += (chunk.length + 3) & ~3;
+  const out = Buffer.allocUnsafe(length);
+  out.writeUInt16BE(packet.src_port, 0);
+  out.writeUInt16BE(packet.dst_port, 2);
+  out.writeUInt32BE(packet.v_tag >>> 0, 4);
+  out.writeUInt32LE(0, 8);
+  let offset = 12;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+    while (offset & 3) out[offset++] = 0;
+  }
+  out.writeUInt32LE(crc32c(out) >>> 0, 8);
+  return out;
+}
+
+const SMALL_PACKET = 4096;
 const PADDING = [Buffer.alloc(0), Buffer.alloc(1), Buffer.alloc(2), Buffer.alloc(3)];
 
 /** Reply path for stateless answers (INIT ACK) through a throw-away view. */
@@ -396,7 +445,8 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     >
   >;
   private readonly tuning: SctpTuningOptions;
-  private readonly pmtu: number;
+  /** The `mtu` option (same link MTU for every destination), if given. */
+  private readonly fixedMtu: number | undefined;
   private readonly links = new Map<string, Link | Link[]>();
   private readonly associations = new Set<SctpTransportAssociation>();
   private readonly sockets = new Set<dgram.Socket>();
@@ -433,12 +483,9 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       socketBufferSize: positiveInt(options.socketBufferSize, 'socketBufferSize', DEFAULT_SOCKET_BUFFER, 4096),
       streams: positiveInt(options.streams, 'streams', DEFAULT_STREAMS, 1, 0xffff),
     };
-    const mtu = positiveInt(options.mtu, 'mtu', DEFAULT_LINK_MTU, 576, 65535);
-    // sctp@1.0.0 counts a 20-byte IP header inside its PMTU; the repairs take the largest
-    // SCTP packet. Both end up at: link MTU - IP header - UDP header (+ sctp's 20).
-    const ipHeader = family === 6 ? 40 : 20;
-    const maxPacketSize = mtu - ipHeader - UDP_HEADER_LENGTH;
-    this.pmtu = maxPacketSize + 20;
+    this.fixedMtu = options.mtu === undefined ? undefined : positiveInt(options.mtu, 'mtu', DEFAULT_LINK_MTU, 576, 65535);
+    // Until a destination is known (and for the shared tuning): a 1,500-byte link.
+    const maxPacketSize = sctpPacketSizeForUdp(this.fixedMtu ?? DEFAULT_LINK_MTU, family);
     const receiveWindow = positiveInt(options.receiveWindow, 'receiveWindow', Math.max(4 * 1024 * 1024, 2 * maxMessageSize), 1500);
     this.tuning = { ...tuningFrom(options), receiveWindow };
     (this.tuning as Record<string, unknown>)['maxPacketSize'] = maxPacketSize;
@@ -692,7 +739,21 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       return;
     }
     this.stats.packetsReceived++;
+    const sctp = target.sctp;
+    if (sctp && fastPathEligible(data, summary)) {
+      try {
+        receiveFast(sctp, data, target.address);
+      } catch (error) {
+        this.protocolFailure(target, error);
+      }
+      return;
+    }
     this.deliver(target.view, data, srcPort, dstPort, vTag, target.address);
+  }
+
+  private protocolFailure(link: Link | undefined, error: unknown): void {
+    this.stats.protocolExceptions++;
+    link?.association?.emit('error', new TransportError(`SCTP protocol machine failed on a packet: ${(error as Error).message}`, { cause: error }));
   }
 
   private offerDatagram(data: Buffer, rinfo: dgram.RemoteInfo, link: Link | undefined): void {
@@ -742,9 +803,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     try {
       view.onPacket(packet, source, this.local.address);
     } catch (error) {
-      this.stats.protocolExceptions++;
-      const link = view[LINK];
-      link?.association?.emit('error', new TransportError(`SCTP protocol machine failed on a packet: ${(error as Error).message}`, { cause: error }));
+      this.protocolFailure(view[LINK], error);
     }
   }
 
@@ -849,7 +908,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
 
   private wrap(link: Link, sctp: SctpAssociation, remote: TransportAddress): SctpTransportAssociation {
     link.sctp = sctp;
-    sctp.PMTU = this.pmtu;
+    this.sizePackets(link, sctp);
     slimAssociation(sctp);
     const association = new SctpTransportAssociation(sctp, {
       local: this.local,
@@ -865,6 +924,26 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     link.association = association;
     this.associations.add(association);
     return association;
+  }
+
+  /** Packet size of a new association: the `mtu` option, or what the host knows of the path, probed upwards where that is unsure. */
+  private sizePackets(link: Link, sctp: SctpAssociation): void {
+    if (this.fixedMtu !== undefined) {
+      setPathMtu(sctp, { packetSize: sctpPacketSizeForUdp(this.fixedMtu, this.family) });
+      return;
+    }
+    let local: string | undefined;
+    try {
+      local = link.socket.address().address;
+    } catch {
+      /* not bound */
+    }
+    const path = pathMtuTo(link.address, local);
+    setPathMtu(sctp, {
+      packetSize: sctpPacketSizeForUdp(path.mtu, this.family),
+      ceiling: sctpPacketSizeForUdp(path.ceiling, this.family),
+      overhead: udpOverhead(this.family),
+    });
   }
 
   private register(link: Link): void {
