@@ -1,12 +1,15 @@
 /**
- * Spurious retransmissions against a peer that delays SACKs: usrsctp's
+ * Spurious retransmissions against another stack: usrsctp's
  * discard_server (Debian package libusrsctp-examples) over standard UDP
  * encapsulation on loopback, one lone 100-byte message every `--gap` ms for
  * `--seconds` (default 60) — the pattern of ENRP Presence and ASAP
  * keep-alives. Prints JSON lines `{ "bench": "sack-delay", "name", "value",
  * "unit" }`: messages sent, T3 expirations (each one a retransmission of a
  * message the peer had, since loopback loses nothing), and the same with the
- * SACK-delay guard switched off (`sackDelayGuard: 1`), the behaviour before it.
+ * SACK-delay guard switched off (`sackDelayGuard: 1`). usrsctp delays the
+ * SACK of a lone packet by 200 ms unless the DATA carries the I bit (RFC
+ * 7053), which this library sets; a peer that ignores the bit is emulated in
+ * test/transport/sctp-repairs/sack-delay.test.ts.
  *
  * Usage: `npx tsx bench/sack-delay.ts [--seconds 60] [--gap 250]`
  */
