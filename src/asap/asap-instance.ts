@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { createTransportEndpoint } from '../transport/endpoint-factory.js';
+import { checkTransportMode, createTransportEndpoint } from '../transport/endpoint-factory.js';
 import dgram from 'node:dgram';
 import { setMaxListeners } from 'node:events';
 import net from 'node:net';
@@ -137,6 +137,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     this.options = options;
     setMaxListeners(0, this.lifetime.signal); // one listener per request in flight
     this.clock = options.clock ?? systemClock;
+    if (options.transport?.mode !== undefined) checkTransportMode(options.transport.mode);
     this.requestTimeout = positive(options.requestTimeout, ASAP_INSTANCE_DEFAULTS.requestTimeout, 'requestTimeout');
     this.requestMaxTrials = positive(options.requestMaxTrials, ASAP_INSTANCE_DEFAULTS.requestMaxTrials, 'requestMaxTrials');
     this.staleCacheValue = nonNegative(options.staleCacheValue, ASAP_INSTANCE_DEFAULTS.staleCacheValue, 'staleCacheValue');

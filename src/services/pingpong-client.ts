@@ -72,11 +72,31 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /**
- * Runs the pingpong loop on `session` until `count` replies, an abort, or
- * the session's end. Rejects with the session's error when a send fails
- * (e.g. `ERR_RSP_NO_POOL_ELEMENT`).
+ * What distinguishes one pingpong wire protocol from another for the loop of
+ * {@link runPingLoop}: how request `seq` is encoded and sent, and which reply
+ * answers it.
+ * @internal
  */
-export async function runPingPong(session: PingPongSession, options: PingPongClientOptions = {}): Promise<PingPongSummary> {
+export interface PingProtocol<S> {
+  /** Sends request `seq` (also again when its reply is late). */
+  send(session: S, request: Uint8Array | string, signal: AbortSignal | undefined): Promise<void>;
+  /** The encoded request `seq`. */
+  request(seq: number): Uint8Array | string;
+  /** The reply to request `seq` in `data`, or undefined when `data` is something else. */
+  match(data: Uint8Array, seq: number, session: S): Pong | undefined;
+}
+
+/**
+ * The pool-user loop shared by the pingpong protocols: one request per
+ * `interval`, the reply awaited (the request sent again after `replyTimeout`),
+ * the counter checked for gaps and repeats.
+ * @internal
+ */
+export async function runPingLoop<S extends { recv(options?: { signal?: AbortSignal }): Promise<{ data: Uint8Array } | null> }>(
+  session: S,
+  protocol: PingProtocol<S>,
+  options: PingPongClientOptions,
+): Promise<PingPongSummary> {
   const interval = options.interval ?? 1000;
   const count = options.count ?? 0;
   const replyTimeout = options.replyTimeout ?? 1000;
@@ -85,9 +105,9 @@ export async function runPingPong(session: PingPongSession, options: PingPongCli
   for (let seq = 1; count === 0 || seq <= count; seq++) {
     if (signal?.aborted) return { ...summary, end: 'aborted' };
     const t0 = performance.now();
-    const request = encodePing(seq);
+    const request = protocol.request(seq);
     try {
-      await session.send(request, signal ? { signal } : {});
+      await protocol.send(session, request, signal);
     } catch (err) {
       if (signal?.aborted) return { ...summary, end: 'aborted' };
       throw err;
@@ -105,14 +125,13 @@ export async function runPingPong(session: PingPongSession, options: PingPongCli
         if (!timeout.aborted && !(err instanceof AbortError) && (err as Error).name !== 'AbortError') throw err;
         resent++;
         summary.resends++;
-        await session.send(request, signal ? { signal } : {}).catch((e: unknown) => {
+        await protocol.send(session, request, signal).catch((e: unknown) => {
           if (!signal?.aborted) throw e;
         });
         continue;
       }
       if (m === null) return { ...summary, end: 'closed' };
-      const p = decodePong(m.data);
-      if (p !== undefined && p.seq === seq) pong = p;
+      pong = protocol.match(m.data, seq, session);
     }
     const expected = summary.lastCounter + 1;
     const continued = pong.counter === expected;
@@ -124,4 +143,24 @@ export async function runPingPong(session: PingPongSession, options: PingPongCli
     if (count === 0 || seq < count) await sleep(interval - (performance.now() - t0), signal);
   }
   return summary;
+}
+
+/**
+ * Runs the pingpong loop on `session` until `count` replies, an abort, or
+ * the session's end. Rejects with the session's error when a send fails
+ * (e.g. `ERR_RSP_NO_POOL_ELEMENT`).
+ */
+export function runPingPong(session: PingPongSession, options: PingPongClientOptions = {}): Promise<PingPongSummary> {
+  return runPingLoop(
+    session,
+    {
+      send: (s, request, signal) => s.send(request as string, signal ? { signal } : {}),
+      request: encodePing,
+      match: (data, seq) => {
+        const p = decodePong(data);
+        return p !== undefined && p.seq === seq ? p : undefined;
+      },
+    },
+    options,
+  );
 }

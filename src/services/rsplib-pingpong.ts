@@ -21,10 +21,9 @@
  *
  * @module
  */
-import { AbortError } from '../errors.js';
 import { CookieError, open, seal } from '../session/cookie.js';
 import { runSession, type Service, type ServiceContext, type ServiceSession } from './service.js';
-import type { PingPongClientOptions, PingPongReply, PingPongSummary } from './pingpong-client.js';
+import { runPingLoop, type PingPongClientOptions, type PingPongSummary } from './pingpong-client.js';
 
 /** PPID of the PingPong protocol (IANA; Wireshark `pingpongprotocol`). */
 export const PINGPONG_PPID = 33;
@@ -174,18 +173,6 @@ function hexId(id: number | undefined): string | undefined {
   return id === undefined ? undefined : '0x' + id.toString(16).padStart(8, '0');
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
 /**
  * The PingPong pool user: Ping with MessageNo 1, 2, 3… at an interval (Data
  * `Nachricht: N, Zeitstempel: µs` as the reference's client sends), waits for
@@ -193,58 +180,23 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  * checks that ReplyNo continues without gap or repeat, also across failovers.
  * The reply's `counter` is the ReplyNo, `seq` the MessageNo, `pe` the serving PE.
  */
-export async function runRsplibPingPong(session: RsplibPingPongSession, options: PingPongClientOptions = {}): Promise<PingPongSummary> {
-  const interval = options.interval ?? 1000;
-  const count = options.count ?? 0;
-  const replyTimeout = options.replyTimeout ?? 1000;
-  const signal = options.signal;
-  const summary: PingPongSummary = { replies: 0, gaps: 0, repeats: 0, resends: 0, lastCounter: 0, end: 'count' };
+export function runRsplibPingPong(session: RsplibPingPongSession, options: PingPongClientOptions = {}): Promise<PingPongSummary> {
   const encoder = new TextEncoder();
-  const sendOptions = { ppid: PINGPONG_PPID, ...(signal ? { signal } : {}) };
-  for (let seq = 1; count === 0 || seq <= count; seq++) {
-    if (signal?.aborted) return { ...summary, end: 'aborted' };
-    const t0 = performance.now();
-    const stamp = BigInt(Math.round((performance.timeOrigin + t0) * 1000));
-    const request = encodeRsplibPing(BigInt(seq), encoder.encode(`Nachricht: ${seq}, Zeitstempel: ${stamp}`));
-    try {
-      await session.send(request, sendOptions);
-    } catch (err) {
-      if (signal?.aborted) return { ...summary, end: 'aborted' };
-      throw err;
-    }
-    let resent = 0;
-    let pong: RsplibPong | undefined;
-    while (pong === undefined) {
-      const timeout = AbortSignal.timeout(replyTimeout);
-      const wait = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      let m: { data: Uint8Array } | null;
-      try {
-        m = await session.recv({ signal: wait });
-      } catch (err) {
-        if (signal?.aborted) return { ...summary, end: 'aborted' };
-        if (!timeout.aborted && !(err instanceof AbortError) && (err as Error).name !== 'AbortError') throw err;
-        resent++;
-        summary.resends++;
-        await session.send(request, sendOptions).catch((e: unknown) => {
-          if (!signal?.aborted) throw e;
-        });
-        continue;
-      }
-      if (m === null) return { ...summary, end: 'closed' };
-      const p = decodeRsplibPong(m.data);
-      if (p !== undefined && p.messageNo === BigInt(seq)) pong = p;
-    }
-    const counter = Number(pong.replyNo);
-    const expected = summary.lastCounter + 1;
-    const continued = counter === expected;
-    if (counter > expected) summary.gaps++;
-    else if (counter < expected) summary.repeats++;
-    summary.replies++;
-    summary.lastCounter = counter;
-    const pe = hexId(session.poolElement?.id);
-    const reply: PingPongReply = { counter, seq, ...(pe !== undefined ? { pe } : {}), rttMs: performance.now() - t0, resent, expected, continued };
-    options.onReply?.(reply);
-    if (count === 0 || seq < count) await sleep(interval - (performance.now() - t0), signal);
-  }
-  return summary;
+  return runPingLoop(
+    session,
+    {
+      send: (s, request, signal) => s.send(request as Uint8Array, { ppid: PINGPONG_PPID, ...(signal ? { signal } : {}) }),
+      request: (seq) => {
+        const stamp = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+        return encodeRsplibPing(BigInt(seq), encoder.encode(`Nachricht: ${seq}, Zeitstempel: ${stamp}`));
+      },
+      match: (data, seq, s) => {
+        const p = decodeRsplibPong(data);
+        if (p === undefined || p.messageNo !== BigInt(seq)) return undefined;
+        const pe = hexId(s.poolElement?.id);
+        return { counter: Number(p.replyNo), seq, ...(pe !== undefined ? { pe } : {}) };
+      },
+    },
+    options,
+  );
 }

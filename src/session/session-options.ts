@@ -9,7 +9,7 @@ import type { AsapInstance } from '../asap/asap-instance.js';
 import type { AsapInstanceOptions } from '../asap/asap-options.js';
 import type { PolicyOptions } from '../asap/policy-options.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { TransportOptions } from '../transport/endpoint-factory.js';
+import { checkTransportMode, type TransportOptions } from '../transport/endpoint-factory.js';
 import type { PolicyName } from '../wire/types.js';
 import type { CookieKey, OpenOptions } from './cookie.js';
 
@@ -191,6 +191,7 @@ export function resolveSessionOptions(o: SessionOptions): ResolvedSessionOptions
   if (replay !== 'none' && replay !== 'unacknowledged' && replay !== 'since-cookie') {
     throw new InvalidArgumentError(`replay must be 'unacknowledged', 'since-cookie' or 'none'`);
   }
+  if (o.transport?.mode !== undefined) checkTransportMode(o.transport.mode);
   return {
     ppid: checkDataPpid(o.ppid ?? SESSION_DEFAULTS.ppid),
     replay,

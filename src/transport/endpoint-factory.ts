@@ -17,6 +17,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { RawEndpointOptions } from './raw-endpoint.js';
 import type { Endpoint, FailureDetectionOptions, TransportAddress } from './types.js';
+import type { UdpEndpointOptions } from './udp-endpoint.js';
 
 /** The encapsulation of SCTP packets; see the module comment. */
 export type TransportMode = 'udp' | 'udp-standard' | 'raw';
@@ -25,40 +26,33 @@ export type TransportMode = 'udp' | 'udp-standard' | 'raw';
 export const TRANSPORT_MODES: readonly TransportMode[] = ['udp', 'udp-standard', 'raw'];
 
 /**
- * The transport choice of a role: its mode plus tuning. Tuning that a mode
- * has no use for is ignored by it (e.g. `probeInterval` in raw mode).
+ * The transport choice of a role: its mode plus tuning (the options of
+ * {@link UdpEndpointOptions} that are not fixed by the role). Tuning that a
+ * mode has no use for is ignored by it (e.g. `probeInterval` and `udpPort`
+ * in raw mode; `udpPort`/`remoteUdpPort` apply to `udp-standard` only).
  */
-export interface TransportOptions extends FailureDetectionOptions {
+export interface TransportOptions
+  extends Pick<
+    UdpEndpointOptions,
+    | keyof FailureDetectionOptions
+    | 'streams'
+    | 'maxMessageSize'
+    | 'highWaterMark'
+    | 'receiveWindow'
+    | 'connectTimeout'
+    | 'closeTimeout'
+    | 'mtu'
+    | 'ownSocket'
+    | 'probeInterval'
+    | 'socketBufferSize'
+    | 'reuseAddr'
+    | 'udpPort'
+    | 'remoteUdpPort'
+  > {
   /** Encapsulation; default `'udp'`. */
   mode?: TransportMode;
   /** Local address of endpoints whose role does not fix one (sessions, PE sockets). */
   address?: string;
-  /** SCTP streams offered in each direction; default 16. */
-  streams?: number;
-  /** Largest message accepted by `send()` and expected from peers; default 1 MiB. */
-  maxMessageSize?: number;
-  /** Write-queue size in bytes at which associations arm `drain`; default 1 MiB. */
-  highWaterMark?: number;
-  /** Receive window advertised to peers; default max(4 MiB, 2 × maxMessageSize). */
-  receiveWindow?: number;
-  /** Default connect timeout in ms; default 5000. */
-  connectTimeout?: number;
-  /** Time a graceful close of an association may take before it aborts, ms; default 3000. */
-  closeTimeout?: number;
-  /** Link MTU the packets are sized for (UDP modes); default 1500. */
-  mtu?: number;
-  /** UDP modes: outgoing associations on their own connected socket (ICMP reaches them); default true for `udp`, false for `udp-standard`. */
-  ownSocket?: boolean;
-  /** UDP modes with `ownSocket`: zero-length liveness probe interval, ms; default 40. */
-  probeInterval?: number;
-  /** UDP modes: requested socket buffer sizes in bytes; default 4 MiB. */
-  socketBufferSize?: number;
-  /** UDP modes: SO_REUSEADDR on the endpoint socket. */
-  reuseAddr?: boolean;
-  /** `udp-standard`: the local UDP port shared by every SCTP endpoint of the process; default 9899. */
-  udpPort?: number;
-  /** `udp-standard`: the UDP port of peers; default 9899. */
-  remoteUdpPort?: number;
   /** `raw`: options of each endpoint's raw stack (buffers, MTU, ephemeral range). */
   stackOptions?: RawEndpointOptions['stackOptions'];
 }

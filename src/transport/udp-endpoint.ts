@@ -518,6 +518,14 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     if (!this.closed) this.receive(data, rinfo, this.socket, undefined);
   }
 
+  /**
+   * The local UDP port: equal to `local.port` by default; with `standard`
+   * the process's shared encapsulation port (9899 unless configured).
+   */
+  get udpPort(): number {
+    return this.socket.address().port;
+  }
+
   /** True while the endpoint accepts new associations. */
   get isListening(): boolean {
     return this.listening && !this.closed;

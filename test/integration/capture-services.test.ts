@@ -7,11 +7,11 @@
  * Skipped with a printed reason when tshark is missing or not root.
  */
 import { spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freeUdpPort } from '../helpers/ports.js';
 import { Registrar } from '../../src/registrar/registrar.js';
 import { CALCAPP_PPID, createCalcAppService, runCalcAppJob } from '../../src/services/calcapp.js';
 import { PINGPONG_PPID, rsplibPingPongService, runRsplibPingPong } from '../../src/services/rsplib-pingpong.js';
@@ -29,13 +29,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Values of one field per frame, for frames that have it. */
 function field(file: string, decodeAs: string[], name: string): string[] {

@@ -7,15 +7,18 @@
  * port, in both directions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freeUdpPort, until } from '../helpers/ports.js';
 import { createTransportEndpoint, type TransportEndpoint } from '../../src/transport/endpoint-factory.js';
 import type { Association } from '../../src/transport/types.js';
+import { associationInfo } from '../../src/transport/sctp-repairs/index.js';
+import type { UdpEndpoint } from '../../src/transport/udp-endpoint.js';
 
 const DIR = '/usr/lib/usrsctp';
 const ECHO_SERVER = `${DIR}/echo_server`;
 const CLIENT = `${DIR}/client`;
+const DISCARD_SERVER = `${DIR}/discard_server`;
 const usrsctpReason =
   process.platform !== 'linux' ? 'Linux only' : !existsSync(ECHO_SERVER) || !existsSync(CLIENT) ? `usrsctp example programs not found in ${DIR}` : undefined;
 if (usrsctpReason) console.log(`[skip] udp-standard against usrsctp: ${usrsctpReason}`);
@@ -35,20 +38,7 @@ async function open(...args: Parameters<typeof createTransportEndpoint>): Promis
   return e;
 }
 
-/** A UDP port that was free a moment ago. */
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
-async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return predicate();
-}
 
 function firstMessage(a: Association): Promise<string> {
   return new Promise((resolve) => a.once('message', (d) => resolve(Buffer.from(d).toString())));
@@ -66,8 +56,8 @@ describe('udp-standard: one UDP port for every SCTP endpoint of the process', ()
     const client = await open({ mode: 'udp-standard', udpPort: 0 }, { address: '127.0.0.1', port: 0 });
     expect(client.local.port).not.toBe(server.local.port);
     // Both endpoints sit on the same UDP socket; its port is what the peer must be told.
-    const udpPort = (server as unknown as { socket: dgram.Socket }).socket.address().port;
-    expect((client as unknown as { socket: dgram.Socket }).socket.address().port).toBe(udpPort);
+    const udpPort = (server as UdpEndpoint).udpPort;
+    expect((client as UdpEndpoint).udpPort).toBe(udpPort);
     expect(server.local.port).not.toBe(udpPort);
     const sender = await open({ mode: 'udp-standard', udpPort: 0, remoteUdpPort: udpPort }, { address: '127.0.0.1', port: 0 });
     const a = await sender.connect(server.local);
@@ -79,7 +69,7 @@ describe('udp-standard: one UDP port for every SCTP endpoint of the process', ()
 
   it('an INIT to an SCTP port nobody uses on the shared UDP port is refused at once', async () => {
     const client = await open({ mode: 'udp-standard', udpPort: 0 }, { address: '127.0.0.1', port: 0 });
-    const udpPort = (client as unknown as { socket: dgram.Socket }).socket.address().port;
+    const udpPort = (client as UdpEndpoint).udpPort;
     const again = await open({ mode: 'udp-standard', udpPort: 0, remoteUdpPort: udpPort }, { address: '127.0.0.1', port: 0 });
     const started = Date.now();
     await expect(again.connect({ address: '127.0.0.1', port: 4 }, { timeout: 4000 })).rejects.toMatchObject({ code: 'ERR_RSP_CONNECTION_REFUSED' });
@@ -115,9 +105,36 @@ describe.skipIf(usrsctpReason !== undefined)('udp-standard against usrsctp', () 
     server.kill('SIGKILL');
   }, 40_000);
 
+  it('no spurious retransmission of lone messages to usrsctp discard_server', async () => {
+    // usrsctp delays the SACK of a lone packet by 200 ms unless the DATA carries the I bit
+    // (RFC 7053), which this library sets on the last DATA of a flush; a stack that ignores
+    // the bit (sctplib) is covered by test/transport/sctp-repairs/sack-delay.test.ts. Either way
+    // no lone message may be retransmitted on this lossless path.
+    const encaps = await freeUdpPort();
+    const server = spawn(DISCARD_SERVER, [String(encaps)], { stdio: 'ignore' });
+    children.add(server);
+    server.on('exit', () => children.delete(server));
+    const client = await open({ mode: 'udp-standard', udpPort: 0, remoteUdpPort: encaps }, { address: '127.0.0.1', port: 0 });
+    let association: Association | undefined;
+    const deadline = Date.now() + 15_000;
+    while (!association && Date.now() < deadline) {
+      association = await client.connect({ address: '127.0.0.1', port: 9 }, { timeout: 1000 }).catch(() => undefined);
+    }
+    expect(association, 'no association with usrsctp discard_server').toBeDefined();
+    const messages = 8;
+    for (let i = 0; i < messages; i++) {
+      await association!.send(Buffer.alloc(100, 0x61), { ppid: 0 });
+      await new Promise((r) => setTimeout(r, 350));
+    }
+    const info = associationInfo((association as unknown as { sctp: object }).sctp);
+    // A stall of this process longer than T3 may still cost one; the defect cost ~7 of 8.
+    expect(info.t3Expirations).toBeLessThanOrEqual(2);
+    server.kill('SIGKILL');
+  }, 40_000);
+
   it('usrsctp client ↔ our listening endpoint on the shared UDP port', async () => {
     const server = await open({ mode: 'udp-standard', udpPort: 0 }, { address: '127.0.0.1', port: 0, listen: true });
-    const udpPort = (server as unknown as { socket: dgram.Socket }).socket.address().port;
+    const udpPort = (server as UdpEndpoint).udpPort;
     server.on('association', (a) => {
       a.on('error', () => undefined);
       a.on('message', (d, info) => void a.send(d, { ppid: info.ppid, stream: info.stream }).catch(() => undefined));

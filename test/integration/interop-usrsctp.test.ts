@@ -6,9 +6,9 @@
  * Skipped with a printed reason when the programs are missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freeUdpPort, until } from '../helpers/ports.js';
 import { createUdpEndpoint, type UdpEndpoint } from '../../src/transport/udp-endpoint.js';
 import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from '../helpers/netns.js';
 
@@ -33,14 +33,6 @@ afterAll(async () => {
   await Promise.all(endpoints.map((e) => e.close()));
 });
 
-/** A UDP port that was free a moment ago (the foreign program binds it itself). */
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 function start(file: string, args: string[]): { child: ChildProcess; output: () => string } {
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -55,11 +47,6 @@ function start(file: string, args: string[]): { child: ChildProcess; output: () 
   return { child, output: () => out };
 }
 
-async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return predicate();
-}
 
 describe.skipIf(reason !== undefined)('interop with usrsctp over UDP encapsulation', () => {
   it('our client ↔ usrsctp echo_server: messages come back intact', async (ctx) => {

@@ -6,8 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { transportFromCli } from '../../src/cli/transport-option.js';
+import { AsapInstance } from '../../src/asap/asap-instance.js';
+import { Registrar } from '../../src/registrar/registrar.js';
+import { connect, socket } from '../../src/session/enhanced-mode.js';
 import { checkTransportMode, createTransportEndpoint, type TransportEndpoint, type TransportMode } from '../../src/transport/endpoint-factory.js';
 import { rawModeUnavailableReason } from '../../src/transport/raw-stack.js';
+import type { UdpEndpoint } from '../../src/transport/udp-endpoint.js';
 
 const rawReason = rawModeUnavailableReason();
 const open: TransportEndpoint[] = [];
@@ -24,7 +28,7 @@ describe('createTransportEndpoint', () => {
       const got = new Promise<number>((resolve) => server.on('association', (a) => a.on('message', (d) => resolve(d.length))));
       const client = await createTransportEndpoint(
         // udp-standard: the peer's UDP port is the shared one (ephemeral here).
-        mode === 'udp-standard' ? { ...transport, remoteUdpPort: (server as unknown as { socket: { address(): { port: number } } }).socket.address().port } : transport,
+        mode === 'udp-standard' ? { ...transport, remoteUdpPort: (server as UdpEndpoint).udpPort } : transport,
         { address: '127.0.0.1', port: 0 },
       );
       open.push(client);
@@ -38,6 +42,12 @@ describe('createTransportEndpoint', () => {
   it('refuses an unknown mode with the list of modes', async () => {
     expect(() => checkTransportMode('tcp')).toThrow(/udp, udp-standard, raw/);
     await expect(createTransportEndpoint({ mode: 'tcp' as TransportMode })).rejects.toMatchObject({ code: 'ERR_RSP_INVALID_ARGUMENT' });
+    // Every entry point checks the mode up front, not at its first connect.
+    const bad = { mode: 'tcp' as TransportMode };
+    expect(() => new AsapInstance({ transport: bad })).toThrow(/Invalid transport mode "tcp"/);
+    expect(() => new Registrar({ transport: bad })).toThrow(/Invalid transport mode "tcp"/);
+    await expect(connect('P', { registrars: ['127.0.0.1:9'], transport: bad })).rejects.toThrow(/Invalid transport mode "tcp"/);
+    expect(() => socket({ registrars: ['127.0.0.1:9'], transport: bad })).toThrow(/Invalid transport mode "tcp"/);
   });
 });
 

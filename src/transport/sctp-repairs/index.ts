@@ -187,8 +187,10 @@ export function associate<T = unknown>(
 export interface SctpAssociationInfo {
   state: string;
   rto: number;
-  /** The peer acknowledged a lone packet promptly (T3 no longer waits `sackDelayGuard`). */
+  /** The peer acknowledged three lone packets promptly and never one late (T3 no longer waits `sackDelayGuard`). */
   promptSack: boolean;
+  /** T3 expirations so far: each retransmitted the outstanding data (spurious when the data had arrived). */
+  t3Expirations: number;
   srtt: number;
   cwnd: number;
   flight: number;
@@ -212,6 +214,7 @@ export function associationInfo(association: object): SctpAssociationInfo {
     state: a.state,
     rto: s.rto,
     promptSack: s.promptSack,
+    t3Expirations: s.t3Expirations,
     srtt: s.srtt,
     cwnd: s.cwnd,
     flight: s.flight,

@@ -77,6 +77,9 @@ function armT3(a: Loose): void {
   s.t3 = setTimeout(onT3Timer, delay, a);
 }
 
+/** Lone packets that must be acknowledged promptly before T3 may run below `sackDelayGuard`. */
+const PROMPT_SACKS_NEEDED = 3;
+
 /** The T3 timeout: the RTO, but at least `sackDelayGuard` until the peer proved it SACKs promptly. */
 function t3Timeout(s: ReturnType<typeof st>): number {
   return s.promptSack ? s.rto : Math.max(s.rto, s.tuning.sackDelayGuard);
@@ -115,6 +118,7 @@ function onT3Timer(a: Loose): void {
 function expireT3(a: Loose): void {
   const s = st(a);
   if (s.closed || s.outstanding.size === 0) return;
+  s.t3Expirations++;
   if (countError(a)) {
     declareDead(a, 'retransmission limit reached');
     return;
@@ -165,8 +169,15 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   const t = now();
   const sampleRtt = (tsn: number, transmissions: number): void => {
     if (s.rttProbe && s.rttProbe.tsn === tsn) {
-      // A lone packet (nothing sent after it) acknowledged quickly: the peer does not delay SACKs.
-      if (transmissions === 1 && !s.promptSack && tsn === highestSent && t - s.rttProbe.at < s.tuning.sackDelayGuard / 2) s.promptSack = true;
+      // Lone packets (nothing sent after them) acknowledged quickly, several times and never
+      // late: the peer does not delay SACKs. One prompt SACK proves nothing (stacks that delay
+      // SACKs acknowledge the first DATA of an association at once).
+      if (transmissions === 1 && tsn === highestSent && !s.delayedSack) {
+        if (t - s.rttProbe.at >= s.tuning.sackDelayGuard / 2) {
+          s.delayedSack = true;
+          s.promptSack = false;
+        } else if (++s.promptSacks >= PROMPT_SACKS_NEEDED) s.promptSack = true;
+      }
       if (transmissions === 1) updateRto(a, t - s.rttProbe.at);
       s.rttProbe = undefined;
     }

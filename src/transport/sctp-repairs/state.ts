@@ -147,6 +147,12 @@ export interface AssocState {
    * alone. Until then T3 waits at least `sackDelayGuard`.
    */
   promptSack: boolean;
+  /** Lone packets acknowledged promptly so far (many stacks acknowledge the first DATA at once). */
+  promptSacks: number;
+  /** The peer delayed the SACK of a lone packet: it is never treated as prompt. */
+  delayedSack: boolean;
+  /** T3 expirations so far (each one retransmits the outstanding data). */
+  t3Expirations: number;
   t3: NodeJS.Timeout | undefined;
   /** When T3 expires (performance.now() ms); undefined = stopped. The timer is re-armed lazily. */
   t3Deadline: number | undefined;
@@ -242,6 +248,9 @@ export function st(a: Loose): AssocState {
       rttvar: 0,
       rttProbe: undefined,
       promptSack: false,
+      promptSacks: 0,
+      delayedSack: false,
+      t3Expirations: 0,
       t3: undefined,
       t3Deadline: undefined,
       t3FireAt: 0,

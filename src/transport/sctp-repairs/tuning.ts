@@ -51,8 +51,9 @@ export interface SctpTuning {
    * that it acknowledges promptly. Stacks other than this one delay SACKs
    * (sctplib, usrsctp and Linux by 200 ms, as RFC 4960 §6.2 allows), and a
    * retransmission timer below that delay retransmits every lone message.
-   * Once the peer acknowledged a lone packet within half this time, T3 runs
-   * at the RTO (`rtoMin` and up). Heartbeat timeouts are not affected
+   * Once the peer acknowledged three lone packets within half this time
+   * each (and never one late; stacks that delay SACKs acknowledge the first
+   * DATA at once), T3 runs at the RTO (`rtoMin` and up). Heartbeat timeouts are not affected
    * (HEARTBEAT ACK is never delayed), so failure detection stays fast.
    */
   sackDelayGuard: number;
@@ -91,7 +92,7 @@ export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
   maxInitRetransmissions: 8,
   receiveWindow: 4 * 1024 * 1024,
   sackTimeout: 2,
-  sackDelayGuard: 250,
+  sackDelayGuard: 300,
   shutdownGuard: 1_000,
   maxPacketSize: 1452,
   sendHighWaterMark: 256 * 1024,

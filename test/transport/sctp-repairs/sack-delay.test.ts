@@ -4,7 +4,7 @@
  * bounds of this library (rtoMin 50 ms), every lone message used to be
  * retransmitted before its delayed SACK arrived (48 of 49 ENRP Presence
  * messages to the reference in one capture). T3 now waits at least
- * `sackDelayGuard` (250 ms) until the peer has acknowledged a lone packet
+ * `sackDelayGuard` (300 ms) until the peer has acknowledged a lone packet
  * promptly; towards such a peer (this library) it runs at the RTO.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -76,8 +76,8 @@ describe('T3 and delayed SACKs', () => {
   it('a peer that SACKs promptly (this library) is recognised: T3 runs at the RTO again', async () => {
     pair = await connectPair(new MemoryNetwork());
     const got = collect(pair.b);
-    await loneMessages(pair, 3, 50);
-    await waitFor(() => got.length === 3 && associationInfo(pair!.a).outstanding === 0, 5000, 'all acknowledged');
+    await loneMessages(pair, 4, 50);
+    await waitFor(() => got.length === 4 && associationInfo(pair!.a).outstanding === 0, 5000, 'all acknowledged');
     expect(associationInfo(pair.a).promptSack).toBe(true);
   });
 });
