@@ -22,6 +22,8 @@ import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDurat
 import { onTerminationSignal } from './lifecycle.js';
 import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
+import { addHttpOption, httpUrl } from './http-option.js';
+import type { ObservedHttp } from '../observe/serve-http.js';
 
 /** Parsed command-line options of `rsp registrar`. */
 interface RegistrarCliOptions {
@@ -57,6 +59,7 @@ interface RegistrarCliOptions {
   statsInterval: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  http?: TransportAddress;
 }
 
 /** Registers the `registrar` subcommand on `program`. */
@@ -108,6 +111,7 @@ export function registerRegistrarCommand(program: Command): void {
   // Show rates and scope choices in the default column in a readable form.
   const cmd = program.commands.find((c) => c.name() === 'registrar')!;
   addEnrpOptions(cmd);
+  addHttpOption(cmd);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -166,6 +170,21 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  let http: ObservedHttp | undefined;
+  if (opts.http !== undefined) {
+    try {
+      const { serveRegistrarHttp } = await import('../observe/serve-http.js');
+      http = await serveRegistrarHttp(registrar, { listen: opts.http, ...(enrp ? { enrp } : {}) });
+      logger.info('http-listening', { url: httpUrl(http.address) });
+      process.send?.({ event: 'http', address: http.address });
+    } catch (err) {
+      logger.error('start-failed', { http: formatTransportAddress(opts.http), error: err instanceof Error ? err.message : String(err) });
+      await enrp?.close();
+      await registrar.close();
+      process.exitCode = 1;
+      return;
+    }
+  }
   const addresses = registrar.addresses.map(formatTransportAddress);
   logger.info('listening', { registrar: hexId(registrar.id), asap: addresses.join(','), announce: opts.announce === false ? 'off' : formatTransportAddress(opts.announce) });
 
@@ -190,6 +209,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     logger.info('shutdown', { signal });
     if (statsTimer) clearInterval(statsTimer);
     process.off('message', onIpc);
+    await http?.close();
     await enrp?.close();
     await registrar.close();
     logger.info('stopped', { registrar: hexId(registrar.id) });

@@ -20,6 +20,9 @@ import type { PolicyOptions } from '../asap/policy-options.js';
 import { POLICY_TYPE_CODES, type PolicyName } from '../wire/types.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseAddress, parseDuration, parseInteger } from './parse.js';
+import { addHttpOption, httpUrl } from './http-option.js';
+import type { TransportAddress } from '../transport/types.js';
+import type { ObservedHttp } from '../observe/serve-http.js';
 
 /** Parsed options of `rsp server`. */
 interface ServerCliOptions {
@@ -38,6 +41,7 @@ interface ServerCliOptions {
   name?: string;
   closeTimeout: number;
   quiet: boolean;
+  http?: TransportAddress;
 }
 
 /** Collects a repeatable `HOST:PORT` option as text (validated). */
@@ -85,6 +89,7 @@ export function registerServerCommand(program: Command): void {
     .action(async (opts: ServerCliOptions) => {
       await runServer(opts);
     });
+  addHttpOption(program.commands.find((c) => c.name() === 'server')!);
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
@@ -112,7 +117,9 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
     ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
   };
   const stopping = new AbortController();
+  let http: ObservedHttp | undefined;
   const stop = async (): Promise<void> => {
+    await http?.close();
     const timer = setTimeout(() => stopping.abort(), opts.closeTimeout);
     await pe.close();
     await Promise.race([handle?.done, new Promise((r) => stopping.signal.addEventListener('abort', r, { once: true }))]);
@@ -135,6 +142,18 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   }
   const id = hexPeId(pe.peId);
   const name = opts.name ?? id;
+  if (opts.http !== undefined) {
+    try {
+      const { servePoolElementHttp } = await import('../observe/serve-http.js');
+      http = await servePoolElementHttp(pe, { listen: opts.http, pool: opts.pool, service: service.name });
+      out(`http ${httpUrl(http.address)}`);
+    } catch (err) {
+      process.stderr.write(`error: --http ${formatTransportAddress(opts.http)}: ${err instanceof Error ? err.message : String(err)}\n`);
+      await pe.close().catch(() => undefined);
+      process.exitCode = 1;
+      return;
+    }
+  }
   out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${opts.cookieKey !== undefined ? ', sealed cookies' : ''})`);
   const log = (line: string): void => {
     if (!opts.quiet) out(line);
@@ -142,6 +161,8 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   handle = serve(pe, service, { name, log, signal: stopping.signal, ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}) }, (s) => {
     const from = formatTransportAddress(s.remote);
     log(`session from ${from}${s.cookie !== undefined ? ' (failover, cookie echoed)' : ''}`);
+    if (s.cookie !== undefined) http?.feed.push('failover', `session from ${from} taken over by failover (cookie echoed)`, { pe: id });
+    else http?.feed.push('session', `session from ${from}`, { pe: id });
     s.once('close', () => log(`session from ${from} closed`));
   });
   process.send?.({ event: 'registered', peId: pe.peId, address: pe.local });

@@ -1,0 +1,33 @@
+/**
+ * The `--http [ADDR:]PORT` option of `rsp registrar` and `rsp server`
+ * (metrics, health, JSON APIs and the web view), kept here so each command
+ * needs only a line to add it and a line to start it.
+ *
+ * @module
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { TransportAddress } from '../transport/types.js';
+import { parseAddress } from './parse.js';
+
+/** Help text of `--http`. */
+export const HTTP_HELP = 'serve /metrics, /healthz, /api/* and the web view on [ADDR:]PORT (address default 127.0.0.1; port 0 = ephemeral; off unless given)';
+
+/** Parses `PORT`, `ADDR:PORT` or `[V6]:PORT`; a bare port binds to loopback. */
+export function parseHttpAddress(text: string): TransportAddress {
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port > 65535) throw new InvalidArgumentError(`"${text}" is not a port.`);
+    return { address: '127.0.0.1', port };
+  }
+  return parseAddress(text);
+}
+
+/** Adds `--http` to a command. */
+export function addHttpOption(cmd: Command): Command {
+  return cmd.option('--http <[addr:]port>', HTTP_HELP, parseHttpAddress);
+}
+
+/** Formats the URL of a listening address for the log line. */
+export function httpUrl(a: TransportAddress): string {
+  return `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}/`;
+}
