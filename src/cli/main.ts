@@ -13,12 +13,13 @@ import { registerServerCommand } from './server.js';
 import { registerTerminalCommand } from './terminal.js';
 import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
+import { registerMonitorCommand } from './monitor.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand, registerMonitorCommand];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {

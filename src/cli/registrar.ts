@@ -24,6 +24,9 @@ import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../regist
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import { addHttpOption, httpUrl } from './http-option.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
+import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
+import { registrarCspStatus } from '../observe/csp-status.js';
+import { cspComponentId } from '../observe/csp.js';
 
 /** Parsed command-line options of `rsp registrar`. */
 interface RegistrarCliOptions {
@@ -112,6 +115,7 @@ export function registerRegistrarCommand(program: Command): void {
   const cmd = program.commands.find((c) => c.name() === 'registrar')!;
   addEnrpOptions(cmd);
   addHttpOption(cmd);
+  addCspOptions(cmd);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -185,6 +189,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
       return;
     }
   }
+  const csp = startCspFromCli(opts as RegistrarCliOptions & CspCliOptions, cspComponentId('registrar', registrar.id), () => registrarCspStatus(registrar, enrp));
   const addresses = registrar.addresses.map(formatTransportAddress);
   logger.info('listening', { registrar: hexId(registrar.id), asap: addresses.join(','), announce: opts.announce === false ? 'off' : formatTransportAddress(opts.announce) });
 
@@ -210,6 +215,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     if (statsTimer) clearInterval(statsTimer);
     process.off('message', onIpc);
     await http?.close();
+    await csp?.close();
     await enrp?.close();
     await registrar.close();
     logger.info('stopped', { registrar: hexId(registrar.id) });

@@ -23,6 +23,9 @@ import { parseAddress, parseDuration, parseInteger } from './parse.js';
 import { addHttpOption, httpUrl } from './http-option.js';
 import type { TransportAddress } from '../transport/types.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
+import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
+import { cspComponentId, type CspReporter } from '../observe/csp.js';
+import { poolElementCspStatus } from '../observe/csp-status.js';
 
 /** Parsed options of `rsp server`. */
 interface ServerCliOptions {
@@ -90,6 +93,7 @@ export function registerServerCommand(program: Command): void {
       await runServer(opts);
     });
   addHttpOption(program.commands.find((c) => c.name() === 'server')!);
+  addCspOptions(program.commands.find((c) => c.name() === 'server')!);
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
@@ -118,8 +122,10 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   };
   const stopping = new AbortController();
   let http: ObservedHttp | undefined;
+  let csp: CspReporter | undefined;
   const stop = async (): Promise<void> => {
     await http?.close();
+    await csp?.close();
     const timer = setTimeout(() => stopping.abort(), opts.closeTimeout);
     await pe.close();
     await Promise.race([handle?.done, new Promise((r) => stopping.signal.addEventListener('abort', r, { once: true }))]);
@@ -142,6 +148,8 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   }
   const id = hexPeId(pe.peId);
   const name = opts.name ?? id;
+  const registeredAt = performance.now();
+  csp = startCspFromCli(opts as ServerCliOptions & CspCliOptions, cspComponentId('pe', pe.peId!), () => poolElementCspStatus({ local: pe.local, sessionCount: pe.sessionCount, registration: pe.registration ? { policy: pe.registration.policy, homeRegistrarId: pe.asap.homeRegistrarId } : undefined }, registeredAt));
   if (opts.http !== undefined) {
     try {
       const { servePoolElementHttp } = await import('../observe/serve-http.js');
