@@ -26,6 +26,7 @@ import type { ObservedHttp } from '../observe/serve-http.js';
 import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
 import { cspComponentId, type CspReporter } from '../observe/csp.js';
 import { poolElementCspStatus } from '../observe/csp-status.js';
+import { addFractalServerOption, fractalServiceFromCli } from './fractal.js';
 
 /** Parsed options of `rsp server`. */
 interface ServerCliOptions {
@@ -94,10 +95,11 @@ export function registerServerCommand(program: Command): void {
     });
   addHttpOption(program.commands.find((c) => c.name() === 'server')!);
   addCspOptions(program.commands.find((c) => c.name() === 'server')!);
+  addFractalServerOption(program.commands.find((c) => c.name() === 'server')!);
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
-  const service = getService(opts.service);
+  const service = opts.service === 'fractal' ? fractalServiceFromCli(opts as { fractalRate?: number }) : getService(opts.service);
   if (opts.cookieKey !== undefined && Buffer.byteLength(opts.cookieKey) < 16) {
     process.stderr.write('error: --cookie-key must be at least 16 bytes\n');
     process.exitCode = 2;

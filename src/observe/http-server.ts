@@ -43,6 +43,8 @@ export interface HttpServerHandle {
   readonly address: TransportAddress;
   /** `http://HOST:PORT` */
   readonly url: string;
+  /** Sends an event to every connected `/events` stream. */
+  broadcast(event: string, data: unknown): void;
   /** Stops listening and ends every open connection (event streams included). */
   close(): Promise<void>;
 }
@@ -160,6 +162,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       res.on('close', () => streams.delete(res));
       return;
     }
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     const file = path === '/' ? page : path.slice(1);
     const type = STATIC[file];
     if (type !== undefined) {
@@ -199,6 +206,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   return {
     address,
     url: `http://${urlHost}:${address.port}`,
+    broadcast(event: string, data: unknown): void {
+      for (const res of streams) sse(res, event, data);
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         if (stateTimer) clearInterval(stateTimer);

@@ -105,6 +105,7 @@ function withClose(server: HttpServerHandle, feed: EventFeed, detach: () => void
   return {
     address: server.address,
     url: server.url,
+    broadcast: server.broadcast,
     feed,
     async close() {
       detach();

@@ -12,6 +12,8 @@ export * from './daytime.js';
 export * from './chargen.js';
 export * from './pingpong.js';
 export * from './pingpong-client.js';
+export * from './fractal.js';
+export * from './fractal-client.js';
 export * from './registry.js';
 export * from './serve.js';
 export * from './memory-session.js';

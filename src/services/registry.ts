@@ -9,10 +9,11 @@ import { daytimeService } from './daytime.js';
 import { discardService } from './discard.js';
 import { echoService } from './echo.js';
 import { pingpongService } from './pingpong.js';
+import { fractalService } from './fractal.js';
 import type { Service } from './service.js';
 
 /** Names of the built-in services. */
-export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong';
+export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong' | 'fractal';
 
 /** The built-in services by name. */
 export const SERVICES: Readonly<Record<ServiceName, Service>> = {
@@ -21,6 +22,7 @@ export const SERVICES: Readonly<Record<ServiceName, Service>> = {
   daytime: daytimeService,
   chargen: chargenService,
   pingpong: pingpongService,
+  fractal: fractalService,
 };
 
 /** Names of the built-in services, in help order. */
