@@ -26,7 +26,7 @@ import { poolUserCspStatus } from '../observe/csp-status.js';
 import type { TransportAddress } from '../transport/types.js';
 import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
 import { PeFleet } from './demo.js';
-import { addHttpOption, httpUrl } from './http-option.js';
+import { addHttpOption, httpAddress, httpUrl } from './http-option.js';
 import { parseDuration, parseInteger } from './parse.js';
 import { collectRegistrar, hexPeId, REGISTRAR_HELP } from './server.js';
 
@@ -56,7 +56,7 @@ function parseRegion(text: string): [number, number, number, number] {
 interface FractalCliOptions extends CspCliOptions {
   pool: string;
   registrar?: string[];
-  http?: TransportAddress;
+  http?: TransportAddress | true;
   width: number;
   height: number;
   iterations: number;
@@ -95,7 +95,7 @@ export function registerFractalCommand(program: Command): void {
     .option('--demo <pes>', 'demo mode: run a registrar and this many fractal PEs as child processes; the page can kill them', parseInteger)
     .option('--pe-rate <points/s>', 'demo mode: points per second per session of the PEs started', parseInteger, 4000)
     .configureHelp({ showGlobalOptions: false });
-  addHttpOption(cmd);
+  addHttpOption(cmd, { optionalValue: true });
   addCspOptions(cmd);
   cmd.action(async (opts: FractalCliOptions) => {
     process.exitCode = await runFractal(opts);
@@ -108,6 +108,7 @@ function imageFrom(opts: FractalCliOptions): FractalImageOptions {
 }
 
 async function runFractal(opts: FractalCliOptions): Promise<number> {
+  const listen = httpAddress(opts.http);
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
@@ -160,11 +161,11 @@ async function runFractal(opts: FractalCliOptions): Promise<number> {
       demo: fleet !== undefined,
       pes: fleet ? fleet.running.map((p) => ({ id: hexPeId(p.peId), pid: p.pid })) : [],
     });
-    if (opts.http !== undefined) {
+    if (listen !== undefined) {
       const registry = createMetricsRegistry();
       poolUserMetrics({ get sessions() { return current?.user.sessionCount ?? 0; }, get failovers() { return failovers; } }, registry);
       http = await startHttpServer({
-        listen: opts.http,
+        listen,
         page: 'fractal.html',
         metrics: registry,
         feed,

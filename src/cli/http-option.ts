@@ -22,9 +22,23 @@ export function parseHttpAddress(text: string): TransportAddress {
   return parseAddress(text);
 }
 
-/** Adds `--http` to a command. */
-export function addHttpOption(cmd: Command): Command {
+/** Default address of `--http` given without a value (where a command allows that). */
+export const DEFAULT_HTTP = '127.0.0.1:8080';
+
+/**
+ * Adds `--http` to a command. With `optionalValue`, `--http` alone means
+ * {@link DEFAULT_HTTP}.
+ */
+export function addHttpOption(cmd: Command, options: { optionalValue?: boolean } = {}): Command {
+  if (options.optionalValue) {
+    return cmd.option('--http [[addr:]port]', `${HTTP_HELP}; alone: ${DEFAULT_HTTP}`, (t: string) => parseHttpAddress(t));
+  }
   return cmd.option('--http <[addr:]port>', HTTP_HELP, parseHttpAddress);
+}
+
+/** The `--http` value as an address (`true` = given without a value). */
+export function httpAddress(value: TransportAddress | true | undefined): TransportAddress | undefined {
+  return value === true ? parseHttpAddress(DEFAULT_HTTP) : value;
 }
 
 /** Formats the URL of a listening address for the log line. */

@@ -35,8 +35,8 @@ describe.skipIf(chromiumPath === undefined)('fractal page in Chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url + '/');
     type View = { number: number; pixelsSet: number; failovers: number; complete: boolean };
-    const view = (): Promise<View> => page.evaluate(() => (window as unknown as { fractalView: View }).fractalView);
-    await page.waitForFunction(() => (window as unknown as { fractalView: View }).fractalView.pixelsSet > 0, undefined, { timeout: 60_000 });
+    const view = (): Promise<View> => page.evaluate(() => (globalThis as unknown as { fractalView: View }).fractalView);
+    await page.waitForFunction(() => (globalThis as unknown as { fractalView: View }).fractalView.pixelsSet > 0, undefined, { timeout: 60_000 });
     const image = (await view()).number;
 
     // Kill the PE of a region that is still being computed, twice.
@@ -47,18 +47,20 @@ describe.skipIf(chromiumPath === undefined)('fractal page in Chromium', () => {
       const label = (await button.locator('xpath=..').locator('.pe').textContent()) ?? '';
       killed.push(/PE (0x[0-9a-f]{8})/.exec(label)?.[1] ?? '?');
       await button.click();
-      await page.waitForFunction((n) => (window as unknown as { fractalView: View }).fractalView.failovers >= n, k, { timeout: 30_000 });
+      await page.waitForFunction((n) => (globalThis as unknown as { fractalView: View }).fractalView.failovers >= n, k, { timeout: 30_000 });
     }
     expect(new Set(killed).size).toBe(2);
-    await page.waitForFunction(() => (window as unknown as { fractalView: View }).fractalView.complete, undefined, { timeout: 90_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { fractalView: View }).fractalView.complete, undefined, { timeout: 90_000 });
     const v = await view();
     expect(v.number).toBe(image);
     expect(v.failovers).toBeGreaterThanOrEqual(2);
     expect(v.pixelsSet).toBe(W * H);
     // Every pixel of the canvas is painted (opaque).
     const transparent = await page.evaluate(() => {
-      const c = document.querySelector('#image') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      // Runs in the page (this project compiles without the DOM types).
+      type Canvas = { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const c = (globalThis as unknown as { document: { querySelector(s: string): Canvas } }).document.querySelector('#image');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) n++;
       return n;
