@@ -10,7 +10,7 @@
  * Environment: FUZZ_CASES (default 1000000), FUZZ_SEED (default: random).
  */
 import fc from 'fast-check';
-import { decodeMessage, encodeMessage, ppidOf } from '../src/index.js';
+import { decodeMessage, encodeMessage, ppidOf } from '../src/wire/index.js';
 import { afterRoundTrip, checkDecoderContract, messageArb, mutatedArb, randomBytesArb } from '../test/wire/fuzz-support.js';
 import { isDeepStrictEqual } from 'node:util';
 

@@ -8,7 +8,7 @@
  *
  * Environment: BENCH_SECONDS per figure (default 1).
  */
-import { decodeMessage, encodeMessage, poolHandleFromString, type PoolElementParam, type RSerPoolMessage } from '../src/index.js';
+import { decodeMessage, encodeMessage, poolHandleFromString, type PoolElementParam, type RSerPoolMessage } from '../src/wire/index.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 

@@ -8,7 +8,7 @@
  * after `npm run build`, or `npx rsp registrar ...` where rserpool is installed),
  * then one or more of these, then `npx tsx examples/echo-pu.ts`.
  */
-import * as rsp from '../src/index.js';
+import * as rsp from 'rserpool';
 
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
 const pe = rsp.socket({ registrars: [registrar] });

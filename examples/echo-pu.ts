@@ -3,19 +3,20 @@
  * second and prints the reply. Kill the PE serving it (Ctrl-C or SIGKILL)
  * while another one runs: the session fails over and carries on.
  *
- *   npx tsx examples/echo-pu.ts [REGISTRAR]     (default 127.0.0.1:3863)
+ *   npx tsx examples/echo-pu.ts [REGISTRAR] [COUNT]     (default 127.0.0.1:3863, 30 messages)
  */
-import * as rsp from '../src/index.js';
+import * as rsp from 'rserpool';
 
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
+const count = Number(process.argv[3] ?? 30);
 const session = await rsp.connect('EchoPool', { registrars: [registrar], replay: 'since-cookie' });
 session.on('failover', (e) => console.log(`failover to PE ${e.to.toString(16)} in ${e.durationMs.toFixed(0)} ms (${e.reason})`));
 
-for (let i = 1; i <= 30; i++) {
+for (let i = 1; i <= count; i++) {
   await session.send(`hello ${i}`);
   const reply = await session.recv();
   if (reply === null) break;
   console.log(Buffer.from(reply.data).toString());
-  await new Promise((r) => setTimeout(r, 1000));
+  if (i < count) await new Promise((r) => setTimeout(r, 1000));
 }
 await session.close();

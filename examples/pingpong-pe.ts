@@ -10,7 +10,7 @@
  *
  * (`rsp server --service pingpong --cookie-key ...` is the complete version.)
  */
-import * as rsp from '../src/index.js';
+import * as rsp from 'rserpool';
 
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
 const cookieKey = process.env.COOKIE_KEY ?? 'example key, replace in production';

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CSP_PORT, CspReporter, type CspStatus } from '../observe/csp.js';
 import type { TransportAddress } from '../transport/types.js';
 import { parseAddress, parseDuration } from './parse.js';
@@ -37,8 +37,11 @@ function envInterval(): number {
 /** Adds `--csp` and `--csp-interval` to a command. */
 export function addCspOptions(cmd: Command): Command {
   const env = process.env['CSP_SERVER'];
-  cmd.option('--csp <addr[:port]>', 'send Component Status Protocol reports to this monitor (UDP, port default 2960; default: $CSP_SERVER, else off)', parseCspAddress, env ? parseCspAddress(env) : undefined);
-  cmd.option('--csp-interval <ms>', 'CSP report interval, at least 250 (default: $CSP_INTERVAL, else 1000)', (t) => Math.max(250, parseDuration(t)), envInterval());
+  const csp = new Option('--csp <addr[:port]>', 'send Component Status Protocol reports to this monitor (UDP, port default 2960; off unless given or $CSP_SERVER is set)').argParser(parseCspAddress);
+  if (env) csp.default(parseCspAddress(env), `$CSP_SERVER = ${env}`);
+  else csp.default(undefined, '$CSP_SERVER, else off');
+  cmd.addOption(csp);
+  cmd.addOption(new Option('--csp-interval <ms>', 'CSP report interval, at least 250').argParser((t) => Math.max(250, parseDuration(t))).default(envInterval(), process.env['CSP_INTERVAL'] ? `$CSP_INTERVAL = ${process.env['CSP_INTERVAL']}` : '$CSP_INTERVAL, else 1000'));
   return cmd;
 }
 

@@ -32,7 +32,7 @@ import { collectRegistrar, hexPeId, REGISTRAR_HELP } from './server.js';
 
 /** Adds `--fractal-rate` to `rsp server`. */
 export function addFractalServerOption(cmd: Command): void {
-  cmd.option('--fractal-rate <points/s>', 'fractal service: points computed per second per session (0 = as fast as possible; slow PEs let you watch failovers)', parseInteger, 0);
+  cmd.option('--fractal-rate <n>', 'fractal service: points computed per second per session (0 = as fast as possible; slow PEs let you watch failovers)', parseInteger, 0);
 }
 
 /** The service `rsp server` runs: the fractal service gets `--fractal-rate`. */

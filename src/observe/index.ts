@@ -1,9 +1,14 @@
 /**
  * Observability: Prometheus metrics, health and JSON APIs over HTTP, the
  * live web view with its event feed, and the Component Status Protocol
- * (reporter and monitor).
+ * (reporter and monitor): `rserpool/observe`. The root exports
+ * `serveRegistrarHttp` and `servePoolElementHttp`.
  *
- * @module
+ * ```ts
+ * import { serveRegistrarHttp, CspMonitor } from 'rserpool/observe';
+ * ```
+ *
+ * @packageDocumentation
  */
 export * from './metrics.js';
 export * from './feed.js';

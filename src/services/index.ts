@@ -1,9 +1,16 @@
 /**
- * Pool-element services (echo, discard, daytime, chargen, pingpong), the
- * accept loop that runs one, the pingpong client, and an in-memory session
- * pair for tests.
+ * `rserpool/services`: the pool-element services behind `rsp server`
+ * (echo, discard, daytime, chargen, pingpong), the accept loop that runs one
+ * on a pool-element socket, the pingpong client, and an in-memory session
+ * pair for tests. The root exports `serve`, `getService` and the service
+ * names; import from here for a service's own codec or client.
  *
- * @module
+ * ```ts
+ * import { serve, echoService, runPingPong } from 'rserpool/services';
+ * ```
+ *
+ * @packageDocumentation
+ * @module rserpool/services
  */
 export * from './service.js';
 export * from './echo.js';

@@ -1,8 +1,18 @@
 /**
- * The byte-exact ASAP/ENRP codec (RFC 5352/5353/5354/5356).
+ * `rserpool/wire`: the byte-exact ASAP/ENRP codec (RFC 5352/5353/5354/5356),
+ * for tools that read or write RSerPool messages themselves (a capture
+ * dissector, a fuzzer, a foreign registrar test).
  *
- * @module
+ * ```ts
+ * import { decodeMessage, encodeMessage, poolHandleFromString } from 'rserpool/wire';
+ * ```
+ *
+ * @packageDocumentation
+ * @module rserpool/wire
  */
+export * from './types.js';
+/** The errors the codec throws (also on the package root). */
+export { ProtocolError, InvalidArgumentError } from '../errors.js';
 export { decodeMessage, encodeMessage, ppidOf, PPID_ASAP, PPID_ENRP, type RSerPoolMessage } from './messages.js';
 export {
   AsapMessageType,

@@ -71,9 +71,10 @@ export interface NetnsHost {
   exec(args: string[], input?: string): string;
   /**
    * Starts `node --import tsx <script> ...args` inside the namespace. The
-   * child is killed (by PID) when the pair is destroyed.
+   * child is killed (by PID) when the pair is destroyed. With `stdin: true`
+   * the child's standard input is a pipe that {@link NetnsChild.send} writes.
    */
-  spawnNode(script: string, args: string[]): NetnsChild;
+  spawnNode(script: string, args: string[], options?: { stdin?: boolean }): NetnsChild;
 }
 
 /** A child process running in a namespace, read as JSON lines. */
@@ -83,6 +84,8 @@ export interface NetnsChild {
   nextLine(timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Everything the child wrote to stderr so far. */
   stderr(): string;
+  /** Writes one line to the child's stdin (spawned with `stdin: true`). */
+  send(line: string): void;
 }
 
 /** A pair of namespaces joined by veth. */
@@ -162,6 +165,10 @@ function makeChild(child: ChildProcess): NetnsChild {
   return {
     process: child,
     stderr: () => errors,
+    send(line) {
+      if (!child.stdin) throw new Error('child was spawned without stdin');
+      child.stdin.write(`${line}\n`);
+    },
     nextLine(timeoutMs = 60_000) {
       const ready = lines.shift();
       if (ready !== undefined) return Promise.resolve(JSON.parse(ready) as Record<string, unknown>);
@@ -200,10 +207,10 @@ export function createNetnsPair(tag: string, options: { lossPercent?: number } =
     name,
     ...addresses,
     exec: (args, input) => run(['ip', 'netns', 'exec', name, ...args], input),
-    spawnNode(script, args) {
+    spawnNode(script, args, options = {}) {
       const child = spawn('ip', ['netns', 'exec', name, process.execPath, '--import', 'tsx', script, ...args], {
         cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       });
       children.add(child);
       child.on('exit', () => children.delete(child));

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as rsp from '../../src/index.js';
+import type { TransportAddress } from '../../src/transport/index.js';
 import { Registrar } from '../../src/registrar/registrar.js';
 import { encodeMessage } from '../../src/wire/messages.js';
 
@@ -31,7 +32,7 @@ describe('registrars from announces and the environment', () => {
     await registrar.start();
     cleanups.push(() => registrar.close());
     const port = registrar.addresses[0]!.port;
-    let deliver: ((data: Uint8Array, source: rsp.TransportAddress) => void) | undefined;
+    let deliver: ((data: Uint8Array, source: TransportAddress) => void) | undefined;
     const pu = rsp.createInstance({
       env: {},
       localAddress: '127.0.0.1',

@@ -19,9 +19,16 @@ describe.skipIf(reason !== undefined)('raw-IP mode between namespaces', () => {
     pair = createNetnsPair('rawpair');
     const server = pair.b.spawnNode(HARNESS, ['echo-server', JSON.stringify({ port: 5000, durationMs: 60_000 })]);
     expect(await server.nextLine(30_000)).toEqual({ listening: 5000 });
-    const config = { remoteAddress: pair.b.ipv4, remotePort: 5000, messages: 30, size: 6000, durationMs: 60_000 };
-    const clients = [0, 1, 2].map(() => pair!.a.spawnNode(HARNESS, ['client', JSON.stringify(config)]));
-    const results = await Promise.all(clients.map((c) => c.nextLine(90_000)));
+    const config = { remoteAddress: pair.b.ipv4, remotePort: 5000, messages: 30, size: 6000, durationMs: 60_000, stepped: true };
+    // Explicit steps, so that every client's raw stack is open during every sibling's transfer:
+    // all three associate and wait; then all transfer; each waits, its stack still open, until
+    // every client has all its echoes; only then do they report their counters and exit.
+    const clients = [0, 1, 2].map(() => pair!.a.spawnNode(HARNESS, ['client', JSON.stringify(config)], { stdin: true }));
+    for (const up of await Promise.all(clients.map((c) => c.nextLine(60_000)))) expect(up).toMatchObject({ up: true });
+    for (const c of clients) c.send('go');
+    for (const echoed of await Promise.all(clients.map((c) => c.nextLine(90_000)))) expect(echoed).toEqual({ echoed: true });
+    for (const c of clients) c.send('finish');
+    const results = await Promise.all(clients.map((c) => c.nextLine(30_000)));
     for (const result of results) {
       expect(result).toMatchObject({ intact: 30, corrupt: 0, aborted: 0 });
       expect(result['timedOut']).toBeUndefined();

@@ -24,7 +24,7 @@ import {
   type PoolElementParam,
   type RSerPoolMessage,
   type TransportParam,
-} from '../../src/index.js';
+} from '../../src/wire/index.js';
 
 function available(tool: string): boolean {
   const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });

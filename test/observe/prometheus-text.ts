@@ -45,8 +45,10 @@ export function parseExposition(text: string): Exposition {
       }
       if (consumed !== m[2].length) throw new Error(`bad labels in: ${line}`);
     }
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`bad value in: ${line}`);
+    // Prometheus parses floats as Go does: NaN and Inf in any letter case (prom-client writes "Nan").
+    const v = m[3]!;
+    const value = /^[+]?inf$/i.test(v) ? Infinity : /^-inf$/i.test(v) ? -Infinity : /^nan$/i.test(v) ? NaN : Number(v);
+    if (Number.isNaN(value) && !/^nan$/i.test(v)) throw new Error(`bad value in: ${line}`);
     out.samples.push({ name: m[1]!, labels, value });
   }
   return out;

@@ -40,7 +40,8 @@ describe.skipIf(chromiumPath === undefined)('web view in Chromium', () => {
     await page.waitForSelector('#conn.on', { timeout: 20_000 });
     for (const id of ids) await page.waitForSelector(`#pools tr[data-pe="${id}"]`, { timeout: 20_000 });
     expect(await page.locator('#pools tbody tr').count()).toBe(3);
-    expect(await page.textContent(`#pools tr[data-pe="${ids[0]}"]`)).toContain('WebPool');
+    expect(await page.getAttribute(`#pools tr[data-pe="${ids[0]}"]`, 'data-pool')).toBe('WebPool');
+    expect(await page.textContent('#pools tbody tr.pool-first')).toContain('WebPool');
     expect(await page.textContent(`#pools tr[data-pe="${ids[0]}"]`)).toContain('round-robin');
     expect(await page.textContent('#registrars')).toContain(`0x${registrar.id.toString(16).padStart(8, '0')}`);
     for (const id of ids) await page.waitForSelector(`#feed li[data-kind="registered"][data-pe="${id}"]`, { timeout: 10_000 });

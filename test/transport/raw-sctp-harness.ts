@@ -101,6 +101,41 @@ interface ChildConfig {
   messages?: number;
   size?: number;
   durationMs?: number;
+  /**
+   * Client only: step on lines read from stdin instead of running through.
+   * Prints `{"up":true,"localPort":N}` once associated and waits for `go`;
+   * prints `{"echoed":true}` once every echo arrived and waits for `finish`
+   * before the result line. Lets a test keep several clients' stacks open
+   * across each other's transfers.
+   */
+  stepped?: boolean;
+}
+
+/** The lines of stdin, one at a time. */
+function stdinLines(): () => Promise<string> {
+  const pending: string[] = [];
+  const waiters: Array<(line: string) => void> = [];
+  let buffer = '';
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i).trim();
+      buffer = buffer.slice(i + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else pending.push(line);
+    }
+  });
+  return () => {
+    const line = pending.shift();
+    return line !== undefined ? Promise.resolve(line) : new Promise((resolve) => waiters.push(resolve));
+  };
+}
+
+async function expectLine(next: () => Promise<string>, wanted: string): Promise<void> {
+  const line = await next();
+  if (line !== wanted) throw new Error(`expected "${wanted}" on stdin, got "${line}"`);
 }
 
 /**
@@ -153,6 +188,11 @@ async function child(role: string, config: ChildConfig): Promise<void> {
       });
     });
     await whenUp(association);
+    const nextLine = config.stepped ? stdinLines() : undefined;
+    if (nextLine) {
+      process.stdout.write(`${JSON.stringify({ up: true, localPort: endpoint.localPort })}\n`);
+      await expectLine(nextLine, 'go');
+    }
     const messages: Buffer[] = [];
     for (let i = 0; i < count; i++) {
       const m = patternMessage(config.size ?? 4000, i);
@@ -163,6 +203,10 @@ async function child(role: string, config: ChildConfig): Promise<void> {
     await sendAll(association, messages);
     await allEchoed;
     clearTimeout(timer);
+    if (nextLine) {
+      process.stdout.write(`${JSON.stringify({ echoed: true })}\n`);
+      await expectLine(nextLine, 'finish');
+    }
     finish({ localPort: endpoint.localPort, intact, corrupt, aborted });
     return;
   }

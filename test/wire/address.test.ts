@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isIP } from 'node:net';
 import fc from 'fast-check';
-import { addressToBytes, bytesToAddress, formatIPv6, InvalidArgumentError, normalizeAddress } from '../../src/index.js';
+import { addressToBytes, bytesToAddress, formatIPv6, InvalidArgumentError, normalizeAddress } from '../../src/wire/index.js';
 
 /** WHATWG URL host serialisation: RFC 5952 canonical IPv6 (no dotted IPv4 tail). */
 function whatwg(bytes: Uint8Array): string {

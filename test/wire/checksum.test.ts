@@ -11,7 +11,7 @@ import {
   PeChecksumAccumulator,
   peChecksumPartial,
   poolHandleFromString,
-} from '../../src/index.js';
+} from '../../src/wire/index.js';
 import { loadVectors, vectorBytes } from './vector-files.js';
 
 const WORKED_EXAMPLE = [

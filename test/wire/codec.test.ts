@@ -14,7 +14,7 @@ import {
   RSPLIB_MAX_POOL_HANDLE_LENGTH,
   type PoolElementParam,
   type RSerPoolMessage,
-} from '../../src/index.js';
+} from '../../src/wire/index.js';
 import { hex } from './vector-files.js';
 
 const handle = poolHandleFromString('EchoPool');

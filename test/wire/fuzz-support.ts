@@ -20,7 +20,7 @@ import {
   type RSerPoolMessage,
   type ServerInfoParam,
   type TransportParam,
-} from '../../src/index.js';
+} from '../../src/wire/index.js';
 import { loadVectors, vectorBytes } from './vector-files.js';
 
 // ------------------------------------------------------------- valid messages

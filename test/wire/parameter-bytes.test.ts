@@ -10,7 +10,7 @@ import {
   poolHandleParameterBytes,
   transportParameterBytes,
   type PoolElementParam,
-} from '../../src/index.js';
+} from '../../src/wire/index.js';
 import { hex } from './vector-files.js';
 
 const pe: PoolElementParam = {

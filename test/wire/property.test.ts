@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeMessage, encodeMessage, ppidOf } from '../../src/index.js';
+import { decodeMessage, encodeMessage, ppidOf } from '../../src/wire/index.js';
 import { afterRoundTrip, checkDecoderContract, messageArb, MUTATIONS, mutate, mutatedArb, prng, randomBytesArb, SEEDS } from './fuzz-support.js';
 
 const SEED = 0x5eed;

@@ -23,7 +23,7 @@ import {
   type ServerInfoParam,
   type TransportParam,
   type UnrecognizedParameter,
-} from '../../src/index.js';
+} from '../../src/wire/index.js';
 import { hex } from './vector-files.js';
 
 type Obj = Record<string, unknown>;

@@ -18,7 +18,7 @@ import {
   RSPLIB_MAX_POOL_HANDLE_LENGTH,
   UnrecognizedParameterError,
   type RSerPoolMessage,
-} from '../../src/index.js';
+} from '../../src/wire/index.js';
 import { hex, loadVectors, vectorBytes, type Vector } from './vector-files.js';
 import { projectStructured, toStructured } from './structured.js';
 

@@ -1,0 +1,44 @@
+/**
+ * `rserpool/transport`: the message-oriented SCTP transport the protocols run
+ * on (SCTP over UDP, or over raw IP with privileges), and the UDP multicast
+ * channel used for server announces and ENRP presence. For applications that
+ * want a bare SCTP association without RSerPool, and for custom endpoint
+ * factories passed to a registrar or an ASAP instance.
+ *
+ * ```ts
+ * import { createUdpEndpoint } from 'rserpool/transport';
+ * ```
+ *
+ * @packageDocumentation
+ * @module rserpool/transport
+ */
+export type {
+  Association,
+  AssociationEvents,
+  CloseReason,
+  ConnectOptions,
+  Endpoint,
+  EndpointEvents,
+  FailureDetectionOptions,
+  MessageInfo,
+  SendOptions,
+  TransportAddress,
+} from './types.js';
+export {
+  createUdpEndpoint,
+  UdpEndpoint,
+  type UdpEndpointOptions,
+  type UdpConnectOptions,
+  type UdpEndpointStats,
+} from './udp-endpoint.js';
+export { SctpTransportAssociation } from './association.js';
+export { TransportError, ConnectionRefusedError, MessageTooLargeError } from './errors.js';
+export {
+  createMulticastChannel,
+  MulticastChannel,
+  type MulticastChannelOptions,
+  type MulticastChannelEvents,
+} from './multicast.js';
+export { createRawEndpoint, RawEndpoint, type RawEndpointOptions } from './raw-endpoint.js';
+export { RawStack, type RawStackOptions, type RawStackStats } from './raw-stack.js';
+export { rawModeUnavailableReason } from './raw-socket-loader.js';
