@@ -133,33 +133,4 @@ function render(s) {
   renderComponents(s.components);
 }
 
-function addFeed(e) {
-  const feed = $('#feed');
-  if (feed.querySelector(`li[data-seq="${e.seq}"]`)) return;
-  const li = el('li', null, 'new');
-  li.dataset.kind = e.kind;
-  li.dataset.seq = String(e.seq);
-  if (e.pe) li.dataset.pe = e.pe;
-  li.appendChild(el('time', new Date(e.time).toLocaleTimeString()));
-  li.appendChild(el('span', e.kind, 'kind'));
-  li.appendChild(el('span', e.text));
-  feed.insertBefore(li, feed.firstChild);
-  while (feed.children.length > 300) feed.removeChild(feed.lastChild);
-}
-
-function connect() {
-  const source = new EventSource('events');
-  const conn = $('#conn');
-  source.onopen = () => {
-    conn.textContent = 'live';
-    conn.className = 'badge on';
-  };
-  source.onerror = () => {
-    conn.textContent = 'disconnected, retrying';
-    conn.className = 'badge off';
-  };
-  source.addEventListener('state', (m) => render(JSON.parse(m.data)));
-  source.addEventListener('feed', (m) => addFeed(JSON.parse(m.data)));
-}
-
-connect();
+rspLive.connect({ state: render, feed: (e) => rspLive.addFeed(e) });

@@ -160,7 +160,7 @@ function updateRegions() {
 async function kill(rect, button) {
   button.disabled = true;
   const res = await fetch('api/kill', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rect }) });
-  if (!res.ok) addFeed({ seq: -Date.now(), time: Date.now(), kind: 'error', text: (await res.json()).error });
+  if (!res.ok) rspLive.addFeed({ seq: -Date.now(), time: Date.now(), kind: 'error', text: (await res.json()).error });
 }
 
 function renderLegend() {
@@ -226,27 +226,8 @@ $('#params').addEventListener('submit', async (ev) => {
   const num = (n) => Number(f[n].value);
   const body = { width: num('width'), height: num('height'), maxIterations: num('maxIterations'), sessions: num('sessions'), algorithm: num('algorithm'), n: num('n'), c1: { re: num('c1re'), im: num('c1im') }, c2: { re: num('c2re'), im: num('c2im') } };
   const res = await fetch('api/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) addFeed({ seq: -Date.now(), time: Date.now(), kind: 'error', text: (await res.json()).error });
+  if (!res.ok) rspLive.addFeed({ seq: -Date.now(), time: Date.now(), kind: 'error', text: (await res.json()).error });
 });
-
-function addFeed(e) {
-  const feed = $('#feed');
-  if (feed.querySelector(`li[data-seq="${e.seq}"]`)) return;
-  const li = document.createElement('li');
-  li.className = 'new';
-  li.dataset.kind = e.kind;
-  li.dataset.seq = String(e.seq);
-  const t = document.createElement('time');
-  t.textContent = new Date(e.time).toLocaleTimeString();
-  const k = document.createElement('span');
-  k.className = 'kind';
-  k.textContent = e.kind;
-  const x = document.createElement('span');
-  x.textContent = e.text;
-  li.append(t, k, x);
-  feed.insertBefore(li, feed.firstChild);
-  while (feed.children.length > 200) feed.removeChild(feed.lastChild);
-}
 
 function frame() {
   if (dirty && pixels) {
@@ -274,41 +255,31 @@ function rectOf(x, y) {
   return image.rects.findIndex((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height);
 }
 
-function connect() {
-  const source = new EventSource('events');
-  const conn = $('#conn');
-  source.onopen = () => {
-    conn.textContent = 'live';
-    conn.className = 'badge on';
-  };
-  source.onerror = () => {
-    conn.textContent = 'disconnected, retrying';
-    conn.className = 'badge off';
-  };
-  source.addEventListener('state', (m) => {
-    const s = JSON.parse(m.data);
-    if (!image || image.number !== s.number) {
-      if (s.running) {
-        setupImage({ number: s.number, image: s.image, rects: s.rects });
-        loadCurrent();
-      }
+function onState(s) {
+  if (!image || image.number !== s.number) {
+    if (s.running) {
+      setupImage({ number: s.number, image: s.image, rects: s.rects });
+      loadCurrent();
     }
-    renderState(s);
-    if (s.complete && image && image.number === s.number) window.fractalView.complete = true;
-  });
-  source.addEventListener('image', (m) => setupImage(JSON.parse(m.data)));
-  source.addEventListener('points', (m) => drawPoints(JSON.parse(m.data)));
-  source.addEventListener('failover', (m) => {
-    const f = JSON.parse(m.data);
-    if (!image || f.n !== image.number) return;
-    failovers.push(f);
-    window.fractalView.failovers++;
-    drawMarks();
-  });
-  source.addEventListener('complete', (m) => {
-    if (image && JSON.parse(m.data).n === image.number) window.fractalView.complete = true;
-  });
-  source.addEventListener('feed', (m) => addFeed(JSON.parse(m.data)));
+  }
+  renderState(s);
+  if (s.complete && image && image.number === s.number) window.fractalView.complete = true;
 }
 
-connect();
+function onFailover(f) {
+  if (!image || f.n !== image.number) return;
+  failovers.push(f);
+  window.fractalView.failovers++;
+  drawMarks();
+}
+
+rspLive.connect({
+  state: onState,
+  image: setupImage,
+  points: drawPoints,
+  failover: onFailover,
+  complete: (c) => {
+    if (image && c.n === image.number) window.fractalView.complete = true;
+  },
+  feed: (e) => rspLive.addFeed(e, 200),
+});

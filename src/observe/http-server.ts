@@ -55,6 +55,7 @@ const STATIC: Record<string, string> = {
   'fractal.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'fractal.js': 'text/javascript; charset=utf-8',
+  'live.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
 

@@ -48,16 +48,8 @@ export function splitImage(width: number, height: number, sessions: number): Fra
   return rects.filter((r) => r.width > 0 && r.height > 0);
 }
 
-/** What to compute. */
-export interface FractalImageOptions {
-  width: number;
-  height: number;
-  maxIterations: number;
-  /** 1 = Mandelbrot, 2 = MandelbrotN. */
-  algorithm: number;
-  c1: { re: number; im: number };
-  c2: { re: number; im: number };
-  n: number;
+/** What to compute: the whole image's parameters (algorithm 1 = Mandelbrot, 2 = MandelbrotN) and the number of sessions. */
+export interface FractalImageOptions extends FractalParameters {
   /** Number of sessions (rectangles), 1..512. */
   sessions: number;
 }

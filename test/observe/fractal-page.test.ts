@@ -40,15 +40,15 @@ describe.skipIf(chromiumPath === undefined)('fractal page in Chromium', () => {
     const image = (await view()).number;
 
     // Kill the PE of a region that is still being computed, twice.
-    const killed: string[] = [];
     for (let k = 1; k <= 2; k++) {
       const button = page.locator('.region button:not([disabled])').first();
       await button.waitFor({ timeout: 20_000 });
-      const label = (await button.locator('xpath=..').locator('.pe').textContent()) ?? '';
-      killed.push(/PE (0x[0-9a-f]{8})/.exec(label)?.[1] ?? '?');
       await button.click();
+      await page.locator('#feed li[data-kind="killed"]').nth(k - 1).waitFor({ timeout: 20_000 });
       await page.waitForFunction((n) => (globalThis as unknown as { fractalView: View }).fractalView.failovers >= n, k, { timeout: 30_000 });
     }
+    // The server kills whichever PE serves the region when the button is pressed: two different PEs.
+    const killed = await page.locator('#feed li[data-kind="killed"]').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { pe?: string } }).dataset.pe));
     expect(new Set(killed).size).toBe(2);
     await page.waitForFunction(() => (globalThis as unknown as { fractalView: View }).fractalView.complete, undefined, { timeout: 90_000 });
     const v = await view();
