@@ -70,20 +70,26 @@ function json(res: ServerResponse, status: number, value: unknown): void {
   res.end(text + '\n');
 }
 
+/** An error with its HTTP status. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads a request body of at most {@link MAX_BODY} bytes (a larger one is drained and refused with 413). */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > MAX_BODY ? reject(new HttpError(413, `request body larger than ${MAX_BODY} bytes`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }
@@ -181,7 +187,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) json(res, err instanceof HttpError ? err.status : 500, { error: err instanceof Error ? err.message : String(err) });
       else res.end();
     });
   });
