@@ -144,7 +144,9 @@ async function runFractal(opts: FractalCliOptions): Promise<number> {
       const address = formatTransportAddress(registrar.addresses[0]!);
       registrars = [address];
       out(`demo: registrar on ${address}`);
-      fleet = new PeFleet({ registrar: address, pool: opts.pool, service: 'fractal', extraArgs: ['--fractal-rate', String(opts.peRate)] });
+      // The demo's PEs report to the same CSP monitor as the pool user.
+      const cspArgs = opts.csp ? ['--csp', formatTransportAddress(opts.csp), '--csp-interval', String(opts.cspInterval)] : [];
+      fleet = new PeFleet({ registrar: address, pool: opts.pool, service: 'fractal', extraArgs: ['--fractal-rate', String(opts.peRate), ...cspArgs] });
       const pes = await Promise.all(Array.from({ length: Math.max(1, opts.demo) }, () => fleet!.start()));
       for (const pe of pes) out(`demo: started fractal PE ${hexPeId(pe.peId)} (pid ${pe.pid}, ${opts.peRate} points/s per session)`);
     }

@@ -202,3 +202,28 @@ describe('rsp monitor', () => {
     expect(await m.exited).toBe(0);
   });
 });
+
+describe('CSP from rsp fractal', () => {
+  afterAll(killAll);
+  it('the pool user reports its sessions with the serving PEs (PPID 32), the demo PEs report too', { timeout: 90_000 }, async () => {
+    requireBuild();
+    const monitor = await CspMonitor.listen({ listen: { address: '127.0.0.1', port: 0 } });
+    try {
+      const reports: CspComponent[] = [];
+      monitor.on('report', (c) => reports.push({ ...c, last: c.last }));
+      const f = run(['fractal', '--demo', '2', '--pe-rate', '1500', '--width', '128', '--height', '64', '--sessions', '2', '--images', '1', '--csp', `127.0.0.1:${monitor.address.port}`, '--csp-interval', '250']);
+      await f.wait((l) => l.startsWith('complete: image 1 complete'), 60_000);
+      expect(await f.exited).toBe(0);
+      const pu = reports.filter((c) => c.group === 'pu');
+      const busy = pu.find((c) => c.last.associations.length === 2);
+      expect(busy, JSON.stringify(pu.map((c) => c.last.status))).toBeDefined();
+      expect(busy!.last.status).toBe('2 Session(s)');
+      for (const a of busy!.last.associations) expect(a).toMatchObject({ protocolId: 132, ppid: 32 });
+      const peIds = new Set(reports.filter((c) => c.group === 'pe').map((c) => c.id));
+      for (const a of busy!.last.associations) expect(peIds.has(a.receiverId)).toBe(true);
+      expect(pu.at(-1)!.last.final).toBe(true);
+    } finally {
+      await monitor.close();
+    }
+  });
+});
