@@ -55,7 +55,7 @@ function tile(value, label) {
 function renderRegistrar(s) {
   const tiles = $('#tiles');
   tiles.replaceChildren(
-    tile(s.pools.reduce((n, p) => n + p.elements.length, 0), 'pool elements'),
+    tile(s.pools.reduce((n, p) => n + p.size, 0), 'pool elements'),
     tile(s.pools.length, 'pools'),
     tile(s.registrars.length, 'registrars'),
     tile(s.stats.associations, 'ASAP associations'),
@@ -77,6 +77,7 @@ function renderRegistrar(s) {
       rows.push(tr);
     });
   }
+  if (s.omitted > 0) rows.push(row([`… and ${s.omitted} more pool elements (not listed)`, '', '', '', '', '', ''], 'more'));
   body.replaceChildren(...rows);
   $('#no-pools').hidden = rows.length > 0;
   const regs = $('#registrars tbody');

@@ -294,6 +294,8 @@ export interface CspMonitorOptions {
   listen?: Partial<TransportAddress>;
   /** Longest silence before a component is forgotten, ms (default 30000; also at most 10 report intervals). */
   purgeInterval?: number;
+  /** Most components tracked; reports of further new components are dropped (default 10000). */
+  maxComponents?: number;
 }
 
 /** Receives CSP reports and keeps the table of components. */
@@ -308,6 +310,7 @@ export class CspMonitor extends EventEmitter<CspMonitorEvents> {
   private constructor(
     private readonly socket: Socket,
     private readonly purgeInterval: number,
+    private readonly maxComponents: number,
   ) {
     super();
     socket.on('message', (msg, rinfo) => this.receive(msg, { address: rinfo.address, port: rinfo.port }));
@@ -327,7 +330,7 @@ export class CspMonitor extends EventEmitter<CspMonitorEvents> {
       });
     });
     socket.on('error', () => undefined);
-    return new CspMonitor(socket, options.purgeInterval ?? 30_000);
+    return new CspMonitor(socket, options.purgeInterval ?? 30_000, options.maxComponents ?? 10_000);
   }
 
   /** Where the monitor listens. */
@@ -350,9 +353,14 @@ export class CspMonitor extends EventEmitter<CspMonitorEvents> {
       this.emit('invalid', err as Error, source);
       return;
     }
+    let c = this.components.get(r.senderId);
+    if (c === undefined && this.components.size >= this.maxComponents) {
+      this.invalid++;
+      this.emit('invalid', new ProtocolError(`more than ${this.maxComponents} components: report of ${cspIdText(r.senderId)} dropped`), source);
+      return;
+    }
     this.reports++;
     const now = performance.now();
-    let c = this.components.get(r.senderId);
     const previous = c?.last;
     if (c === undefined) {
       c = { id: r.senderId, group: cspGroupOf(r.senderId), source, last: r, lastSeen: now, firstSeen: now, reports: 0 };

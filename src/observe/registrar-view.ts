@@ -57,7 +57,10 @@ export interface RegistrarSnapshot {
   enrp: string | null;
   synchronized: boolean;
   uptimeMs: number;
-  pools: { pool: string; policy: string; elements: PoolElementView[] }[];
+  /** Pools by name; `size` counts every PE, `elements` lists at most the view's limit in total. */
+  pools: { pool: string; policy: string; size: number; elements: PoolElementView[] }[];
+  /** PEs left out of `elements` because of the limit. */
+  omitted: number;
   registrars: RegistrarPeerView[];
   stats: Record<string, number>;
 }
@@ -80,6 +83,8 @@ export interface RegistrarViewOptions {
   now?: () => number;
   /** Feed to fill (default: a new one). */
   feed?: EventFeed;
+  /** Most PEs listed in a snapshot (default 2000); the rest are only counted, so a large handlespace stays cheap to show. */
+  maxElements?: number;
 }
 
 const REMOVAL_TEXT: Record<RemovalReason, string> = {
@@ -157,10 +162,18 @@ export class RegistrarView {
     const now = this.now();
     const homeCount = new Map<number, number>();
     const pools: RegistrarSnapshot['pools'] = [];
-    for (const pool of r.handlespace.pools()) {
+    let budget = this.options.maxElements ?? 2000;
+    let omitted = 0;
+    const sorted = [...r.handlespace.pools()].map((pool) => ({ pool, name: poolHandleText(pool.handle) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const { pool, name } of sorted) {
       const elements: PoolElementView[] = [];
       for (const pe of pool.elements()) {
         homeCount.set(pe.homeRegistrarId, (homeCount.get(pe.homeRegistrarId) ?? 0) + 1);
+        if (budget <= 0) {
+          omitted++;
+          continue;
+        }
+        budget--;
         const values = policyValues(pe.policy);
         elements.push({
           id: hexId(pe.peId),
@@ -177,9 +190,8 @@ export class RegistrarView {
         });
       }
       elements.sort((a, b) => a.id.localeCompare(b.id));
-      pools.push({ pool: poolHandleText(pool.handle), policy: pool.policyName, elements });
+      pools.push({ pool: name, policy: pool.policyName, size: pool.size, elements });
     }
-    pools.sort((a, b) => a.pool.localeCompare(b.pool));
     const enrp = this.options.enrp;
     const registrars: RegistrarPeerView[] = [
       { id: hexId(r.id), address: enrp ? `${enrp.endpoint.local.address}:${enrp.endpoint.local.port}` : '-', state: 'self', lastHeardMs: 0, pes: homeCount.get(r.id) ?? 0 },
@@ -195,6 +207,7 @@ export class RegistrarView {
       synchronized: this.ready,
       uptimeMs: Math.round(now - this.started),
       pools,
+      omitted,
       registrars,
       stats: { ...r.stats },
     };

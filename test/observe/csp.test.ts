@@ -203,6 +203,26 @@ describe('rsp monitor', () => {
   });
 });
 
+describe('CSP monitor limits', () => {
+  it('tracks at most maxComponents components and counts bad datagrams', async () => {
+    const monitor = await CspMonitor.listen({ listen: { address: '127.0.0.1', port: 0 }, maxComponents: 3 });
+    const { createSocket } = await import('node:dgram');
+    const sock = createSocket('udp4');
+    try {
+      const send = (b: Uint8Array): Promise<void> => new Promise((r) => sock.send(b, monitor.address.port, '127.0.0.1', () => r()));
+      for (let i = 1; i <= 5; i++) await send(encodeCspReport({ ...report, senderId: cspComponentId('pu', i) }));
+      await send(Uint8Array.from([1, 2, 3]));
+      for (let i = 0; i < 200 && monitor.reports + monitor.invalid < 6; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(monitor.list()).toHaveLength(3);
+      expect(monitor.reports).toBe(3);
+      expect(monitor.invalid).toBe(3);
+    } finally {
+      sock.close();
+      await monitor.close();
+    }
+  });
+});
+
 describe('CSP from rsp fractal', () => {
   afterAll(killAll);
   it('the pool user reports its sessions with the serving PEs (PPID 32), the demo PEs report too', { timeout: 90_000 }, async () => {

@@ -89,3 +89,22 @@ describe('HTTP server', () => {
     expect(feed.listenerCount('event')).toBe(0);
   });
 });
+
+describe('registrar snapshot size', () => {
+  it('lists at most maxElements PEs and counts the rest', async () => {
+    const { RegistrarView } = await import('../../src/observe/registrar-view.js');
+    const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false });
+    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+    for (let i = 1; i <= 30; i++) {
+      registrar.handlespace.register(enc(i % 2 ? 'PoolB' : 'PoolA'), { peId: i, homeRegistrarId: registrar.id, registrationLife: 30_000, userTransport: { protocol: 'sctp', port: 1000 + i, transportUse: 0, addresses: ['127.0.0.1'] }, policy: { type: 'round-robin' } });
+    }
+    const view = new RegistrarView(registrar, { maxElements: 20 });
+    const s = view.snapshot();
+    expect(s.pools.map((p) => [p.pool, p.size])).toEqual([['PoolA', 15], ['PoolB', 15]]);
+    expect(s.pools[0]!.elements).toHaveLength(15);
+    expect(s.pools[1]!.elements).toHaveLength(5);
+    expect(s.omitted).toBe(10);
+    expect(s.registrars[0]!.pes).toBe(30);
+    view.close();
+  });
+});
