@@ -19,6 +19,7 @@ export function parseHttpAddress(text: string): TransportAddress {
     if (port > 65535) throw new InvalidArgumentError(`"${text}" is not a port.`);
     return { address: '127.0.0.1', port };
   }
+  if (!/:\d+$/.test(text.trim())) throw new InvalidArgumentError(`"${text}" is not PORT or ADDR:PORT.`);
   return parseAddress(text);
 }
 

@@ -64,6 +64,16 @@ describe('--http: metrics, health and the handlespace API', () => {
     expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(405);
   });
 
+  it('a taken --http port is a clear start failure (exit 1), and --http takes a bare port as loopback', { timeout: 60_000 }, async () => {
+    const port = new URL(url).port;
+    const second = run(['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--enrp', 'off', '--http', port]);
+    expect(await second.exited).toBe(1);
+    expect(second.stdout.join('\n')).toMatch(/start-failed.*http=127\.0\.0\.1:\d+.*EADDRINUSE/);
+    const bad = run(['server', '--service', 'echo', '--pool', 'P', '--http', 'nonsense']);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.stderr.join('\n')).toMatch(/--http/);
+  });
+
   it('metrics follow registrations, a resolution and a SIGKILLed PE; PE metrics count its sessions', { timeout: 120_000 }, async () => {
     const pes = [0, 1].map(() => run(['server', '--service', 'echo', '--pool', 'MetricsPool', '--registrar', asap, '--http', '0', '--quiet']));
     const peUrls = await Promise.all(pes.map(async (p) => /^http (http:\/\/[\d.]+:\d+)/.exec(await p.wait((l) => l.startsWith('http '), 30_000))![1]!));
