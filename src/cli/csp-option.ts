@@ -8,7 +8,7 @@
  * @module
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CSP_PORT, CspReporter, type CspStatus } from '../observe/csp.js';
+import { CSP_PORT, CspMonitor, CspReporter, type CspStatus } from '../observe/csp.js';
 import type { TransportAddress } from '../transport/types.js';
 import { parseAddress, parseDuration } from './parse.js';
 
@@ -49,4 +49,15 @@ export function addCspOptions(cmd: Command): Command {
 export function startCspFromCli(opts: CspCliOptions, id: bigint, status: () => CspStatus): CspReporter | undefined {
   if (opts.csp === undefined) return undefined;
   return new CspReporter({ monitor: opts.csp, interval: opts.cspInterval, id, status });
+}
+
+/** Adds `--csp-listen` (a CSP monitor inside the command, shown in its `--http` view). */
+export function addCspListenOption(cmd: Command): Command {
+  return cmd.option('--csp-listen <addr:port>', 'with --http: also receive Component Status Protocol reports here and show the components in the web view (port 0 = ephemeral)', parseAddress);
+}
+
+/** Opens the monitor of `--csp-listen`, if given. */
+export async function startCspListenFromCli(opts: { cspListen?: TransportAddress }): Promise<CspMonitor | undefined> {
+  if (opts.cspListen === undefined) return undefined;
+  return CspMonitor.listen({ listen: opts.cspListen });
 }

@@ -24,7 +24,8 @@ import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../regist
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import { addHttpOption, httpUrl } from './http-option.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
-import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
+import { addCspListenOption, addCspOptions, startCspFromCli, startCspListenFromCli, type CspCliOptions } from './csp-option.js';
+import type { CspMonitor } from '../observe/csp.js';
 import { registrarCspStatus } from '../observe/csp-status.js';
 import { cspComponentId } from '../observe/csp.js';
 
@@ -63,6 +64,7 @@ interface RegistrarCliOptions {
   logLevel: LogLevel;
   logFormat: LogFormat;
   http?: TransportAddress;
+  cspListen?: TransportAddress;
 }
 
 /** Registers the `registrar` subcommand on `program`. */
@@ -116,6 +118,7 @@ export function registerRegistrarCommand(program: Command): void {
   addEnrpOptions(cmd);
   addHttpOption(cmd);
   addCspOptions(cmd);
+  addCspListenOption(cmd);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -175,14 +178,18 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     return;
   }
   let http: ObservedHttp | undefined;
+  let monitor: CspMonitor | undefined;
   if (opts.http !== undefined) {
     try {
+      monitor = await startCspListenFromCli(opts);
+      if (monitor) logger.info('csp-listening', { csp: formatTransportAddress(monitor.address) });
       const { serveRegistrarHttp } = await import('../observe/serve-http.js');
-      http = await serveRegistrarHttp(registrar, { listen: opts.http, ...(enrp ? { enrp } : {}) });
+      http = await serveRegistrarHttp(registrar, { listen: opts.http, ...(enrp ? { enrp } : {}), ...(monitor ? { monitor } : {}) });
       logger.info('http-listening', { url: httpUrl(http.address) });
       process.send?.({ event: 'http', address: http.address });
     } catch (err) {
       logger.error('start-failed', { http: formatTransportAddress(opts.http), error: err instanceof Error ? err.message : String(err) });
+      await monitor?.close();
       await enrp?.close();
       await registrar.close();
       process.exitCode = 1;
@@ -215,6 +222,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     if (statsTimer) clearInterval(statsTimer);
     process.off('message', onIpc);
     await http?.close();
+    await monitor?.close();
     await csp?.close();
     await enrp?.close();
     await registrar.close();

@@ -14,6 +14,8 @@ import { EventFeed, hexId } from './feed.js';
 import { startHttpServer, type HttpServerHandle } from './http-server.js';
 import { createMetricsRegistry, poolElementMetrics, registrarMetrics, type PoolElementMetricsSource } from './metrics.js';
 import { RegistrarView } from './registrar-view.js';
+import type { CspMonitor } from './csp.js';
+import { componentViews, feedFromMonitor } from './csp-view.js';
 
 /** Options shared by the `serve*Http` functions. */
 export interface ServeHttpOptions {
@@ -33,35 +35,41 @@ export interface ObservedHttp extends HttpServerHandle {
  * Serves a registrar: `GET /metrics`, `GET /healthz` (ready once it
  * listens and, with ENRP, has synchronised), `GET /api/handlespace` (the
  * JSON of `rsp hsdump --json`), `GET /api/state`, `GET /events` and the
- * web view at `/`.
+ * web view at `/`. With `monitor`, the components reporting to that
+ * Component Status Protocol monitor are shown too.
  *
  * ```ts
  * const http = await serveRegistrarHttp(registrar, { listen: { port: 8080 } });
  * console.log(`${http.url}/metrics`);
  * ```
  */
-export async function serveRegistrarHttp(registrar: Registrar, options: ServeHttpOptions & { enrp?: EnrpAttachment } = {}): Promise<ObservedHttp> {
+export async function serveRegistrarHttp(registrar: Registrar, options: ServeHttpOptions & { enrp?: EnrpAttachment; monitor?: CspMonitor } = {}): Promise<ObservedHttp> {
   const registry = createMetricsRegistry({ processMetrics: options.processMetrics ?? true });
   const metrics = registrarMetrics(registrar, registry, options.enrp ? { enrp: options.enrp } : {});
   const view = new RegistrarView(registrar, options.enrp ? { enrp: options.enrp } : {});
+  // With a CSP monitor, the components reporting to it join the same view.
+  const monitor = options.monitor;
+  const detachMonitor = monitor ? feedFromMonitor(monitor, view.feed) : () => undefined;
   let server: HttpServerHandle;
   try {
     server = await startHttpServer({
       ...(options.listen ? { listen: options.listen } : {}),
       metrics: registry,
       feed: view.feed,
-      state: () => view.snapshot(),
+      state: () => (monitor ? { ...view.snapshot(), components: componentViews(monitor.list()) } : view.snapshot()),
       health: () => ({ ready: view.ready, detail: { registrar: hexId(registrar.id), running: registrar.running, enrp: options.enrp ? (options.enrp.server.synchronized ? 'synchronized' : 'synchronizing') : 'off' } }),
       routes: { 'GET /api/handlespace': () => dumpToJson(view.handleTable()) },
     });
   } catch (err) {
     metrics.close();
     view.close();
+    detachMonitor();
     throw err;
   }
   return withClose(server, view.feed, () => {
     metrics.close();
     view.close();
+    detachMonitor();
   });
 }
 

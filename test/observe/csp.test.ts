@@ -203,6 +203,32 @@ describe('rsp monitor', () => {
   });
 });
 
+describe('rsp registrar --csp-listen', () => {
+  afterAll(killAll);
+  it('shows the registrar\'s pools and the components reporting to it in one view', { timeout: 60_000 }, async () => {
+    requireBuild();
+    const registrar = run(['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--enrp', 'off', '--http', '127.0.0.1:0', '--csp-listen', '127.0.0.1:0']);
+    const cspPort = /csp=127\.0\.0\.1:(\d+)/.exec(await registrar.wait((l) => l.includes('csp-listening'), 30_000))![1]!;
+    const url = /url=(http:\/\/[\d.]+:\d+)/.exec(await registrar.wait((l) => l.includes('http-listening'), 30_000))![1]!;
+    const asap = /asap=([\d.]+:\d+)/.exec(await registrar.wait((l) => l.includes(' listening '), 30_000))![1]!;
+    const pe = run(['server', '--service', 'echo', '--pool', 'OnePicture', '--registrar', asap, '--csp', `127.0.0.1:${cspPort}`, '--csp-interval', '250', '--quiet']);
+    const peId = /registered PE (0x[0-9a-f]{8})/.exec(await pe.wait((l) => l.startsWith('registered PE'), 30_000))![1]!;
+    type State = { pools: { elements: { id: string }[] }[]; components?: { id: string; kind: string; status: string }[] };
+    let s: State | undefined;
+    for (let i = 0; i < 300; i++) {
+      s = (await (await fetch(`${url}/api/state`)).json()) as State;
+      if (s.pools.length === 1 && (s.components ?? []).length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(s!.pools[0]!.elements.map((e) => e.id)).toEqual([peId]);
+    expect(s!.components![0]).toMatchObject({ id: `0x02000000${peId.slice(2)}`, kind: 'pool element', status: '0 Session(s)' });
+    pe.child.kill('SIGTERM');
+    expect(await pe.exited).toBe(0);
+    registrar.child.kill('SIGTERM');
+    expect(await registrar.exited).toBe(0);
+  });
+});
+
 describe('CSP monitor limits', () => {
   it('tracks at most maxComponents components and counts bad datagrams', async () => {
     const monitor = await CspMonitor.listen({ listen: { address: '127.0.0.1', port: 0 }, maxComponents: 3 });
