@@ -73,6 +73,22 @@ describe.skipIf(chromiumPath === undefined)('fractal page in Chromium', () => {
     expect(await page.locator('#feed li[data-kind="failover"]').count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('#feed li[data-kind="killed"]').count()).toBe(2);
     await page.screenshot({ path: artifactPath('fractal-page.png'), fullPage: true });
+
+    // New parameters from the page's form start the next image at once.
+    await page.fill('#params input[name="width"]', '64');
+    await page.fill('#params input[name="height"]', '64');
+    await page.fill('#params input[name="sessions"]', '2');
+    await page.fill('#params input[name="maxIterations"]', '50');
+    await page.click('#params button[type="submit"]');
+    await page.waitForFunction((n) => (globalThis as unknown as { fractalView: View }).fractalView.number > n, image, { timeout: 30_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { fractalView: View }).fractalView.complete, undefined, { timeout: 60_000 });
+    expect((await view()).pixelsSet).toBe(64 * 64);
+    const state = (await (await fetch(`${url}/api/fractal`)).json()) as { image: { width: number; height: number; sessions: number; maxIterations: number }; rects: unknown[] };
+    expect(state.image).toMatchObject({ width: 64, height: 64, sessions: 2, maxIterations: 50 });
+    expect(state.rects).toHaveLength(2);
+    // Bad parameters are refused with a reason.
+    const bad = await fetch(`${url}/api/start`, { method: 'POST', body: '{"width":"wide"}' });
+    expect(bad.status).toBe(400);
     expect(errors).toEqual([]);
     await page.close();
     fractal.child.kill('SIGTERM');
