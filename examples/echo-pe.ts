@@ -13,7 +13,7 @@ import * as rsp from 'rserpool';
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
 const pe = rsp.socket({ registrars: [registrar] });
 await pe.register('EchoPool', { policy: 'round-robin' });
-console.log(`echo PE ${pe.peId?.toString(16)} registered, serving on port ${pe.local?.port}`);
+console.log(`echo PE 0x${pe.peId!.toString(16).padStart(8, '0')} registered, serving on port ${pe.local?.port}`);
 
 process.once('SIGINT', () => void pe.close()); // deregisters; the PUs fail over
 

@@ -10,7 +10,7 @@ import * as rsp from 'rserpool';
 const registrar = process.argv[2] ?? '127.0.0.1:3863';
 const count = Number(process.argv[3] ?? 30);
 const session = await rsp.connect('EchoPool', { registrars: [registrar], replay: 'since-cookie' });
-session.on('failover', (e) => console.log(`failover to PE ${e.to.toString(16)} in ${e.durationMs.toFixed(0)} ms (${e.reason})`));
+session.on('failover', (e) => console.log(`failover to PE 0x${e.to.toString(16).padStart(8, '0')} in ${e.durationMs.toFixed(0)} ms (${e.reason})`));
 
 for (let i = 1; i <= count; i++) {
   await session.send(`hello ${i}`);

@@ -17,7 +17,7 @@ const cookieKey = process.env.COOKIE_KEY ?? 'example key, replace in production'
 const pe = rsp.socket({ registrars: [registrar], cookieKey });
 pe.on('cookieRefused', (err) => console.log(`refused a cookie: ${err.reason}`));
 await pe.register('PingPongPool');
-const me = pe.peId!.toString(16);
+const me = `0x${pe.peId!.toString(16).padStart(8, '0')}`; // the id form the rsp tools print
 console.log(`pingpong PE ${me} registered`);
 process.once('SIGINT', () => void pe.close());
 

@@ -19,6 +19,7 @@ export type RSerPoolErrorCode =
   | 'ERR_RSP_CLOSED'
   | 'ERR_RSP_TRANSPORT'
   | 'ERR_RSP_CONNECTION_REFUSED'
+  | 'ERR_RSP_HOST_NOT_FOUND'
   | 'ERR_RSP_NO_POOL_ELEMENT'
   | 'ERR_RSP_COOKIE_INVALID'
   | (string & {});

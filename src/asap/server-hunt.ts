@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../clock.js';
 import { NoRegistrarError } from '../errors.js';
+import { HostNotFoundError } from '../transport/errors.js';
 import type { Association, ConnectOptions, TransportAddress } from '../transport/types.js';
 import { linkSignals, sleep, throwIfAborted, toAbortError } from './abortable.js';
 import { formatTransportAddress, type RegistrarEntry, type RegistrarTable } from './registrar-table.js';
@@ -73,6 +74,8 @@ export async function huntRegistrar(ctx: HuntContext): Promise<HuntResult> {
   const o = { ...SERVER_HUNT_DEFAULTS, ...definedOnly(ctx.options ?? {}) };
   const attempts: Array<{ registrar: string; reason: string }> = [];
   const failed = new Set<string>();
+  // Registrars whose name does not resolve: not tried again in this hunt.
+  const unresolvable = new Map<string, HostNotFoundError>();
   for (let trial = 0; trial < o.maxTrials; trial++) {
     throwIfAborted(ctx.signal);
     if (trial > 0) {
@@ -83,6 +86,7 @@ export async function huntRegistrar(ctx: HuntContext): Promise<HuntResult> {
     let candidates = ctx.table.pick(o.parallel, failed, ctx.random);
     if (candidates.length === 0 && failed.size > 0) {
       failed.clear();
+      for (const name of unresolvable.keys()) failed.add(name);
       candidates = ctx.table.pick(o.parallel, failed, ctx.random);
     }
     if (candidates.length === 0) {
@@ -94,8 +98,9 @@ export async function huntRegistrar(ctx: HuntContext): Promise<HuntResult> {
       }
       candidates = ctx.table.pick(o.parallel, failed, ctx.random);
     }
-    const result = await raceConnect(ctx, candidates, o.connectTimeout, attempts, failed);
+    const result = await raceConnect(ctx, candidates, o.connectTimeout, attempts, failed, unresolvable);
     if (result) return result;
+    failIfAllUnresolvable(ctx, unresolvable, attempts);
   }
   throwIfAborted(ctx.signal);
   const tried = [...new Set(attempts.map((a) => a.registrar))].filter((r) => r !== '(none known)').join(', ');
@@ -106,6 +111,16 @@ export async function huntRegistrar(ctx: HuntContext): Promise<HuntResult> {
     );
   }
   throw new NoRegistrarError(`No registrar reachable after ${o.maxTrials} trial(s) (tried: ${tried})`, attempts);
+}
+
+/**
+ * Fails the hunt at once when every known registrar is a host name that
+ * does not resolve: waiting and retrying would only delay the same answer.
+ */
+function failIfAllUnresolvable(ctx: HuntContext, unresolvable: ReadonlyMap<string, HostNotFoundError>, attempts: Array<{ registrar: string; reason: string }>): void {
+  if (unresolvable.size === 0 || ctx.table.pick(1, new Set(unresolvable.keys())).length > 0) return;
+  const reasons = [...unresolvable.values()].map((e) => e.message).join('; ');
+  throw new NoRegistrarError(`No registrar reachable: ${reasons}`, attempts, { cause: [...unresolvable.values()][0] });
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -141,6 +156,7 @@ function raceConnect(
   timeout: number,
   attempts: Array<{ registrar: string; reason: string }>,
   failed: Set<string>,
+  unresolvable: Map<string, HostNotFoundError>,
 ): Promise<HuntResult | undefined> {
   return new Promise<HuntResult | undefined>((resolve, reject) => {
     const link = linkSignals(ctx.signal);
@@ -181,6 +197,7 @@ function raceConnect(
         (err: unknown) => {
           if (settled) return;
           failed.add(name);
+          if (err instanceof HostNotFoundError) unresolvable.set(name, err);
           attempts.push({ registrar: name, reason: err instanceof Error ? err.message : String(err) });
           pending.delete(name);
           if (pending.size === 0) finish(undefined);

@@ -65,7 +65,8 @@ export function rspCommand(): string[] {
 
 /**
  * Pool elements as child processes of this one: started, killed and
- * stopped by PID only. Every child is killed when this process exits.
+ * stopped by PID only. Every child is killed when this process exits, and
+ * ends by itself when this process is SIGKILLed (its IPC channel closes).
  */
 export class PeFleet {
   private readonly options: PeFleetOptions;
@@ -98,7 +99,10 @@ export class PeFleet {
     const args = [...this.command.slice(1), 'server', '--service', o.service ?? 'pingpong', '--pool', o.pool, '--registrar', o.registrar, '--quiet'];
     if (o.cookieKey !== undefined) args.push('--cookie-key', o.cookieKey);
     args.push(...(o.extraArgs ?? []));
-    const child = spawn(this.command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The IPC channel is the child's lifeline: it closes when this process dies, even by SIGKILL,
+    // and `rsp server` then deregisters and exits (see cli/lifecycle.ts).
+    const child = spawn(this.command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    child.channel?.unref();
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return new Promise<PeProcess>((resolve, reject) => {

@@ -28,7 +28,7 @@ import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option
 import { PeFleet } from './demo.js';
 import { addHttpOption, httpAddress, httpUrl } from './http-option.js';
 import { parseDuration, parseInteger } from './parse.js';
-import { collectRegistrar, hexPeId, REGISTRAR_HELP } from './server.js';
+import { collectRegistrar, formatId as hexPeId, REGISTRAR_HELP } from './common.js';
 
 /** Adds `--fractal-rate` to `rsp server`. */
 export function addFractalServerOption(cmd: Command): void {

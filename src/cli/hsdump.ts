@@ -1,18 +1,21 @@
 /**
- * `rsp hsdump ADDR:PORT`: joins the operation scope of the registrar whose
- * ENRP endpoint is ADDR:PORT as a temporary ENRP peer, downloads its
- * handlespace and peer list, prints them (a table, or JSON with `--json`)
- * and leaves.
+ * `rsp hsdump HOST:PORT`: asks the registrar whose ENRP endpoint is
+ * HOST:PORT (a host name or an IP address) for its handlespace and peer
+ * list as a reader (ENRP requests without a Presence, so it never becomes
+ * one of the registrar's peers), and prints them (a table, or JSON with
+ * `--json`); load-like policy values are fractions rounded to 6 decimals.
+ * A closed port or a name that does not resolve is reported at once.
  *
  * @module
  */
 import type { Command } from 'commander';
 import { fetchHandleTable, type HandleTableDump } from '../registrar/enrp/handle-table-client.js';
 import { SctpPeerLink } from '../registrar/enrp/sctp-peer-link.js';
+import { resolveHost, resolveTransportAddress } from '../transport/resolve-host.js';
+import type { TransportAddress } from '../transport/types.js';
 import type { PoolElementParam, TransportParam } from '../wire/types.js';
+import { formatId as hex, readablePolicy, reportError } from './common.js';
 import { parseAddress, parseDuration } from './parse.js';
-
-const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
 function handleText(h: Uint8Array): string {
   for (const c of h) if (c < 0x20 || c > 0x7e) return '0x' + Buffer.from(h).toString('hex');
@@ -24,13 +27,11 @@ function transportText(t: TransportParam | undefined): string {
   return `${t.protocol}:${t.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(',')}:${t.port}`;
 }
 
-/** Policy fields that are 32-bit fractions (shown as percentages). */
-const FRACTIONS = new Set(['load', 'loadDegradation', 'loadDpf', 'weightDpf']);
-
+/** The policy with its fractions (load, degradation, ...) as numbers 0..1 rounded to 6 decimals. */
 function policyText(p: PoolElementParam['policy']): string {
-  const values = Object.entries(p)
+  const values = Object.entries(readablePolicy(p, true))
     .filter(([k]) => k !== 'type')
-    .map(([k, v]) => (FRACTIONS.has(k) ? `${k}=${((Number(v) / 0xffffffff) * 100).toFixed(1)}%` : `${k}=${String(v)}`));
+    .map(([k, v]) => `${k}=${String(v)}`);
   return values.length > 0 ? `${p.type}(${values.join(',')})` : p.type;
 }
 
@@ -46,7 +47,7 @@ export function dumpToJson(dump: HandleTableDump): unknown {
         id: hex(e.peId),
         home: hex(e.homeRegistrarId),
         registrationLife: e.registrationLife,
-        policy: e.policy,
+        policy: readablePolicy(e.policy, true),
         userTransport: e.userTransport,
         asapTransport: e.asapTransport ?? null,
       });
@@ -82,22 +83,32 @@ export function dumpToText(dump: HandleTableDump): string {
 export function registerHsdumpCommand(program: Command): void {
   program
     .command('hsdump')
-    .description('Download and print the handlespace of a registrar over ENRP (joins as a temporary peer, then leaves).')
-    .argument('<addr:port>', 'ENRP endpoint of the registrar', parseAddress)
-    .option('--json', 'print JSON instead of a table')
+    .description('Download and print the handlespace of a registrar over ENRP (as a reader: it does not become one of its peers).')
+    .argument('<host:port>', 'ENRP endpoint of the registrar (a host name or an IP address)', parseAddress)
+    .option('--json', 'print JSON instead of a table', false)
     .option('--timeout <ms>', 'give up after this long', parseDuration, 10_000)
     .option('--local <addr>', 'local address to use', '127.0.0.1')
-    .action(async (target: { address: string; port: number }, opts: { json?: boolean; timeout: number; local: string }) => {
+    .action(async (given: TransportAddress, opts: { json?: boolean; timeout: number; local: string }) => {
+      // A host name is looked up first, so a name that does not resolve fails at once with the resolver's reason.
+      let target: TransportAddress;
+      let local: string;
+      try {
+        target = await resolveTransportAddress(given);
+        local = await resolveHost(opts.local, 4);
+      } catch (err) {
+        reportError('hsdump', err);
+        return;
+      }
       const { createUdpEndpoint } = await import('../transport/udp-endpoint.js');
-      const endpoint = await createUdpEndpoint({ address: target.address.includes(':') ? '::' : opts.local, port: 0, listen: true });
+      const v6 = target.address.includes(':');
+      const endpoint = await createUdpEndpoint({ address: v6 ? (target.address === '::1' ? '::1' : '::') : local, port: 0, listen: true });
       const serverId = 1 + Math.floor(Math.random() * 0xfffffffe);
       const link = new SctpPeerLink({ serverId, endpoint });
       try {
         const dump = await fetchHandleTable(link, target, { serverId, timeout: opts.timeout });
         process.stdout.write((opts.json ? JSON.stringify(dumpToJson(dump), null, 2) : dumpToText(dump)) + '\n');
       } catch (err) {
-        process.stderr.write(`rsp hsdump: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
+        reportError('hsdump', err);
       } finally {
         await link.close();
         await endpoint.close();

@@ -13,6 +13,8 @@ import { registerServerCommand } from './server.js';
 import { registerTerminalCommand } from './terminal.js';
 import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
+import { registerResolveCommand } from './resolve.js';
+import { prefixCommanderErrors } from './common.js';
 import { registerMonitorCommand } from './monitor.js';
 import { registerFractalCommand } from './fractal.js';
 
@@ -20,7 +22,17 @@ import { registerFractalCommand } from './fractal.js';
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand, registerMonitorCommand, registerFractalCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [
+  registerRegistrarCommand,
+  registerHsdumpCommand,
+  registerServerCommand,
+  registerResolveCommand,
+  registerTerminalCommand,
+  registerPingPongCommand,
+  registerDemoCommand,
+  registerMonitorCommand,
+  registerFractalCommand,
+];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {
@@ -29,6 +41,7 @@ export function createProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError();
   for (const register of SUBCOMMANDS) register(program);
+  prefixCommanderErrors(program);
   return program;
 }
 

@@ -2,6 +2,8 @@
  * `rsp pingpong`: the pool user of the pingpong service. Sends `ping N` at
  * an interval and prints each reply with its counter and round-trip time,
  * and each failover with its duration and whether the counter continued.
+ * With `--json` every line is one JSON event: `connected`, `pong`,
+ * `failover` and `summary` (PE ids as `0x` and 8 hex digits).
  *
  * @module
  */
@@ -11,7 +13,7 @@ import { connect } from '../session/enhanced-mode.js';
 import type { PoolSession } from '../session/pool-session.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration, parseInteger } from './parse.js';
-import { collectRegistrar, hexPeId, REGISTRAR_HELP } from './server.js';
+import { collectRegistrar, formatId, REGISTRAR_HELP, reportError } from './common.js';
 import { reportFailovers } from './terminal.js';
 
 /** Parsed options of `rsp pingpong`. */
@@ -22,6 +24,7 @@ interface PingPongCliOptions {
   count: number;
   replyTimeout: number;
   failoverTimeout: number;
+  json?: boolean;
 }
 
 /** Registers the `pingpong` subcommand on `program`. */
@@ -35,6 +38,7 @@ export function registerPingPongCommand(program: Command): void {
     .option('--count <n>', 'requests to send (0 = until SIGINT/SIGTERM)', parseInteger, 0)
     .option('--reply-timeout <ms>', 'send a request again when its reply is this late', parseDuration, 1000)
     .option('--failover-timeout <ms>', 'give up when no PE can be reached for this long', parseDuration, 5000)
+    .option('--json', 'one JSON event per line (connected, pong, failover, summary) instead of text', false)
     .configureHelp({ showGlobalOptions: false })
     .action(async (opts: PingPongCliOptions) => {
       await runPingPongCli(opts);
@@ -45,23 +49,27 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
+  const event = (text: string, json: Record<string, unknown>): void => out(opts.json ? JSON.stringify(json) : text);
+  // SIGINT/SIGTERM end the run with status 0 from the start, also while still connecting.
+  const stop = new AbortController();
+  let done: Promise<void> | undefined;
+  onTerminationSignal(async () => {
+    stop.abort();
+    await done?.catch(() => undefined);
+  }, 'pingpong');
   let session: PoolSession;
   try {
-    session = await connect(opts.pool, { ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie' });
+    // Not the library default on purpose: the pingpong counter lives in the cookie, and a request
+    // answered but not yet covered by a cookie must be replayed so the next PE counts it too.
+    session = await connect(opts.pool, { ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie', signal: stop.signal });
   } catch (err) {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    if (!stop.signal.aborted) reportError('pingpong', err);
     return;
   }
   session.on('error', () => undefined);
-  out(`connected to PE ${hexPeId(session.poolElement?.id)} of pool ${opts.pool}`);
-  reportFailovers(session, out);
-  const stop = new AbortController();
-  onTerminationSignal(async () => {
-    stop.abort();
-    await done.catch(() => undefined);
-  });
-  const done = (async () => {
+  event(`connected to PE ${formatId(session.poolElement?.id)} of pool ${opts.pool}`, { event: 'connected', pe: formatId(session.poolElement?.id), pool: opts.pool });
+  reportFailovers(session, out, opts.json === true);
+  done = (async () => {
     try {
       const summary = await runPingPong(session, {
         interval: opts.interval,
@@ -69,16 +77,16 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
         replyTimeout: opts.replyTimeout,
         signal: stop.signal,
         onReply: (r) =>
-          out(
+          event(
             `pong ${r.counter} from PE ${r.pe ?? '?'} (ping ${r.seq}, ${r.rttMs.toFixed(1)} ms${r.resent > 0 ? `, sent ${r.resent + 1} times` : ''})` +
               (r.continued ? '' : r.counter > r.expected ? ` GAP: expected ${r.expected}` : ` REPEAT: expected ${r.expected}`),
+            { event: 'pong', counter: r.counter, pe: r.pe ?? null, seq: r.seq, rttMs: Math.round(r.rttMs * 10) / 10, resent: r.resent, expected: r.expected, continued: r.continued },
           ),
       });
-      out(`${summary.replies} replies, ${summary.gaps} gaps, ${summary.repeats} repeats, ${summary.resends} re-sent requests (${summary.end})`);
+      event(`${summary.replies} replies, ${summary.gaps} gaps, ${summary.repeats} repeats, ${summary.resends} re-sent requests (${summary.end})`, { event: 'summary', ...summary });
       if (summary.end === 'closed') process.exitCode = 1;
     } catch (err) {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+      reportError('pingpong', err);
     } finally {
       await session.close();
     }

@@ -19,6 +19,7 @@ import type { MinAddressScope } from '../registrar/address-filter.js';
 import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { TransportAddress } from '../transport/types.js';
 import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDuration, parseInteger, parseRate } from './parse.js';
+import { errorText, formatId, reportError, resolveAddressOptions } from './common.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
@@ -27,7 +28,7 @@ import type { ObservedHttp } from '../observe/serve-http.js';
 import { addCspListenOption, addCspOptions, startCspFromCli, startCspListenFromCli, type CspCliOptions } from './csp-option.js';
 import type { CspMonitor } from '../observe/csp.js';
 import { registrarCspStatus } from '../observe/csp-status.js';
-import { cspComponentId } from '../observe/csp.js';
+import { cspComponentId, type CspReporter } from '../observe/csp.js';
 
 /** Parsed command-line options of `rsp registrar`. */
 interface RegistrarCliOptions {
@@ -129,6 +130,34 @@ export function registerRegistrarCommand(program: Command): void {
 
 async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, stream: process.stdout });
+  // Signal handlers first: a SIGINT that arrives while starting (or right after the
+  // `listening` line) must stop the registrar cleanly with status 0, not kill it.
+  let registrar: Registrar | undefined;
+  let enrp: EnrpAttachment | undefined;
+  let statsTimer: NodeJS.Timeout | undefined;
+  let onIpc: ((msg: unknown) => void) | undefined;
+  let http: ObservedHttp | undefined;
+  let monitor: CspMonitor | undefined;
+  let csp: CspReporter | undefined;
+  onTerminationSignal(async (signal) => {
+    logger.info('shutdown', { signal });
+    if (statsTimer) clearInterval(statsTimer);
+    if (onIpc) process.off('message', onIpc);
+    await http?.close();
+    await monitor?.close();
+    await csp?.close();
+    await enrp?.close();
+    await registrar?.close();
+    if (registrar) logger.info('stopped', { registrar: formatId(registrar.id) });
+    if (process.connected) process.disconnect();
+  }, 'registrar');
+  try {
+    await resolveAddressOptions(opts as RegistrarCliOptions & EnrpCliOptions, ['asap', 'announceAddress', 'enrp', 'peer', 'enrpAdvertise']);
+  } catch (err) {
+    logger.error('start-failed', { error: errorText(err) });
+    reportError('registrar', err);
+    return;
+  }
   const options: RegistrarOptions = {
     asap: opts.asap,
     announce: opts.announce,
@@ -159,26 +188,22 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
     logger,
   };
-  let registrar: Registrar;
   try {
     registrar = new Registrar(options);
     await registrar.start();
   } catch (err) {
-    logger.error('start-failed', { error: err instanceof Error ? err.message : String(err) });
-    process.exitCode = 1;
+    logger.error('start-failed', { error: errorText(err) });
+    reportError('registrar', err);
     return;
   }
-  let enrp: EnrpAttachment | undefined;
   try {
     enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger);
   } catch (err) {
-    logger.error('start-failed', { error: err instanceof Error ? err.message : String(err) });
+    logger.error('start-failed', { error: errorText(err) });
     await registrar.close();
-    process.exitCode = 1;
+    reportError('registrar', err);
     return;
   }
-  let http: ObservedHttp | undefined;
-  let monitor: CspMonitor | undefined;
   if (opts.http !== undefined) {
     try {
       monitor = await startCspListenFromCli(opts);
@@ -188,23 +213,23 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
       logger.info('http-listening', { url: httpUrl(http.address) });
       process.send?.({ event: 'http', address: http.address });
     } catch (err) {
-      logger.error('start-failed', { http: formatTransportAddress(opts.http), error: err instanceof Error ? err.message : String(err) });
+      logger.error('start-failed', { http: formatTransportAddress(opts.http), error: errorText(err) });
       await monitor?.close();
       await enrp?.close();
       await registrar.close();
-      process.exitCode = 1;
+      reportError('registrar', err);
       return;
     }
   }
-  const csp = startCspFromCli(opts as RegistrarCliOptions & CspCliOptions, cspComponentId('registrar', registrar.id), () => registrarCspStatus(registrar, enrp));
+  csp = startCspFromCli(opts as RegistrarCliOptions & CspCliOptions, cspComponentId('registrar', registrar.id), () => registrarCspStatus(registrar, enrp));
   const addresses = registrar.addresses.map(formatTransportAddress);
-  logger.info('listening', { registrar: hexId(registrar.id), asap: addresses.join(','), announce: opts.announce === false ? 'off' : formatTransportAddress(opts.announce) });
+  logger.info('listening', { registrar: formatId(registrar.id), asap: addresses.join(','), announce: opts.announce === false ? 'off' : formatTransportAddress(opts.announce) });
 
-  let statsTimer: NodeJS.Timeout | undefined;
+  const running = registrar;
   if (opts.statsInterval > 0) {
-    statsTimer = setInterval(() => logger.info('stats', { ...registrar.stats }), opts.statsInterval);
+    statsTimer = setInterval(() => logger.info('stats', { ...running.stats }), opts.statsInterval);
   }
-  const onIpc = (msg: unknown): void => {
+  onIpc = (msg: unknown): void => {
     if (msg !== null && typeof msg === 'object' && (msg as { cmd?: unknown }).cmd === 'stats') {
       // With --expose-gc, { gc: true } collects garbage first so memory figures are live data only.
       const gc = (globalThis as { gc?: () => void }).gc;
@@ -216,21 +241,4 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     process.on('message', onIpc);
     process.send({ event: 'listening', id: registrar.id, addresses: registrar.addresses });
   }
-
-  onTerminationSignal(async (signal) => {
-    logger.info('shutdown', { signal });
-    if (statsTimer) clearInterval(statsTimer);
-    process.off('message', onIpc);
-    await http?.close();
-    await monitor?.close();
-    await csp?.close();
-    await enrp?.close();
-    await registrar.close();
-    logger.info('stopped', { registrar: hexId(registrar.id) });
-    if (process.connected) process.disconnect();
-  });
-}
-
-function hexId(id: number): string {
-  return '0x' + id.toString(16).padStart(8, '0');
 }

@@ -4,13 +4,12 @@
  * deregisters it and closes its sessions (their pool users fail over).
  *
  * Standard output gets one line when registered —
- * `registered PE 0x1a2b3c4d in pool NAME at 127.0.0.1:PORT (service S)` —
+ * `registered PE 0x1a2b3c4d in pool NAME at 127.0.0.1:PORT (service S, policy P, pid N)` —
  * and, unless `--quiet`, one line per session opened or closed.
  *
  * @module
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { REGISTRARS_ENV } from '../asap/registrar-table.js';
 import { formatTransportAddress } from '../registrar/options.js';
 import { getService, SERVICE_NAMES } from '../services/registry.js';
 import { serve } from '../services/serve.js';
@@ -18,8 +17,10 @@ import { socket } from '../session/enhanced-mode.js';
 import type { AcceptedSession } from '../session/accepted-session.js';
 import type { PolicyOptions } from '../asap/policy-options.js';
 import { POLICY_TYPE_CODES, type PolicyName } from '../wire/types.js';
+import { collectRegistrar, errorText, formatId, REGISTRAR_HELP, reportError } from './common.js';
+import { resolveHost } from '../transport/resolve-host.js';
 import { onTerminationSignal } from './lifecycle.js';
-import { parseAddress, parseDuration, parseInteger } from './parse.js';
+import { parseDuration, parseInteger } from './parse.js';
 import { addHttpOption, httpUrl } from './http-option.js';
 import type { TransportAddress } from '../transport/types.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
@@ -48,12 +49,6 @@ interface ServerCliOptions {
   http?: TransportAddress;
 }
 
-/** Collects a repeatable `HOST:PORT` option as text (validated). */
-export function collectRegistrar(text: string, previous: string[] | undefined): string[] {
-  parseAddress(text);
-  return [...(previous ?? []), text];
-}
-
 /** Parses a fraction 0..1. */
 export function parseFraction(text: string): number {
   const v = Number(text);
@@ -61,13 +56,8 @@ export function parseFraction(text: string): number {
   return v;
 }
 
-/** The registrars option text of help texts. */
-export const REGISTRAR_HELP = `registrar to use, HOST:PORT, repeatable (default: $${REGISTRARS_ENV}, else registrars heard in announces)`;
-
-/** Formats a PE identifier as `0x` and 8 hex digits. */
-export function hexPeId(id: number | undefined): string {
-  return id === undefined ? '?' : '0x' + id.toString(16).padStart(8, '0');
-}
+// Shared with the other commands (kept here under their old names for existing imports).
+export { collectRegistrar, REGISTRAR_HELP, formatId as hexPeId } from './common.js';
 
 /** Registers the `server` subcommand on `program`. */
 export function registerServerCommand(program: Command): void {
@@ -82,7 +72,7 @@ export function registerServerCommand(program: Command): void {
     .option('--weight <n>', 'weight for the weighted policies (default: 1)', parseInteger)
     .option('--priority <n>', 'priority for the priority policies (default: 0)', parseInteger)
     .option('--port <n>', 'SCTP-over-UDP port to serve on (0 = ephemeral)', parseInteger, 0)
-    .option('--address <addr>', 'local address to serve on (default: 127.0.0.1 when every registrar is on loopback, else the wildcard)')
+    .option('--address <addr>', 'local address (or host name) to serve on (default: 127.0.0.1 when every registrar is on loopback, else the wildcard)')
     .option('--pe-id <id>', 'PE identifier, decimal or 0x hex (default: random)', parseInteger)
     .option('--cookie-key <secret>', 'shared secret (≥ 16 bytes) for sealed cookies; echoed cookies that do not open with it are refused (default: plain cookies)')
     .option('--require-cookie', 'refuse sessions that do not start with a valid cookie echo', false)
@@ -101,9 +91,16 @@ export function registerServerCommand(program: Command): void {
 async function runServer(opts: ServerCliOptions): Promise<void> {
   const service = opts.service === 'fractal' ? fractalServiceFromCli(opts as { fractalRate?: number }) : getService(opts.service);
   if (opts.cookieKey !== undefined && Buffer.byteLength(opts.cookieKey) < 16) {
-    process.stderr.write('error: --cookie-key must be at least 16 bytes\n');
-    process.exitCode = 2;
+    reportError('server', '--cookie-key must be at least 16 bytes', 2);
     return;
+  }
+  if (opts.address !== undefined) {
+    try {
+      opts.address = await resolveHost(opts.address);
+    } catch (err) {
+      reportError('server', err);
+      return;
+    }
   }
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -139,16 +136,15 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
     out(`${signal}: deregistering and closing sessions`);
     await stop();
     out('stopped');
-  });
+  }, 'server');
   try {
     await pe.register(opts.pool, { policy, port: opts.port, ...(opts.peId !== undefined ? { peId: opts.peId } : {}) });
   } catch (err) {
-    process.stderr.write(`error: could not register in pool "${opts.pool}": ${err instanceof Error ? err.message : String(err)}\n`);
+    reportError('server', `could not register in pool "${opts.pool}": ${errorText(err)}`);
     await pe.close().catch(() => undefined);
-    process.exitCode = 1;
     return;
   }
-  const id = hexPeId(pe.peId);
+  const id = formatId(pe.peId);
   const name = opts.name ?? id;
   const registeredAt = performance.now();
   csp = startCspFromCli(opts as ServerCliOptions & CspCliOptions, cspComponentId('pe', pe.peId!), () => poolElementCspStatus({ local: pe.local, sessionCount: pe.sessionCount, registration: pe.registration ? { policy: pe.registration.policy, homeRegistrarId: pe.asap.homeRegistrarId } : undefined }, registeredAt));
@@ -158,13 +154,12 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
       http = await servePoolElementHttp(pe, { listen: opts.http, pool: opts.pool, service: service.name });
       out(`http ${httpUrl(http.address)}`);
     } catch (err) {
-      process.stderr.write(`error: --http ${formatTransportAddress(opts.http)}: ${err instanceof Error ? err.message : String(err)}\n`);
+      reportError('server', `--http ${formatTransportAddress(opts.http)}: ${errorText(err)}`);
       await pe.close().catch(() => undefined);
-      process.exitCode = 1;
       return;
     }
   }
-  out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${opts.cookieKey !== undefined ? ', sealed cookies' : ''})`);
+  out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${opts.cookieKey !== undefined ? ', sealed cookies' : ''}, pid ${process.pid})`);
   const log = (line: string): void => {
     if (!opts.quiet) out(line);
   };

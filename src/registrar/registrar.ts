@@ -16,6 +16,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { ClosedError, ProtocolError } from '../errors.js';
+import { resolveTransportAddress } from '../transport/resolve-host.js';
 import type { Association, CloseReason, Endpoint, FailureDetectionOptions, MessageInfo, TransportAddress } from '../transport/types.js';
 import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type PoolHandle, type TransportParam } from '../wire/types.js';
 import { AddressFilter, isWildcardAddress, addressScope } from './address-filter.js';
@@ -326,7 +327,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     try {
       const factory = this.createEndpoint ?? (await defaultEndpointFactory(this.options.failureDetection));
       for (const address of this.options.asap) {
-        const endpoint = await factory(address);
+        // A host name ('localhost:3863') is looked up here; one that does not resolve fails the start.
+        const endpoint = await factory(await resolveTransportAddress(address));
         this.endpoints.push(endpoint);
         endpoint.on('association', (a) => this.addAssociation(a));
         endpoint.on('error', (e) => this.logger.warn('endpoint-error', { error: e }));

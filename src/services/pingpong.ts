@@ -9,15 +9,18 @@
  *   requests this session has made, across every PE that served it.
  *
  * State and failover: for every new request the PE increments the counter,
- * sends a Cookie holding `{ counter, seq }`, then the reply. After a
+ * sends the reply, then a Cookie holding `{ counter, seq }`. After a
  * failover the pool user echoes its latest cookie and the new PE resumes
- * from it. The cookie goes out before the reply, on the same ordered
- * stream, so a reply the pool user saw is always covered by a checkpoint
- * it holds. A request whose `seq` equals the checkpoint's `seq` is a
- * repetition (the PE died between cookie and reply, and the pool user
- * sent it again or replayed it): it is answered with the stored counter
- * instead of counting twice. So the count continues without a gap and
- * without repeats as long as the pool user re-sends unanswered requests.
+ * from it. Reply first: a PE killed between the two has delivered the
+ * reply, and the pool user (with `replay: 'since-cookie'`) still holds the
+ * request, since no cookie covers it, and replays it after the older
+ * cookie, so the new PE counts it again from the older state and reaches
+ * the same counter (the repeated reply has the old `seq` and is ignored by
+ * the client). The other order lost the reply when the PE died between
+ * cookie and reply. A request whose `seq` equals the checkpoint's `seq` is
+ * a repetition (re-sent by the user): it is answered with the stored
+ * counter instead of counting twice. So the count continues without a gap
+ * and without repeats.
  *
  * With a `cookieKey` in the context, cookies are sealed
  * (`rsp.cookie.seal`) and an echoed cookie that does not open is refused:
@@ -126,11 +129,11 @@ export const pingpongService: Service = {
     return runSession(session, context, async (signal) => {
       for (let m = await session.recv({ signal }); m !== null; m = await session.recv({ signal })) {
         const seq = decodePing(m.data);
-        if (seq === undefined || seq !== state.seq) {
-          state = { counter: state.counter + 1, ...(seq !== undefined ? { seq } : {}) };
-          await session.sendCookie(encodePingPongCookie(state, context.cookieKey), { signal });
-        }
+        const repeated = seq !== undefined && seq === state.seq;
+        if (!repeated) state = { counter: state.counter + 1, ...(seq !== undefined ? { seq } : {}) };
+        // Reply first, then the checkpoint (see the module comment).
         await session.send(encodePong({ counter: state.counter, ...(seq !== undefined ? { seq } : {}), ...(context.name !== undefined ? { pe: context.name } : {}) }), { signal });
+        if (!repeated) await session.sendCookie(encodePingPongCookie(state, context.cookieKey), { signal });
       }
     });
   },

@@ -61,10 +61,24 @@ export interface FailoverEvent {
   /** Time from noticing the failure until the new association carried the cookie echo and pending data, ms. */
   durationMs: number;
   reason: FailoverReason;
-  /** Messages that had not been transmitted and were sent to the new PE. */
+  /**
+   * Messages sent again to the new PE (after the cookie echo, in send
+   * order): never transmitted, not acknowledged by the old PE's SCTP
+   * (unless `replay: 'none'`), and unanswered requests.
+   */
   resent: number;
-  /** Messages transmitted since the latest cookie that were sent again (`replay: 'since-cookie'`). */
+  /** Further messages sent again only because of `replay: 'since-cookie'` (transmitted since the latest cookie). */
   replayed: number;
+  /**
+   * Messages that may have been lost: transmitted to the old PE after its
+   * last message (reply or cookie) arrived, acknowledged by its SCTP (so
+   * not sent again) — the PE may have died before processing them; with
+   * `replay: 'none'` also the unacknowledged ones. 0 means nothing handed
+   * to the session can have been lost at this failover.
+   */
+  possiblyLost: number;
+  /** `'since-cookie'` replay-log entries dropped at `replayLimit` since the previous failover (the new PE's state may miss them). */
+  replayDropped: number;
   /** Connection attempts it took (1 = the first PE tried answered). */
   attempts: number;
 }

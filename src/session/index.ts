@@ -22,6 +22,8 @@ export {
   type PoolSessionState,
   type SessionMessage,
   type SessionSendOptions,
+  type SessionRequestOptions,
+  type SessionRecvOptions,
 } from './pool-session.js';
 export { PoolElementSocket, type PoolElementSocketEvents, type PoolElementSocketStats } from './pool-element-socket.js';
 export { AcceptedSession, type AcceptedSessionEvents } from './accepted-session.js';

@@ -162,10 +162,24 @@ export class PoolElementSocket extends EventEmitter<PoolElementSocketEvents> {
       const ep = this.endpoint;
       this.endpoint = undefined;
       await ep?.close().catch(() => undefined);
+      await this.releaseIdleAsap();
       throw err;
     } finally {
       this.registering = false;
     }
+  }
+
+  /**
+   * After a failed `register()`: closes the ASAP instance this socket
+   * created (its UDP endpoint would keep the process alive) unless a pool
+   * user session of this socket still runs on it. The next use creates a
+   * new one.
+   */
+  private async releaseIdleAsap(): Promise<void> {
+    const asap = this.asapInstance;
+    if (!this.ownsAsap || !asap || this.userSessions.size > 0) return;
+    this.asapInstance = undefined;
+    await asap.close().catch(() => undefined);
   }
 
   /** Updates the policy information (e.g. `{ load: 0.5 }`) and re-registers. */

@@ -12,7 +12,7 @@ import { raceSignal, toAbortError } from '../asap/abortable.js';
 import { AsapInstance, poolHandleText, toPoolHandle, type PoolHandleInput } from '../asap/asap-instance.js';
 import type { PoolElementInfo } from '../asap/asap-options.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import { AbortError, ClosedError, InvalidArgumentError, RSerPoolError } from '../errors.js';
+import { AbortError, ClosedError, InvalidArgumentError, NoRegistrarError, PoolNotFoundError, RSerPoolError, TimeoutError } from '../errors.js';
 import type { Association, CloseReason, MessageInfo, TransportAddress } from '../transport/types.js';
 import { createUdpEndpoint, type UdpEndpoint } from '../transport/udp-endpoint.js';
 import { decodeControl, encodeBusinessCard, encodeCookieEcho, type BusinessCard, type BusinessCardInput } from './control-channel.js';
@@ -40,6 +40,24 @@ export interface SessionSendOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `request()`. */
+export interface SessionRequestOptions extends SessionSendOptions {
+  /**
+   * Rejects with `TimeoutError` (`ERR_RSP_TIMEOUT`) when no reply arrived
+   * within this many ms (failovers included). The session stays usable;
+   * the late reply, should it still come, is discarded. Default: no limit.
+   */
+  timeout?: number;
+}
+
+/** Options of `recv()`. */
+export interface SessionRecvOptions {
+  /** Rejects with `AbortError` when aborted. */
+  signal?: AbortSignal;
+  /** Rejects with `TimeoutError` (`ERR_RSP_TIMEOUT`) when nothing arrived within this many ms. */
+  timeout?: number;
+}
+
 /** Events of a {@link PoolSession}. */
 export interface PoolSessionEvents {
   /** The session moved to another PE. */
@@ -57,25 +75,34 @@ export interface PoolSessionEvents {
 /** State of a {@link PoolSession}. */
 export type PoolSessionState = 'connecting' | 'open' | 'failover' | 'closed';
 
+/** One data message handed to `send()` or `request()`, kept while it may have to be sent again. */
 interface Outgoing {
+  /** Position in the session's send order. */
+  seq: number;
   data: Uint8Array;
   ppid: number;
   stream: number;
   resolve: () => void;
   reject: (e: Error) => void;
   settled: boolean;
+  /** Transmitted at least once (its `send()` resolved). */
   transmitted: boolean;
   /** Identifies the current send attempt; callbacks of older attempts are ignored. */
   token: object | undefined;
   cleanup: () => void;
+  /** Messages (data or cookie) received from PEs when it was last transmitted. */
+  stamp: number;
+  /** Set when it was sent by `request()`. */
+  request: PendingRequest | undefined;
 }
 
-interface Logged {
-  data: Uint8Array;
-  ppid: number;
-  stream: number;
-  /** Messages (data or cookie) received from PEs when it was transmitted. */
-  stamp: number;
+/** A request waiting for its reply (or a placeholder that swallows a repeated reply). */
+interface PendingRequest {
+  message: Outgoing | undefined;
+  resolve: (m: SessionMessage) => void;
+  reject: (e: Error) => void;
+  /** Answered, timed out or aborted: a reply to it is discarded. */
+  done: boolean;
 }
 
 interface Link {
@@ -104,7 +131,23 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   /** The pool handle (bytes). */
   readonly poolHandle: Uint8Array;
   /** Session statistics. */
-  readonly stats = { failovers: 0, cookiesReceived: 0, cookiesEchoed: 0, messagesSent: 0, messagesReceived: 0, resent: 0, replayed: 0 };
+  readonly stats = {
+    failovers: 0,
+    cookiesReceived: 0,
+    cookiesEchoed: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    /** Messages sent again to a new PE (never transmitted, unacknowledged, or unanswered requests). */
+    resent: 0,
+    /** Messages sent again because of `replay: 'since-cookie'` only. */
+    replayed: 0,
+    /** Messages that may have been lost at failovers (see {@link FailoverEvent.possiblyLost}). */
+    possiblyLost: 0,
+    /** Replay-log entries dropped at the `replayLimit`. */
+    replayDropped: 0,
+    /** Replies discarded: to timed-out or aborted requests, or repeated by a new PE after a replay. */
+    repliesDiscarded: 0,
+  };
   private readonly options: ResolvedSessionOptions;
   private readonly raw: SessionOptions;
   private readonly clock: Clock;
@@ -116,9 +159,18 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private readonly lifetime = new AbortController();
   private unsent: Outgoing[] = [];
   private inFlight: Outgoing[] = [];
-  private replayLog: Logged[] = [];
-  /** Data and cookie messages received from PEs so far (stamps of the replay log). */
+  /** `replay: 'since-cookie'`: transmitted messages no cookie covers yet, in send order. */
+  private replayLog: Outgoing[] = [];
+  /** Leading replay-log entries the PE answered (one data message each) since the log's start. */
+  private replayAnswered = 0;
+  /** Requests in send order, waiting for their replies. */
+  private requests: PendingRequest[] = [];
+  /** Data and cookie messages received from PEs so far (stamps of transmitted messages). */
   private rxCount = 0;
+  /** Data messages transmitted on the current association since the PE's last message arrived. */
+  private sentSinceHeard = 0;
+  private nextSeq = 0;
+  private replayDroppedSinceFailover = 0;
   private link: Link | undefined;
   private _state: PoolSessionState = 'connecting';
   private latestCookie: Uint8Array | undefined;
@@ -199,7 +251,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   async open(signal?: AbortSignal): Promise<this> {
     const t0 = this.clock.now();
     try {
-      const { link } = await this.connectLoop(t0 + this.options.failoverTimeout, t0, signal);
+      const { link } = await this.connectLoop(t0 + this.options.failoverTimeout, t0, signal, true);
       if (this.closing) throw new ClosedError('Session closed');
       this.link = link;
       this._state = 'open';
@@ -219,6 +271,71 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
    * @throws NoPoolElementError when the failover timed out, ClosedError after close, AbortError, InvalidArgumentError
    */
   send(data: string | Uint8Array, options: SessionSendOptions = {}): Promise<void> {
+    return this.enqueue(data, options, undefined);
+  }
+
+  /**
+   * Sends a request and resolves with its reply: the next data message
+   * from the PE once every earlier request was answered (replies are
+   * matched in order, so requests may be pipelined). Until it is answered
+   * the request is kept; after a failover it is sent again to the new PE,
+   * after the cookie echo (at least once: the PE can tell a repetition from
+   * the cookie it got). While requests wait, data messages go to them, not
+   * to `recv()`; do not mix `request()` with `send()` of messages the PE
+   * answers.
+   *
+   * @throws TimeoutError (`ERR_RSP_TIMEOUT`) after `timeout` ms; AbortError; NoPoolElementError; ClosedError; InvalidArgumentError
+   */
+  request(data: string | Uint8Array, options: SessionRequestOptions = {}): Promise<SessionMessage> {
+    const timeout = options.timeout;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+      return Promise.reject(new InvalidArgumentError(`timeout must be a positive number of ms, got ${String(timeout)}`));
+    }
+    return new Promise<SessionMessage>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const signal = options.signal;
+      const finish = (): void => {
+        req.done = true;
+        if (timer !== undefined) {
+          this.clock.clearTimeout(timer);
+          this.timers.delete(timer);
+        }
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const req: PendingRequest = {
+        message: undefined,
+        done: false,
+        resolve: (m) => {
+          finish();
+          resolve(m);
+        },
+        reject: (e) => {
+          if (req.done) return;
+          finish();
+          this.forgetUntransmitted(req);
+          reject(e);
+        },
+      };
+      const onAbort = (): void => req.reject(toAbortError(signal!));
+      const sent = this.enqueue(data, { ...options, signal: undefined }, req);
+      sent.catch((e: unknown) => req.reject(e instanceof Error ? e : new Error(String(e))));
+      if (req.message === undefined) return; // rejected at once (bad input, closed)
+      if (signal) {
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (timeout !== undefined) {
+        timer = this.clock.setTimeout(() => {
+          this.timers.delete(timer!);
+          timer = undefined;
+          req.reject(new TimeoutError(`No reply to the request within ${timeout} ms`));
+        }, timeout);
+        this.timers.add(timer);
+      }
+    });
+  }
+
+  private enqueue(data: string | Uint8Array, options: SessionSendOptions, request: PendingRequest | undefined): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing || this._state === 'closed') return Promise.reject(new ClosedError('Session closed'));
     let bytes: Uint8Array;
@@ -235,10 +352,27 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(toAbortError(signal));
-    // The association copies on send; keep our own copy only when it may be needed again.
+    // Our own copy: it may have to be sent again to another PE.
     const copy = Uint8Array.from(bytes);
     return new Promise<void>((resolve, reject) => {
-      const m: Outgoing = { data: copy, ppid, stream, resolve, reject, settled: false, transmitted: false, token: undefined, cleanup: () => undefined };
+      const m: Outgoing = {
+        seq: this.nextSeq++,
+        data: copy,
+        ppid,
+        stream,
+        resolve,
+        reject,
+        settled: false,
+        transmitted: false,
+        token: undefined,
+        cleanup: () => undefined,
+        stamp: 0,
+        request,
+      };
+      if (request) {
+        request.message = m;
+        this.requests.push(request);
+      }
       if (signal) {
         const onAbort = (): void => {
           const i = this.unsent.indexOf(m);
@@ -253,14 +387,43 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     });
   }
 
+  /** A request that ended before it left: it is not sent, and no reply is expected. */
+  private forgetUntransmitted(req: PendingRequest): void {
+    const m = req.message;
+    if (!m || m.transmitted) return;
+    const i = this.unsent.indexOf(m);
+    if (i >= 0) {
+      this.unsent.splice(i, 1);
+      const j = this.requests.indexOf(req);
+      if (j >= 0) this.requests.splice(j, 1);
+      this.settle(m, new AbortError('Request ended before it was sent'));
+    }
+  }
+
   /**
    * Receives the next data message. Resolves `null` once the session is
    * closed and every received message was taken; rejects with the failure
    * (e.g. `ERR_RSP_NO_POOL_ELEMENT`) when the session failed, or
    * `AbortError`.
    */
-  recv(options: { signal?: AbortSignal } = {}): Promise<SessionMessage | null> {
-    return this.received.shift(options.signal);
+  recv(options: SessionRecvOptions = {}): Promise<SessionMessage | null> {
+    const timeout = options.timeout;
+    if (timeout === undefined) return this.received.shift(options.signal);
+    if (!(Number.isFinite(timeout) && timeout > 0)) {
+      return Promise.reject(new InvalidArgumentError(`timeout must be a positive number of ms, got ${String(timeout)}`));
+    }
+    const timed = this.timedSignal(options.signal ?? new AbortController().signal, timeout, () => new TimeoutError(`Nothing received within ${timeout} ms`));
+    return this.received.shift(timed.signal).then(
+      (m) => {
+        timed.dispose();
+        return m;
+      },
+      (err: unknown) => {
+        timed.dispose();
+        const reason: unknown = timed.signal.reason;
+        throw reason instanceof TimeoutError && !options.signal?.aborted ? reason : err;
+      },
+    );
   }
 
   /** Iterates over received messages until the session closes. */
@@ -289,7 +452,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       this.clearResponseTimer();
       this.failed.add(link.pe.id);
       link.association.abort('failover requested by the pool user');
-      this.startFailover(link.pe, 'forced', false);
+      this.startFailover(link.pe, 'forced', false, link.association);
     }
     const run = this.failoverRun;
     if (!run) return;
@@ -331,14 +494,19 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     const token = {};
     m.token = token;
     this.inFlight.push(m);
-    link.association.send(m.data, { ppid: m.ppid, stream: m.stream }).then(
+    // The record is the tag: after a failure the association lists the ones its peer never acknowledged.
+    link.association.send(m.data, { ppid: m.ppid, stream: m.stream, tag: m }).then(
       () => {
         if (m.token !== token) return;
-        m.transmitted = true;
         const i = this.inFlight.indexOf(m);
         if (i >= 0) this.inFlight.splice(i, 1);
-        this.stats.messagesSent++;
-        if (this.options.replay === 'since-cookie') this.replayLog.push({ data: m.data, ppid: m.ppid, stream: m.stream, stamp: this.rxCount });
+        m.stamp = this.rxCount;
+        if (this.link === link) this.sentSinceHeard++;
+        if (!m.transmitted) {
+          m.transmitted = true;
+          this.stats.messagesSent++;
+          if (this.options.replay === 'since-cookie') this.logForReplay(m);
+        }
         if (this.options.responseTimeout > 0 && this.responseTimer === undefined && this.link === link) this.armResponseTimer(link);
         this.settle(m);
       },
@@ -351,12 +519,24 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
           const i = this.inFlight.indexOf(m);
           if (i >= 0) this.inFlight.splice(i, 1);
           this.settle(m, e);
+          m.request?.reject(e);
           return;
         }
         // Stays in flight, untransmitted: the failover re-sends it.
         if (this.link === link) this.onLinkLost(link, 'send-failure');
       },
     );
+  }
+
+  /** Adds a transmitted message to the replay log, dropping the oldest entry at `replayLimit`. */
+  private logForReplay(m: Outgoing): void {
+    this.replayLog.push(m);
+    if (this.replayLog.length > this.options.replayLimit) {
+      this.replayLog.shift();
+      if (this.replayAnswered > 0) this.replayAnswered--;
+      this.stats.replayDropped++;
+      this.replayDroppedSinceFailover++;
+    }
   }
 
   private attach(association: Association, pe: PoolElementInfo, address: TransportAddress): Link {
@@ -389,11 +569,23 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   }
 
   private onMessage(link: Link, data: Uint8Array, info: MessageInfo): void {
-    if (this.link === link) this.clearResponseTimer();
+    if (this.link === link) {
+      this.clearResponseTimer();
+      this.sentSinceHeard = 0;
+    }
     if (info.ppid !== ASAP_PPID) {
       this.rxCount++;
       this.stats.messagesReceived++;
-      this.received.push({ data, ppid: info.ppid, stream: info.stream });
+      if (this.replayAnswered < this.replayLog.length) this.replayAnswered++;
+      const message: SessionMessage = { data, ppid: info.ppid, stream: info.stream };
+      const head = this.requests[0];
+      if (head && head.message?.transmitted) {
+        this.requests.shift();
+        if (head.done) this.stats.repliesDiscarded++;
+        else head.resolve(message);
+        return;
+      }
+      this.received.push(message);
       return;
     }
     let control;
@@ -405,11 +597,9 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
     switch (control.type) {
       case 'cookie': {
-        // The cookie covers what was transmitted before the PE's previous message arrived
-        // (see "Delivery guarantee" in the README).
         const k = ++this.rxCount;
         this.latestCookie = control.cookie;
-        if (this.replayLog.length > 0) this.replayLog = this.replayLog.filter((e) => e.stamp > k - 2);
+        this.coverByCookie(k);
         this.stats.cookiesReceived++;
         this.emit('cookie', control.cookie);
         return;
@@ -424,6 +614,22 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
   }
 
+  /**
+   * A cookie, the `k`-th message received, checkpoints the PE's state. It
+   * covers the leading replay-log entries that (a) were transmitted before
+   * the PE's previous message arrived and (b) were answered by a data
+   * message from the PE (one reply per message, the reply sent before the
+   * cookie). (b) keeps pipelined requests that the PE had received but not
+   * yet processed; see "Delivery guarantee" in the README.
+   */
+  private coverByCookie(k: number): void {
+    let n = 0;
+    while (n < this.replayAnswered && n < this.replayLog.length && this.replayLog[n]!.stamp <= k - 2) n++;
+    if (n === 0) return;
+    this.replayLog.splice(0, n);
+    this.replayAnswered -= n;
+  }
+
   private onLinkLost(link: Link, reason: FailoverReason): void {
     if (this.link !== link) return;
     this.link = undefined;
@@ -435,10 +641,10 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       return;
     }
     this.failed.add(link.pe.id);
-    this.startFailover(link.pe, reason, reason !== 'forced' && reason !== 'response-timeout');
+    this.startFailover(link.pe, reason, reason !== 'forced' && reason !== 'response-timeout', link.association);
   }
 
-  private startFailover(from: PoolElementInfo, reason: FailoverReason, report: boolean): void {
+  private startFailover(from: PoolElementInfo, reason: FailoverReason, report: boolean, lost: Association | undefined): void {
     if (this.failoverRun) return;
     this._state = 'failover';
     const t0 = this.clock.now();
@@ -446,18 +652,15 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       // Endpoint Unreachable; never waited for.
       this.asap.reportFailure(this.poolHandle, from.id, { signal: this.lifetime.signal }).catch(() => undefined);
     }
-    this.failoverRun = this.runFailover(from, reason, t0).finally(() => {
+    this.failoverRun = this.runFailover(from, reason, t0, lost).finally(() => {
       this.failoverRun = undefined;
     });
   }
 
-  private async runFailover(from: PoolElementInfo, reason: FailoverReason, t0: number): Promise<void> {
+  private async runFailover(from: PoolElementInfo, reason: FailoverReason, t0: number, lost: Association | undefined): Promise<void> {
     // Let the callbacks of sends that completed before the loss run first.
     await new Promise<void>((r) => setImmediate(r));
-    const back = this.inFlight.filter((m) => !m.transmitted);
-    this.inFlight = [];
-    for (const m of back) m.token = undefined;
-    this.unsent = [...back, ...this.unsent];
+    const plan = this.planResend(lost);
     const deadline = t0 + this.options.failoverTimeout;
     let attempts = 0;
     for (let round = 0; round < 1000; round++) {
@@ -476,19 +679,11 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         return;
       }
       let cookieEchoed = false;
-      let replayed = 0;
       try {
         if (this.latestCookie) {
           await link.association.send(encodeCookieEcho(this.latestCookie), { ppid: ASAP_PPID });
           cookieEchoed = true;
           this.stats.cookiesEchoed++;
-        }
-        if (this.options.replay === 'since-cookie') {
-          for (const r of this.replayLog) {
-            r.stamp = this.rxCount;
-            link.association.send(r.data, { ppid: r.ppid, stream: r.stream }).catch(() => undefined);
-            replayed++;
-          }
         }
       } catch {
         // The new PE is gone already: try the next one.
@@ -504,13 +699,24 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         this.failed.add(link.pe.id);
         continue;
       }
-      const resent = this.unsent.filter((m) => !m.settled).length;
+      // Everything to send again, in send order, goes first; then what was queued meanwhile.
+      const again = new Set(plan.again);
+      const queued = this.unsent.filter((m) => !again.has(m) && !(m.settled && !m.transmitted)).length;
+      const resent = plan.again.length - plan.replayed + queued;
+      this.unsent = [...plan.again, ...this.unsent.filter((m) => !again.has(m))].sort((a, b) => a.seq - b.seq);
+      this.requests = plan.requests.concat(this.requests.filter((r) => !r.done && !r.message?.transmitted && !plan.requests.includes(r)));
+      this.requests.sort((a, b) => (a.message?.seq ?? 0) - (b.message?.seq ?? 0));
+      this.replayAnswered = 0;
+      this.sentSinceHeard = 0;
       this.link = link;
       this._state = 'open';
       this.flush();
+      const replayDropped = this.replayDroppedSinceFailover;
+      this.replayDroppedSinceFailover = 0;
       this.stats.failovers++;
       this.stats.resent += resent;
-      this.stats.replayed += replayed;
+      this.stats.replayed += plan.replayed;
+      this.stats.possiblyLost += plan.possiblyLost;
       this.emit('failover', {
         from: from.id,
         to: link.pe.id,
@@ -519,15 +725,73 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         durationMs: this.clock.now() - t0,
         reason,
         resent,
-        replayed,
+        replayed: plan.replayed,
+        possiblyLost: plan.possiblyLost,
+        replayDropped,
         attempts,
       });
       return;
     }
   }
 
-  /** Tries PEs until one accepts an association or the deadline passes. */
-  private async connectLoop(deadline: number, t0: number, signal?: AbortSignal): Promise<{ link: Link; attempts: number }> {
+  /**
+   * What the next PE gets again, decided once when the loss was noticed:
+   * never-transmitted messages; unless `replay: 'none'`, the transmitted
+   * ones the old PE's SCTP never acknowledged; unanswered requests; with
+   * `'since-cookie'` the replay log. Requests that were answered (or gave
+   * up) but are sent again get a placeholder that swallows the repeated
+   * reply. Counts the messages that may have been lost: transmitted since
+   * the PE's last message arrived and not sent again.
+   */
+  private planResend(lost: Association | undefined): { again: Outgoing[]; requests: PendingRequest[]; replayed: number; possiblyLost: number } {
+    const pick = new Map<Outgoing, 'resend' | 'replay'>();
+    for (const m of this.inFlight) if (!m.transmitted) pick.set(m, 'resend');
+    const leftover = lost?.unacknowledged?.() ?? [];
+    const notAcked = new Set<Outgoing>();
+    for (const u of leftover) {
+      const m = u.tag as Outgoing | undefined;
+      if (!m || typeof m !== 'object' || !('seq' in m)) continue;
+      if (!m.transmitted) pick.set(m, 'resend');
+      else {
+        notAcked.add(m);
+        if (this.options.replay !== 'none') pick.set(m, 'resend');
+      }
+    }
+    for (const r of this.requests) {
+      const m = r.message;
+      if (m && m.transmitted && !r.done) pick.set(m, 'resend');
+    }
+    if (this.options.replay === 'since-cookie') for (const m of this.replayLog) if (!pick.has(m)) pick.set(m, 'replay');
+    // Acknowledged by the old PE after it was last heard from, or never acknowledged by it, and not sent again.
+    let coveredSinceHeard = 0;
+    for (const m of new Set([...pick.keys(), ...notAcked])) if (m.transmitted && m.stamp === this.rxCount) coveredSinceHeard++;
+    let possiblyLost = Math.max(0, this.sentSinceHeard - coveredSinceHeard);
+    for (const m of notAcked) if (!pick.has(m)) possiblyLost++;
+    this.inFlight = [];
+    const again = [...pick.keys()].sort((a, b) => a.seq - b.seq);
+    for (const m of again) m.token = undefined;
+    const requests: PendingRequest[] = [];
+    for (const m of again) {
+      if (!m.request) continue;
+      if (!m.request.done) requests.push(m.request);
+      // A repeated reply is expected: swallow it.
+      else requests.push({ message: m, done: true, resolve: () => undefined, reject: () => undefined });
+    }
+    // Requests that gave up and are not sent again expect no reply any more.
+    let replayed = 0;
+    for (const v of pick.values()) if (v === 'replay') replayed++;
+    return { again, requests, replayed, possiblyLost };
+  }
+
+  /**
+   * Tries PEs until one accepts an association or the deadline passes.
+   * With `failFast` (the initial connect), an answer no retry can change —
+   * the pool does not exist (`PoolNotFoundError`) or no registrar answers
+   * (`NoRegistrarError`, after the ASAP instance's own server hunt) — ends
+   * the loop at once with that error; during a failover the pool may be
+   * empty for a moment (its PEs restarting), so the loop keeps trying.
+   */
+  private async connectLoop(deadline: number, t0: number, signal?: AbortSignal, failFast = false): Promise<{ link: Link; attempts: number }> {
     let delay = this.options.retryDelay;
     let lastError: unknown;
     let attempts = 0;
@@ -543,6 +807,10 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
           candidates = await choosePoolElements(this.asap, this.poolHandle, this.preferred, this.failed, round > 0, timed.signal);
         } catch (err) {
           if (signal?.aborted || this.lifetime.signal.aborted) throw this.closing ? new ClosedError('Session closed') : toAbortError(linked.signal);
+          if (failFast && (err instanceof PoolNotFoundError || err instanceof NoRegistrarError)) {
+            // Nothing was tried: the registrar's answer is the reason. PEs were tried and failed: they are.
+            throw attempts === 0 ? err : new NoPoolElementError(this.poolHandleText, this.clock.now() - t0, lastError ?? err);
+          }
           lastError = err;
         } finally {
           timed.dispose();
@@ -600,9 +868,9 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     return p;
   }
 
-  private timedSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; dispose: () => void } {
+  private timedSignal(parent: AbortSignal, ms: number, reason: () => Error = () => new AbortError('Timed out')): { signal: AbortSignal; dispose: () => void } {
     const linked = linkAbort(parent);
-    const t = this.clock.setTimeout(() => linked.abort(new AbortError('Timed out')), ms);
+    const t = this.clock.setTimeout(() => linked.abort(reason()), ms);
     this.timers.add(t);
     return {
       signal: linked.signal,
@@ -647,6 +915,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
     const rejection = error ?? new ClosedError('Session closed');
     for (const m of this.unsent.splice(0)) this.settle(m, rejection);
+    for (const r of this.requests.splice(0)) r.reject(rejection);
     this.lifetime.abort(new ClosedError('Session closed'));
     const link = this.link;
     this.link = undefined;
@@ -655,6 +924,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       else link.association.abort('session closed');
     }
     for (const m of this.inFlight.splice(0)) this.settle(m, rejection);
+    for (const r of this.requests.splice(0)) r.reject(rejection);
     if (this.failoverRun && !fromFailover) await this.failoverRun.catch(() => undefined);
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();

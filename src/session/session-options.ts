@@ -20,8 +20,8 @@ export const ENRP_PPID = 12;
 /** Default PPID of application data on a session ("RSP0" in ASCII). */
 export const DEFAULT_DATA_PPID = 0x52535030;
 
-/** What a pool user re-sends after a failover. */
-export type ReplayMode = 'none' | 'since-cookie';
+/** What a pool user re-sends after a failover (see {@link SessionOptions.replay}). */
+export type ReplayMode = 'none' | 'unacknowledged' | 'since-cookie';
 
 /**
  * Transport tuning of the SCTP-over-UDP endpoints a session or socket
@@ -43,11 +43,25 @@ export interface SessionOptions {
   /** Tuning of the session's SCTP-over-UDP endpoint and associations. */
   transport?: SessionTransportOptions;
   /**
-   * What is re-sent to the new PE after a failover, after the cookie echo.
-   * `'none'` (default): only messages never transmitted. `'since-cookie'`:
-   * also every message transmitted since the latest cookie arrived.
+   * What is re-sent to the new PE after a failover, after the cookie echo,
+   * in send order (unanswered `request()`s are always re-sent):
+   * - `'unacknowledged'` (default): every message the old PE's SCTP did not
+   *   acknowledge (never transmitted, or transmitted without a cumulative
+   *   TSN ack covering it). Nothing handed to the session is lost unless
+   *   the PE acknowledged it and died before processing it.
+   * - `'since-cookie'`: also every message transmitted since the latest
+   *   cookie that the cookie does not cover, so the new PE can rebuild
+   *   the state from the cookie (bounded by {@link SessionOptions.replayLimit}).
+   * - `'none'`: only messages never transmitted (at most once).
    */
   replay?: ReplayMode;
+  /**
+   * Most messages the `'since-cookie'` replay log keeps. When it is full the
+   * oldest entry is dropped (counted in `stats.replayDropped` and the
+   * `failover` event's `replayDropped`): that message is then only re-sent
+   * when the old PE did not acknowledge it. Default 1000.
+   */
+  replayLimit?: number;
   /**
    * When no pool element can be reached for this long (ms), pending and
    * future calls reject with `ERR_RSP_NO_POOL_ELEMENT` and the session
@@ -125,6 +139,7 @@ export interface SocketRegisterOptions {
 export interface ResolvedSessionOptions {
   ppid: number;
   replay: ReplayMode;
+  replayLimit: number;
   failoverTimeout: number;
   connectTimeout: number;
   retryDelay: number;
@@ -137,7 +152,8 @@ export interface ResolvedSessionOptions {
 /** Defaults of {@link SessionOptions}. */
 export const SESSION_DEFAULTS: Readonly<ResolvedSessionOptions> = {
   ppid: DEFAULT_DATA_PPID,
-  replay: 'none',
+  replay: 'unacknowledged',
+  replayLimit: 1000,
   failoverTimeout: 5000,
   connectTimeout: 1000,
   retryDelay: 50,
@@ -160,10 +176,13 @@ export function checkDataPpid(ppid: number): number {
 /** Validates options and fills in defaults. */
 export function resolveSessionOptions(o: SessionOptions): ResolvedSessionOptions {
   const replay = o.replay ?? SESSION_DEFAULTS.replay;
-  if (replay !== 'none' && replay !== 'since-cookie') throw new InvalidArgumentError(`replay must be 'none' or 'since-cookie'`);
+  if (replay !== 'none' && replay !== 'unacknowledged' && replay !== 'since-cookie') {
+    throw new InvalidArgumentError(`replay must be 'unacknowledged', 'since-cookie' or 'none'`);
+  }
   return {
     ppid: checkDataPpid(o.ppid ?? SESSION_DEFAULTS.ppid),
     replay,
+    replayLimit: positive(o.replayLimit, SESSION_DEFAULTS.replayLimit, 'replayLimit'),
     failoverTimeout: positive(o.failoverTimeout, SESSION_DEFAULTS.failoverTimeout, 'failoverTimeout'),
     connectTimeout: positive(o.connectTimeout, SESSION_DEFAULTS.connectTimeout, 'connectTimeout'),
     retryDelay: nonNegative(o.retryDelay, SESSION_DEFAULTS.retryDelay, 'retryDelay'),

@@ -14,7 +14,8 @@ import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../
 import { ConnectionRefusedError, MessageTooLargeError, TransportError } from './errors.js';
 import type { SctpAssociation } from './sctp-lib.js';
 import { sctpRepairsInstalled } from './sctp-repairs/index.js';
-import { flush as flushSctp } from './sctp-repairs/send-path.js';
+import { acknowledgedTsn, flush as flushSctp } from './sctp-repairs/send-path.js';
+import { tsnLe } from './sctp-repairs/serial.js';
 import type {
   Association,
   AssociationEvents,
@@ -22,6 +23,7 @@ import type {
   MessageInfo,
   SendOptions,
   TransportAddress,
+  UnacknowledgedMessage,
 } from './types.js';
 
 /** Default cap on the size of one message (1 MiB). */
@@ -51,6 +53,8 @@ interface QueuedSend {
   resolve: () => void;
   reject: (error: Error) => void;
   onAbort: (() => void) | undefined;
+  /** TSN of the last fragment once transmitted (repaired send path only). */
+  tsn?: number;
 }
 
 type Phase = 'connecting' | 'open' | 'closing' | 'closed';
@@ -101,6 +105,11 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   /** Messages handed to SCTP whose completion callback has not come yet. */
   private readonly inSctp = new Set<QueuedSend>();
   private inSctpBytes = 0;
+  /** Transmitted messages not yet known to be acknowledged, in TSN order, from `unackedHead` on. */
+  private unacked: QueuedSend[] = [];
+  private unackedHead = 0;
+  /** What {@link unacknowledged} returns once the association is closed. */
+  private leftover: UnacknowledgedMessage[] | undefined;
   /** False after SCTP said its own queue is above its high-water mark. */
   private sctpAccepting = true;
   private pumping = false;
@@ -204,6 +213,20 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       if (this.bufferedAmount >= this.settings.highWaterMark) this.needDrain = true;
       this.pump();
     });
+  }
+
+  unacknowledged(): UnacknowledgedMessage[] {
+    if (this.leftover) return this.leftover.slice();
+    this.pruneAcknowledged();
+    const out: UnacknowledgedMessage[] = [];
+    const add = (item: QueuedSend, transmitted: boolean): void => {
+      const o = item.options;
+      out.push({ data: item.data, ppid: o.ppid, stream: o.stream ?? 0, unordered: o.unordered ?? false, transmitted, tag: o.tag });
+    };
+    for (let i = this.unackedHead; i < this.unacked.length; i++) add(this.unacked[i]!, true);
+    for (const item of this.inSctp) add(item, false);
+    for (const item of this.queue) add(item, false);
+    return out;
   }
 
   close(): Promise<void> {
@@ -368,10 +391,15 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     this.inSctpBytes += item.data.length;
     const { ppid, stream = 0, unordered = false } = item.options;
     let settled = false;
-    const done = (error?: Error): void => {
+    const done = (error?: Error, lastTsn?: number): void => {
       if (settled) return;
       settled = true;
       if (!this.inSctp.delete(item)) return; // already rejected by finalise()
+      if (!error && lastTsn !== undefined) {
+        item.tsn = lastTsn;
+        this.pruneAcknowledged();
+        this.unacked.push(item);
+      }
       this.inSctpBytes -= item.data.length;
       this.sctpAccepting = true;
       if (error && this.phase !== 'closed' && !this.pipelined && /flightsize/.test(error.message)) {
@@ -390,10 +418,26 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       if (!this.pumping) this.pump();
     };
     try {
-      const accepting = this.sctp.SEND(item.data, { stream_id: stream, ppid, unordered }, (error) => done(error ?? undefined));
+      const accepting = this.sctp.SEND(item.data, { stream_id: stream, ppid, unordered }, (error, lastTsn) => done(error ?? undefined, lastTsn));
       if (accepting === false) this.sctpAccepting = false;
     } catch (error) {
       done(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Forgets the transmitted messages that the peer's cumulative TSN ack covers. */
+  private pruneAcknowledged(): void {
+    if (this.unackedHead === this.unacked.length) return;
+    const cum = acknowledgedTsn(this.sctp);
+    while (this.unackedHead < this.unacked.length && tsnLe(this.unacked[this.unackedHead]!.tsn!, cum)) {
+      this.unacked[this.unackedHead++] = undefined as unknown as QueuedSend;
+    }
+    if (this.unackedHead === this.unacked.length) {
+      this.unacked = [];
+      this.unackedHead = 0;
+    } else if (this.unackedHead > 64 && this.unackedHead * 2 > this.unacked.length) {
+      this.unacked = this.unacked.slice(this.unackedHead);
+      this.unackedHead = 0;
     }
   }
 
@@ -483,6 +527,9 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     const pendingError = error ?? new ClosedError(`Association closed (${reason})`);
     for (const w of this.upWaiters) w.reject(pendingError);
     this.upWaiters = [];
+    this.leftover = this.unacknowledged();
+    this.unacked = [];
+    this.unackedHead = 0;
     const pending = [...this.inSctp, ...this.queue];
     this.inSctp.clear();
     this.inSctpBytes = 0;

@@ -46,3 +46,19 @@ export class MessageTooLargeError extends RSerPoolError {
     this.limit = limit;
   }
 }
+
+/**
+ * A host name given as an address could not be resolved (DNS `ENOTFOUND`,
+ * `EAI_AGAIN`, or no address of the family the endpoint uses). Retrying the
+ * same name at once does not help, so callers fail fast on it. `code` is
+ * `ERR_RSP_HOST_NOT_FOUND`; `cause` is the resolver's error.
+ */
+export class HostNotFoundError extends TransportError {
+  /** The name that did not resolve. */
+  readonly host: string;
+
+  constructor(host: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, code: 'ERR_RSP_HOST_NOT_FOUND' });
+    this.host = host;
+  }
+}

@@ -23,6 +23,7 @@ export type {
   MessageInfo,
   SendOptions,
   TransportAddress,
+  UnacknowledgedMessage,
 } from './types.js';
 export {
   createUdpEndpoint,
@@ -32,7 +33,8 @@ export {
   type UdpEndpointStats,
 } from './udp-endpoint.js';
 export { SctpTransportAssociation } from './association.js';
-export { TransportError, ConnectionRefusedError, MessageTooLargeError } from './errors.js';
+export { TransportError, ConnectionRefusedError, MessageTooLargeError, HostNotFoundError } from './errors.js';
+export { resolveHost, resolveTransportAddress } from './resolve-host.js';
 export {
   createMulticastChannel,
   MulticastChannel,

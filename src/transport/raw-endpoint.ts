@@ -19,6 +19,7 @@
  * @module
  */
 import { checkRemote, positiveInt, tuningFrom } from './endpoint-options.js';
+import { needsLookup, resolveTransportAddress } from './resolve-host.js';
 import net from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js';
@@ -147,6 +148,8 @@ export class RawEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   /** Like {@link connect}, typed with the concrete association class. */
   async connectAssociation(remote: TransportAddress, options: ConnectOptions = {}): Promise<SctpTransportAssociation> {
     if (this.closed) throw new ClosedError('Endpoint is closed');
+    // A host name is looked up here, the one place every connection passes (registrars, ENRP peers, hsdump).
+    if (needsLookup(remote)) remote = await resolveTransportAddress(remote);
     const { address, port } = checkRemote(remote);
     const timeout = positiveInt(options.timeout, 'timeout', this.settings.connectTimeout, 1);
     // SCTP allows one association between two endpoints (RFC 4960 §1.4): a second INIT

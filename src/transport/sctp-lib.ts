@@ -66,7 +66,7 @@ export interface SctpAssociation extends NodeEventEmitter {
   mute: boolean;
   queue: unknown[];
   readBuffer: Buffer[];
-  SEND(buffer: Buffer, options: { stream_id?: number; ppid?: number; unordered?: boolean }, callback: (error?: Error) => void): boolean;
+  SEND(buffer: Buffer, options: { stream_id?: number; ppid?: number; unordered?: boolean }, callback: (error?: Error, lastTsn?: number) => void): boolean;
   SHUTDOWN(callback?: () => void): void;
   ABORT(reason?: string): void;
   RECEIVE(): (Buffer & { ppid?: number }) | undefined;

@@ -17,6 +17,34 @@ export interface SendOptions {
   unordered?: boolean;
   /** Cancels a send still waiting in the write queue. */
   signal?: AbortSignal;
+  /**
+   * Any value of the caller's, handed back with the message by
+   * {@link Association.unacknowledged} (e.g. the caller's own record of it).
+   */
+  tag?: unknown;
+}
+
+/**
+ * A message the peer's SCTP has not acknowledged (see
+ * {@link Association.unacknowledged}).
+ */
+export interface UnacknowledgedMessage {
+  /** The message bytes (the association's copy). */
+  data: Uint8Array;
+  /** Its PPID. */
+  ppid: number;
+  /** Its stream. */
+  stream: number;
+  /** Sent unordered. */
+  unordered: boolean;
+  /**
+   * True when it was transmitted (it may have reached the peer, whose
+   * acknowledgement had not arrived yet); false when it never left the
+   * local queues.
+   */
+  transmitted: boolean;
+  /** The `tag` given to `send()`. */
+  tag: unknown;
 }
 
 /** Metadata of a received message. */
@@ -92,6 +120,18 @@ export interface Association extends EventEmitter<AssociationEvents> {
    * when the association closes first or the message is larger than the cap.
    */
   send(data: Uint8Array, options: SendOptions): Promise<void>;
+  /**
+   * The messages given to `send()` that the peer's SCTP has not
+   * acknowledged, in the order they were sent: transmitted ones whose last
+   * TSN the peer's cumulative TSN ack does not cover yet, then the ones
+   * never transmitted. A message the peer acknowledged was received by its
+   * SCTP stack (and handed to its application unless the peer process died
+   * first); one that is not listed was acknowledged. Still valid after
+   * `close` (the list as it was when the association ended), so a caller
+   * can re-send it elsewhere. Every association of this package's
+   * endpoints has it; optional for other implementations (test doubles).
+   */
+  unacknowledged?(): UnacknowledgedMessage[];
   /** Graceful shutdown; resolves when the association is closed. */
   close(): Promise<void>;
   /** Immediate ABORT. */

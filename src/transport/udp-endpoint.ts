@@ -26,6 +26,7 @@
  * @module
  */
 import { checkRemote, positiveInt, tuningFrom } from './endpoint-options.js';
+import { needsLookup, resolveTransportAddress } from './resolve-host.js';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { crc32c } from '@node-rs/crc32';
@@ -462,6 +463,8 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   /** Like {@link connect}, typed with the concrete association class. */
   async connectAssociation(remote: TransportAddress, options: UdpConnectOptions = {}): Promise<SctpTransportAssociation> {
     if (this.closed) throw new ClosedError('Endpoint is closed');
+    // A host name is looked up here, the one place every connection passes (registrars, ENRP peers, hsdump).
+    if (needsLookup(remote)) remote = await resolveTransportAddress(remote, this.family === 6 ? 6 : 4);
     const { address, port } = checkRemote(remote);
     if ((net.isIP(address) === 6) !== (this.family === 6)) {
       throw new InvalidArgumentError(`Remote ${address} is not IPv${this.family} like this endpoint`);

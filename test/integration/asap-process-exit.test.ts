@@ -50,4 +50,19 @@ describe('Basic Mode process lifetime', () => {
     const r = await run(['127.0.0.1:9', 'no-registrar']);
     expect(r.out.trim()).toBe('ERR_RSP_NO_REGISTRAR');
   }, 30_000);
+
+  it('a process whose rsp.socket().register() found no registrar exits by itself', async () => {
+    const r = await run(['127.0.0.1:9', 'socket-no-registrar']);
+    expect(r.out.trim()).toBe('ERR_RSP_NO_REGISTRAR');
+  }, 30_000);
+
+  it('a process whose rsp.socket().register() was refused by the registrar exits by itself', async () => {
+    const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false });
+    await registrar.start();
+    cleanups.push(() => registrar.close());
+    const a = registrar.addresses[0]!;
+    const r = await run([`${a.address}:${a.port}`, 'socket-refused']);
+    expect(r.out.trim()).toMatch(/^ERR_RSP_/);
+    expect(r.out.trim()).not.toBe('ERR_RSP_NO_REGISTRAR');
+  }, 30_000);
 });

@@ -38,7 +38,7 @@ describe('examples', () => {
   it('echo-pe serves echo-pu, and stops on SIGINT', { timeout: 120_000 }, async () => {
     const registrar = await startRegistrar();
     const pe = example('echo-pe.ts', registrar);
-    await pe.wait((l) => /^echo PE [0-9a-f]+ registered, serving on port \d+/.test(l), 60_000);
+    await pe.wait((l) => /^echo PE 0x[0-9a-f]{8} registered, serving on port \d+/.test(l), 60_000);
     const pu = example('echo-pu.ts', registrar, '3');
     expect(await pu.exited, pu.stderr.join('\n')).toBe(0);
     expect(pu.stdout).toEqual(['hello 1', 'hello 2', 'hello 3']);
@@ -49,10 +49,10 @@ describe('examples', () => {
   it('pingpong-pe counts the requests of pingpong-pu in a sealed cookie', { timeout: 120_000 }, async () => {
     const registrar = await startRegistrar();
     const pe = example('pingpong-pe.ts', registrar);
-    await pe.wait((l) => /^pingpong PE [0-9a-f]+ registered/.test(l), 60_000);
+    await pe.wait((l) => /^pingpong PE 0x[0-9a-f]{8} registered/.test(l), 60_000);
     const pu = example('pingpong-pu.ts', registrar, '4');
     expect(await pu.exited, pu.stderr.join('\n')).toBe(0);
-    expect(pu.stdout.map((l) => l.replace(/ from [0-9a-f]+ /, ' from PE '))).toEqual([1, 2, 3, 4].map((i) => `pong ${i} from PE (ping ${i})`));
+    expect(pu.stdout.map((l) => l.replace(/ from 0x[0-9a-f]{8} /, ' from PE '))).toEqual([1, 2, 3, 4].map((i) => `pong ${i} from PE (ping ${i})`));
     pe.child.kill('SIGINT');
     expect(await pe.exited).toBe(0);
   });

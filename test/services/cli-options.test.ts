@@ -1,5 +1,5 @@
 /**
- * Option parsing of `rsp server`/`terminal`/`pingpong`/`demo`, in process
+ * Option parsing of `rsp server`/`terminal`/`pingpong`/`demo`/`resolve`/`hsdump`, in process
  * (no subcommand action runs).
  */
 import { Command } from 'commander';
@@ -8,10 +8,12 @@ import { collectRegistrar, hexPeId, parseFraction, registerServerCommand } from 
 import { registerTerminalCommand } from '../../src/cli/terminal.js';
 import { registerPingPongCommand } from '../../src/cli/pingpong.js';
 import { registerDemoCommand } from '../../src/cli/demo.js';
+import { registerResolveCommand } from '../../src/cli/resolve.js';
+import { registerHsdumpCommand } from '../../src/cli/hsdump.js';
 
 function program(): Command {
   const p = new Command('rsp').exitOverride();
-  for (const r of [registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand]) r(p);
+  for (const r of [registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand, registerResolveCommand, registerHsdumpCommand]) r(p);
   for (const c of p.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   return p;
 }
@@ -29,7 +31,7 @@ describe('rsp service command options', () => {
 
   it('documents a default for every option of every command', () => {
     const p = program();
-    for (const name of ['server', 'terminal', 'pingpong', 'demo']) {
+    for (const name of ['server', 'terminal', 'pingpong', 'demo', 'resolve', 'hsdump']) {
       const cmd = p.commands.find((c) => c.name() === name)!;
       const help = cmd.helpInformation();
       for (const o of cmd.options) {

@@ -88,19 +88,28 @@ describe('services', () => {
     expect(got[1]).toBe(chargenLine(2) + chargenLine(3));
   });
 
-  it('pingpong counts, sends a cookie before each reply, and answers a repeated request without counting', async () => {
+  it('pingpong counts, sends each reply before its cookie, and answers a repeated request without counting', async () => {
     const { service, user } = createMemorySessionPair();
     const done = getService('pingpong').handle(service, { name: 'pe1' });
+    const cookiesSoon = async (n: number): Promise<void> => {
+      for (let i = 0; i < 100 && user.cookies.length < n; i++) await new Promise((r) => setImmediate(r));
+      expect(user.cookies).toHaveLength(n);
+    };
     user.send('ping 1');
     expect(decodePong((await user.recv())!.data)).toEqual({ counter: 1, seq: 1, pe: 'pe1' });
-    expect(user.cookies).toHaveLength(1);
+    // Reply first: a PE that dies between the two has delivered the reply; the cookie follows.
+    expect(user.cookies).toHaveLength(0);
+    await cookiesSoon(1);
     user.send('ping 2');
     expect(decodePong((await user.recv())!.data)?.counter).toBe(2);
+    await cookiesSoon(2);
     user.send('ping 2'); // re-sent after a lost reply
     expect(decodePong((await user.recv())!.data)?.counter).toBe(2);
+    await new Promise((r) => setImmediate(r));
     expect(user.cookies).toHaveLength(2);
     user.send('anything');
     expect(text((await user.recv())!.data)).toBe('pong 3 seq=- pe=pe1');
+    await cookiesSoon(3);
     for (const c of user.cookies) expect(c.length % 4).toBe(0);
     expect(decodePingPongCookie(user.cookies.at(-1)!)).toEqual({ counter: 3 });
     user.close();
@@ -115,6 +124,7 @@ describe('services', () => {
       expect(decodePong((await user.recv())!.data)?.counter).toBe(41);
       user.send('ping 10');
       expect(decodePong((await user.recv())!.data)?.counter).toBe(42);
+      for (let i = 0; i < 100 && user.cookies.length < 1; i++) await new Promise((r) => setImmediate(r));
       if (key) expect(decodePingPongCookie(user.cookies.at(-1)!, key)).toEqual({ counter: 42, seq: 10 });
       user.close();
       await done;

@@ -27,6 +27,7 @@ import { ENRP_PORT, type EnrpOptions } from './options.js';
 import { addressKey } from './peer-link.js';
 import { RegistrarHandlespace } from './registrar-handlespace.js';
 import { SctpPeerLink, type PresenceChannel } from './sctp-peer-link.js';
+import { resolveTransportAddress } from '../../transport/resolve-host.js';
 
 /** Options of {@link attachEnrp}: the protocol options plus where to listen and announce. */
 export interface EnrpAttachOptions extends EnrpOptions {
@@ -88,7 +89,7 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
       const mod = await import('../../transport/udp-endpoint.js');
       return mod.createUdpEndpoint({ address: a.address, port: a.port, listen: true });
     });
-  const endpoint = await createEndpoint(listen);
+  const endpoint = await createEndpoint(await resolveTransportAddress(listen));
   let multicast: PresenceChannel | undefined;
   if (options.multicast !== false) {
     const group = options.multicast ?? { address: '239.0.0.51', port: ENRP_PORT };

@@ -26,7 +26,7 @@ import type { PoolElementParam, PoolHandle, ServerInfoParam } from '../../wire/t
 import { entryKey, type EnrpHandlespace, type HandlespaceEntry } from './handlespace-view.js';
 import { HandleTableResponder } from './handle-table-responder.js';
 import { HandleTableSync, type SyncResult } from './handle-table-sync.js';
-import type { PeerMessage, PeerPresence, PeerTakeoverMessage } from './messages.js';
+import type { PeerHandleTableRequest, PeerListRequest, PeerMessage, PeerPresence, PeerTakeoverMessage } from './messages.js';
 import { resolveEnrpOptions, type EnrpOptions, type ResolvedEnrpOptions } from './options.js';
 import { addressKey, type PeerLink, type PeerLinkOrigin } from './peer-link.js';
 import { PeerTable, type Peer, type PeerSummary } from './peer-table.js';
@@ -85,6 +85,10 @@ function serverInfoOf(id: number, local: TransportAddress): ServerInfoParam {
 
 /** Init Takeover rounds before a takeover without unanimous acknowledgement is abandoned. */
 const MAX_TAKEOVER_ATTEMPTS = 3;
+/** Readers downloading at the same time (each holds a snapshot of the handlespace keys). */
+const MAX_READERS = 8;
+/** A reader silent this long is forgotten, with its download position. */
+const READER_TIMEOUT_MS = 30_000;
 
 function isLoopback(a: string): boolean {
   return a.startsWith('127.') || a === '::1';
@@ -113,6 +117,8 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
   private readonly syncWaiters: (() => void)[] = [];
   /** Init Takeovers for targets we still heard, answered once our own probe fails. */
   private readonly pendingAcks = new Map<number, Set<number>>();
+  /** Readers (servers that asked without a Presence, like `rsp hsdump`): id -> last request time. */
+  private readonly readers = new Map<number, number>();
 
   constructor(
     private readonly host: EnrpHost,
@@ -462,6 +468,10 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     if (m.receiverId !== 0 && m.receiverId !== this.id) return;
     this.stats.received++;
     const known = this.peers.get(m.senderId);
+    if (known === undefined && !origin.multicast && (m.type === 'handle-table-request' || m.type === 'list-request')) {
+      this.answerReader(m, origin.from);
+      return;
+    }
     const p = known ?? this.learn(m.senderId, this.peerAddress(m, origin));
     if (!origin.multicast && known !== undefined && addressKey(known.address) !== addressKey(origin.from)) {
       known.address = origin.from;
@@ -514,6 +524,35 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
       case 'error':
         break;
     }
+  }
+
+  /**
+   * A request from a server that never sent a Presence: a reader such as
+   * `rsp hsdump`, not a peer. It gets its answer without being added to the
+   * peer table, so it is not audited, listed to other peers or declared
+   * dead later. At most {@link MAX_READERS} readers download at a time;
+   * others are answered with the R (rejected) bit.
+   */
+  private answerReader(m: PeerHandleTableRequest | PeerListRequest, from: TransportAddress): void {
+    const now = this.clock.now();
+    for (const [id, seen] of this.readers) {
+      if (now - seen > READER_TIMEOUT_MS) {
+        this.readers.delete(id);
+        this.responder.forget(id);
+      }
+    }
+    const rejected = !this.readers.has(m.senderId) && this.readers.size >= MAX_READERS;
+    if (!rejected) this.readers.set(m.senderId, now);
+    this.stats.sent++;
+    if (m.type === 'list-request') {
+      const servers = rejected ? [] : [...this.peers.values()].map((q) => serverInfoOf(q.id, q.address));
+      this.link.send(from, { type: 'list-response', senderId: this.id, receiverId: m.senderId, rejected, servers });
+      return;
+    }
+    const body = rejected ? { more: false, groups: [] } : this.responder.respond(m.senderId, m.ownChildrenOnly);
+    if (!rejected) this.stats.handleTableResponses++;
+    if (!body.more) this.readers.delete(m.senderId);
+    this.link.send(from, { type: 'handle-table-response', senderId: this.id, receiverId: m.senderId, rejected, more: body.more, groups: body.groups });
   }
 
   private applyUpdate(from: Peer, action: 'add' | 'del', handle: PoolHandle, element: PoolElementParam): void {

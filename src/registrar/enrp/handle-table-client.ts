@@ -6,12 +6,15 @@
  *
  * @module
  */
-import { systemClock, type Clock } from '../../clock.js';
-import { TimeoutError } from '../../errors.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
+import { RSerPoolError, TimeoutError } from '../../errors.js';
+import { TransportError } from '../../transport/errors.js';
 import type { TransportAddress } from '../../transport/types.js';
 import type { ServerInfoParam } from '../../wire/types.js';
 import type { HandleTableGroup } from './messages.js';
-import type { PeerLink } from './peer-link.js';
+import { addressKey, type PeerLink } from './peer-link.js';
+
+const formatTarget = (a: TransportAddress): string => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
 
 /** What {@link fetchHandleTable} returns. */
 export interface HandleTableDump {
@@ -38,6 +41,8 @@ export interface FetchHandleTableOptions {
  * Downloads the handlespace of the registrar whose ENRP endpoint is `target`.
  *
  * @throws TimeoutError when the registrar does not answer in time
+ * @throws TransportError (e.g. ConnectionRefusedError, HostNotFoundError) as soon as the
+ *   registrar cannot be reached
  */
 export function fetchHandleTable(link: PeerLink, target: TransportAddress, options: FetchHandleTableOptions = {}): Promise<HandleTableDump> {
   const clock = options.clock ?? systemClock;
@@ -58,15 +63,31 @@ export function fetchHandleTable(link: PeerLink, target: TransportAddress, optio
       checksum: 0xffff,
       serverInfo: { serverId: ownId, transport: { protocol: 'sctp' as const, port: link.local.port, transportUse: 0, addresses: [link.local.address] } },
     });
-    const timer = clock.setTimeout(() => reject(new TimeoutError(`no complete answer from ${target.address}:${target.port} within ${timeout} ms`)), timeout);
+    let fallback: TimerHandle | undefined;
+    const timer = clock.setTimeout(() => {
+      stop();
+      reject(new TimeoutError(`no complete answer from ${formatTarget(target)} within ${timeout} ms`));
+    }, timeout);
+    const stop = (): void => {
+      clock.clearTimeout(timer);
+      if (fallback !== undefined) clock.clearTimeout(fallback);
+    };
     const finish = (): void => {
       if (!listDone || !tableDone) return;
-      clock.clearTimeout(timer);
+      stop();
       dump.serverId = targetId;
       resolve(dump);
     };
     const request = (): void => link.send(target, { type: 'handle-table-request', senderId: ownId, receiverId: targetId, ownChildrenOnly: false });
     link.setHandler({
+      // The registrar cannot be reached (refused, unreachable, name not found) or went away:
+      // say so now instead of when the timeout ends.
+      down(peer, error) {
+        if (addressKey(peer) !== addressKey(target) || (listDone && tableDone)) return;
+        stop();
+        const why = error instanceof Error ? error.message : 'association lost';
+        reject(error instanceof RSerPoolError && !(error instanceof TimeoutError) ? error : new TransportError(`cannot reach the registrar at ${formatTarget(target)}: ${why}`, { cause: error }));
+      },
       message(m) {
         if (m.senderId === 0 || m.senderId === ownId) return;
         if (targetId === 0) targetId = m.senderId;
@@ -89,7 +110,7 @@ export function fetchHandleTable(link: PeerLink, target: TransportAddress, optio
             dump.responses++;
             if (m.rejected) {
               if (++rejections > 3) {
-                clock.clearTimeout(timer);
+                stop();
                 reject(new Error('the registrar rejected the handle table request'));
                 return;
               }
@@ -120,6 +141,20 @@ export function fetchHandleTable(link: PeerLink, target: TransportAddress, optio
         }
       },
     });
-    link.send(target, presence(0, true));
+    // Ask as a reader first: List and Handle Table Requests without a Presence, which our
+    // registrars answer without taking the client for a new peer (no peer-up/dead log lines,
+    // no audit, not listed to other peers). A registrar that ignores requests from servers it
+    // does not know gets a Presence after READER_FALLBACK_MS, as a temporary peer.
+    requested = true;
+    link.send(target, { type: 'list-request', senderId: ownId, receiverId: 0 });
+    request();
+    fallback = clock.setTimeout(() => {
+      if (targetId !== 0) return;
+      requested = false;
+      link.send(target, presence(0, true));
+    }, Math.min(READER_FALLBACK_MS, timeout / 2));
   });
 }
+
+/** How long a reader's requests may go unanswered before the client announces itself with a Presence. */
+const READER_FALLBACK_MS = 1000;

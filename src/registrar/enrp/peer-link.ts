@@ -28,9 +28,10 @@ export interface PeerLinkHandler {
   /**
    * The association to `peer` is gone for a reason other than a local close
    * (abort, timeout, unreachable, refused). A hint only: liveness is decided
-   * by the presence timers.
+   * by the presence timers. `error` is the connect failure or the close
+   * reason, when known.
    */
-  down?(peer: TransportAddress): void;
+  down?(peer: TransportAddress, error?: unknown): void;
 }
 
 /** A bidirectional channel to the other ENRP servers. */

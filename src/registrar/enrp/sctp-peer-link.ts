@@ -226,7 +226,7 @@ export class SctpPeerLink implements PeerLink {
       this.stats.dropped += c.queue.length;
       c.queue.length = 0;
       this.o.onError?.('connect', err);
-      this.handler?.down?.(c.remote);
+      this.handler?.down?.(c.remote, err);
     }
   }
 
@@ -269,7 +269,7 @@ export class SctpPeerLink implements PeerLink {
     a.on('close', (reason: CloseReason) => {
       if (c[dir] === a) c[dir] = undefined;
       if (this.closed) return;
-      if (reason !== 'local' && this.preferred(c) === undefined) this.handler?.down?.(c.remote);
+      if (reason !== 'local' && this.preferred(c) === undefined) this.handler?.down?.(c.remote, new Error(`association closed (${reason})`));
     });
   }
 

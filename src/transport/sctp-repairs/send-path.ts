@@ -16,7 +16,9 @@
  *   its last fragment has been transmitted (assigned a TSN and handed to the
  *   transport); messages larger than the peer's window or the congestion
  *   window are sent progressively as acknowledgements open the windows, so
- *   their callbacks always complete.
+ *   their callbacks always complete. The callback gets the TSN of the
+ *   message's last fragment: once the peer's cumulative TSN ack covers it,
+ *   the peer's SCTP has the whole message (see `acknowledgedTsn`).
  * - Original: `send()` rejected a write when flight size ≥ cwnd and the
  *   callback could be released before the flight size was reset. Now new
  *   data simply waits in the queue; the flight size is the exact sum of the
@@ -38,7 +40,7 @@
  */
 import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
 import { tsnAdd } from './serial.js';
-import { st, now, sendRaw, clearTimer, type OutChunk, type OutMessage } from './state.js';
+import { st, now, sendRaw, clearTimer, type OutChunk, type OutMessage, type SendCallback } from './state.js';
 import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5, failWithAbort } from './shutdown.js';
 import { clearErrors } from './failure-detection.js';
@@ -90,6 +92,14 @@ export function encodeSack(info: Loose): Buffer {
   return b;
 }
 
+/**
+ * The peer's cumulative TSN ack: every message whose last TSN is at or
+ * before it (serial order, `tsnLe`) has been received by the peer's SCTP.
+ */
+export function acknowledgedTsn(a: Loose): number {
+  return st(a).cumAck;
+}
+
 /** Schedules one flush of the association's queues on the next event-loop turn. */
 export function scheduleFlush(a: Loose): void {
   const s = st(a);
@@ -119,7 +129,7 @@ export function flush(a: Loose): void {
   let bufs: Buffer[] = [];
   let size = 12;
   let dataSent = false;
-  const done: Array<(error?: Error) => void> = [];
+  const done: OutMessage[] = [];
   const emit = (): void => {
     if (bufs.length > 0) {
       sendRaw(a, bufs);
@@ -203,16 +213,17 @@ export function flush(a: Loose): void {
       dataSent = true;
       if (last) {
         s.pending.shift();
-        if (m.callback) done.push(m.callback);
+        m.lastTsn = tsn;
+        if (m.callback) done.push(m);
       }
     }
   }
   emit();
   a.flightsize = s.flight;
   if (dataSent) startT3(a);
-  for (const cb of done) {
+  for (const m of done) {
     try {
-      cb();
+      m.callback!(undefined, m.lastTsn);
     } catch (error) {
       queueMicrotask(() => {
         throw error;
@@ -221,7 +232,7 @@ export function flush(a: Loose): void {
   }
 }
 
-function rejectSend(callback: ((e?: Error) => void) | undefined, message: string): false {
+function rejectSend(callback: SendCallback | undefined, message: string): false {
   if (callback) {
     const error = new Error(message);
     queueMicrotask(() => callback(error));
@@ -229,7 +240,7 @@ function rejectSend(callback: ((e?: Error) => void) | undefined, message: string
   return false;
 }
 
-function SEND(this: Loose, buffer: Loose, options: Loose, callback?: (error?: Error) => void): boolean {
+function SEND(this: Loose, buffer: Loose, options: Loose, callback?: SendCallback): boolean {
   const s = st(this);
   const cb = typeof callback === 'function' ? callback : undefined;
   options = options || {};

@@ -9,6 +9,9 @@
 import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
 
+/** Completion callback of `SEND`: an error, or the TSN of the message's last fragment. */
+export type SendCallback = (error?: Error, lastTsn?: number) => void;
+
 /** A message accepted by `SEND` and not yet fully transmitted. */
 export interface OutMessage {
   data: Buffer;
@@ -17,7 +20,9 @@ export interface OutMessage {
   ssn: number;
   ppid: number;
   unordered: boolean;
-  callback: ((error?: Error) => void) | undefined;
+  callback: SendCallback | undefined;
+  /** TSN of the last fragment, once transmitted. */
+  lastTsn?: number;
 }
 
 /** One DATA chunk that has a TSN and is not yet cumulatively acknowledged. */

@@ -1,0 +1,85 @@
+/**
+ * Per-message acknowledgement of the association: `unacknowledged()` lists
+ * exactly the messages whose last TSN the peer's cumulative TSN ack does not
+ * cover (transmitted ones first, then the ones never transmitted), in send
+ * order, with their tags, also after the association closed. Real SCTP over
+ * UDP on loopback; the peer's silence is produced by muting its protocol
+ * machine (it still receives and delivers, but sends nothing: no SACK).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Association } from '../../src/transport/types.js';
+import { closeAll, closed, endpoint, messages, nextAssociation, until } from './udp-helpers.js';
+
+afterEach(closeAll);
+
+const PPID = 51;
+
+async function pair(): Promise<{ client: Association; server: Association }> {
+  const s = await endpoint({ address: '127.0.0.1', port: 0, listen: true });
+  const c = await endpoint({ address: '127.0.0.1', port: 0 });
+  const accepted = nextAssociation(s);
+  const client = await c.connect(s.local);
+  return { client, server: await accepted };
+}
+
+/** Stops the peer's protocol machine from sending anything (no SACK, no HEARTBEAT-ACK). */
+function mute(a: Association): void {
+  (a as unknown as { sctp: { mute: boolean } }).sctp.mute = true;
+}
+
+describe('Association.unacknowledged()', () => {
+  it('is empty once the peer acknowledged every message', async () => {
+    const { client, server } = await pair();
+    const got = messages(server, 20);
+    for (let i = 0; i < 20; i++) await client.send(Buffer.from(`m${i}`), { ppid: PPID, tag: i });
+    await got;
+    await until(() => client.unacknowledged!().length === 0, 5000, 'all acknowledged');
+    expect(client.unacknowledged!()).toEqual([]);
+  });
+
+  it('lists transmitted messages the peer did not acknowledge, then untransmitted ones, in order and after close', async () => {
+    const { client, server } = await pair();
+    // Acknowledged before the peer goes silent: never listed.
+    await client.send(Buffer.from('before'), { ppid: PPID, tag: 'before' });
+    await messages(server, 1);
+    await until(() => client.unacknowledged!().length === 0, 5000, 'first message acknowledged');
+
+    mute(server);
+    const received = messages(server, 3);
+    const sends: Array<Promise<void>> = [];
+    // 40 × 1000 bytes is far more than the initial congestion window: some stay untransmitted.
+    for (let i = 0; i < 40; i++) sends.push(client.send(Buffer.alloc(1000, i), { ppid: PPID, stream: 1, tag: i }).catch(() => undefined));
+    // The peer's SCTP received (and delivered) the first ones but its SACKs never arrive.
+    await received;
+    const list = client.unacknowledged!();
+    expect(list.map((m) => m.tag)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    const transmitted = list.filter((m) => m.transmitted).length;
+    expect(transmitted).toBeGreaterThanOrEqual(3);
+    expect(transmitted).toBeLessThan(40);
+    // Transmitted ones come first.
+    expect(list.slice(0, transmitted).every((m) => m.transmitted)).toBe(true);
+    expect(list[5]).toMatchObject({ ppid: PPID, stream: 1, unordered: false });
+    expect(Buffer.from(list[5]!.data).equals(Buffer.alloc(1000, 5))).toBe(true);
+
+    const end = closed(client, 10_000);
+    client.abort();
+    await end;
+    await Promise.all(sends);
+    const after = client.unacknowledged!();
+    expect(after.map((m) => m.tag)).toEqual(list.map((m) => m.tag));
+    expect(after.filter((m) => m.transmitted).length).toBeGreaterThanOrEqual(transmitted);
+  });
+
+  it('keeps what a silent peer never acknowledged when failure detection closes the association', async () => {
+    const s = await endpoint({ address: '127.0.0.1', port: 0, listen: true });
+    const c = await endpoint({ address: '127.0.0.1', port: 0 });
+    const accepted = nextAssociation(s);
+    const client = await c.connect(s.local, { heartbeatInterval: 30, rtoMin: 20, rtoMax: 40, rtoInitial: 20, maxRetransmissions: 2 });
+    const server = await accepted;
+    mute(server);
+    await client.send(Buffer.from('lost?'), { ppid: PPID, tag: 'x' });
+    const { reason } = await closed(client, 10_000);
+    expect(reason).toBe('timeout');
+    expect(client.unacknowledged!()).toMatchObject([{ tag: 'x', transmitted: true }]);
+  });
+});
