@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { Registrar } from '../registrar/registrar.js';
 import { silentLogger } from '../registrar/logger.js';
 import { formatTransportAddress } from '../registrar/options.js';
@@ -76,7 +76,7 @@ export function registerFractalCommand(program: Command): void {
   const d = FRACTAL_DEFAULTS;
   const cmd = program
     .command('fractal')
-    .description('Fractal pool user: computes a picture with the pool\'s fractal PEs, one session per region; with --http, watch it in the browser.')
+    .description('Fractal pool user: computes a picture with the pool\'s fractal PEs, one session per region; watch it in the browser with the HTTP option.')
     .option('--pool <name>', 'pool handle', 'FractalGeneratorPool')
     .option('--registrar <host:port>', REGISTRAR_HELP, collectRegistrar)
     .option('--width <px>', 'image width, 64..8192', parseInteger, d.width)
@@ -88,11 +88,11 @@ export function registerFractalCommand(program: Command): void {
       return t;
     }, 'mandelbrot')
     .option('--n <exponent>', 'exponent of mandelbrot-n', parseNumber, d.n)
-    .option('--region <re1,im1,re2,im2>', 'corners of the complex plane shown', parseRegion, [d.c1.re, d.c1.im, d.c2.re, d.c2.im])
-    .option('--images <n>', 'images to compute, 0 = until Ctrl-C (default: 1, with --http 0)', parseInteger)
+    .addOption(new Option('--region <re1,im1,re2,im2>', 'corners of the complex plane shown').argParser(parseRegion).default([d.c1.re, d.c1.im, d.c2.re, d.c2.im], `${d.c1.re},${d.c1.im},${d.c2.re},${d.c2.im}`))
+    .option('--images <n>', 'images to compute, 0 = until Ctrl-C (default: 1; 0 when serving the page)', parseInteger)
     .option('--pause <ms>', 'pause between images', parseDuration, 5000)
     .option('--timeout <ms>', 'silence after which a PE counts as failed and its session fails over', parseDuration, 5000)
-    .option('--demo <pes>', 'demo mode: run a registrar and this many fractal PEs as child processes; the page can kill them', parseInteger)
+    .option('--demo <pes>', 'demo mode: run a registrar and this many fractal PEs as child processes; the page can kill them (default: off, use the pool\'s PEs)', parseInteger)
     .option('--pe-rate <points/s>', 'demo mode: points per second per session of the PEs started', parseInteger, 4000)
     .configureHelp({ showGlobalOptions: false });
   addHttpOption(cmd, { optionalValue: true });

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CSP_PORT, CspMonitor, cspIdText } from '../observe/csp.js';
 import { componentViews, feedFromMonitor } from '../observe/csp-view.js';
 import { EventFeed } from '../observe/feed.js';
@@ -15,16 +15,20 @@ import { createMetricsRegistry } from '../observe/metrics.js';
 import type { TransportAddress } from '../transport/types.js';
 import { addHttpOption, httpUrl } from './http-option.js';
 import { onTerminationSignal } from './lifecycle.js';
-import { parseAddress } from './parse.js';
-import { Gauge, Counter } from 'prom-client';
+import { parseAddress, parseDuration } from './parse.js';
+import { Counter, Gauge } from 'prom-client';
 
 /** Registers the `monitor` subcommand on `program`. */
 export function registerMonitorCommand(program: Command): void {
   const cmd = program
     .command('monitor')
     .description('Component Status Protocol monitor: shows the registrars, PEs and PUs that report to it (--csp of the other commands).')
-    .option('--listen <addr:port>', `UDP address to receive reports on (use 0.0.0.0:${CSP_PORT} or [::]:${CSP_PORT} for remote components)`, parseAddress, { address: '127.0.0.1', port: CSP_PORT })
-    .option('--purge <ms>', 'forget a component after this long without reports (at most 10 of its report intervals)', (t) => Number(t), 30_000)
+    .addOption(
+      new Option('--listen <addr:port>', `UDP address to receive reports on (use 0.0.0.0:${CSP_PORT} or [::]:${CSP_PORT} for remote components)`)
+        .argParser(parseAddress)
+        .default({ address: '127.0.0.1', port: CSP_PORT }, `127.0.0.1:${CSP_PORT}`),
+    )
+    .option('--purge <ms>', 'forget a component after this long without reports (at most 10 of its report intervals)', parseDuration, 30_000)
     .option('-q, --quiet', 'no line per event on standard output', false)
     .configureHelp({ showGlobalOptions: false });
   addHttpOption(cmd);
