@@ -113,7 +113,7 @@ function renderComponents(list) {
 
 function renderPe(s) {
   $('#tiles').replaceChildren(tile(s.registered ? 'yes' : 'no', 'registered'), tile(s.sessions, 'sessions open'), tile(s.stats.sessionsAccepted, 'sessions accepted'), tile(s.stats.cookiesEchoed, 'sessions taken over by failover'));
-  $('#pools tbody').replaceChildren(row([s.pool, code(s.id), s.service, '–', '–', s.address, age(s.uptimeMs)]));
+  $('#pools tbody').replaceChildren(row([s.pool, code(s.id), `${s.policy || '–'} (service ${s.service})`, loadCell(s.load), s.home ? code(s.home) : 'not known yet', s.address, age(s.uptimeMs)]));
   $('#no-pools').hidden = true;
   $('#registrars-section').hidden = true;
 }

@@ -76,6 +76,8 @@ export async function serveRegistrarHttp(registrar: Registrar, options: ServeHtt
 /** A pool element as {@link servePoolElementHttp} sees it (a `PoolElementSocket` is one). */
 export interface ObservablePoolElement extends PoolElementMetricsSource {
   readonly local: TransportAddress | undefined;
+  /** The registration once registered: its policy and the registrar that is its home now. */
+  readonly registration: { readonly policy: { type: string }; readonly homeRegistrarId: number } | undefined;
 }
 
 /**
@@ -101,6 +103,9 @@ export async function servePoolElementHttp(pe: ObservablePoolElement, options: S
       service: options.service ?? null,
       address: pe.local ? `${pe.local.address}:${pe.local.port}` : null,
       registered: pe.registration !== undefined,
+      policy: pe.registration?.policy.type ?? null,
+      load: pe.registration !== undefined && 'load' in pe.registration.policy ? (pe.registration.policy as { load: number }).load / 0xffffffff : null,
+      home: pe.registration && pe.registration.homeRegistrarId !== 0 ? hexId(pe.registration.homeRegistrarId) : null,
       sessions: pe.sessionCount,
       stats: { ...pe.stats },
       uptimeMs: Math.round(performance.now() - started),

@@ -33,7 +33,7 @@ describe.skipIf(chromiumPath === undefined)('web view in Chromium', () => {
 
   it('shows the PEs of the registrar, and a PE kill in the feed within 2 s', { timeout: 120_000 }, async () => {
     const a = registrar.addresses[0]!;
-    const pes = [0, 1, 2].map(() => run(['server', '--service', 'echo', '--pool', 'WebPool', '--registrar', `${a.address}:${a.port}`, '--quiet']));
+    const pes = [0, 1, 2].map((i) => run(['server', '--service', 'echo', '--pool', 'WebPool', '--registrar', `${a.address}:${a.port}`, '--quiet', ...(i === 2 ? ['--http', '0'] : [])]));
     const ids = await Promise.all(pes.map(async (p) => '0x' + /registered PE 0x([0-9a-f]{8})/.exec(await p.wait((l) => l.startsWith('registered PE'), 30_000))![1]!));
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     await page.goto(http.url + '/');
@@ -51,6 +51,14 @@ describe.skipIf(chromiumPath === undefined)('web view in Chromium', () => {
     await page.waitForSelector(`#pools tr[data-pe="${ids[1]}"]`, { state: 'detached', timeout: 5000 });
     expect(await page.locator('#pools tbody tr').count()).toBe(2);
     await page.screenshot({ path: artifactPath('web-view.png'), fullPage: true });
+
+    // The same page served by a pool element shows that PE.
+    const peUrl = /^http (http:\/\/[\d.]+:\d+)/.exec(await pes[2]!.wait((l) => l.startsWith('http '), 30_000))![1]!;
+    await page.goto(peUrl + '/');
+    await page.waitForSelector('#conn.on', { timeout: 20_000 });
+    await page.locator('#self', { hasText: ids[2]! }).waitFor({ timeout: 20_000 });
+    expect(await page.textContent('#role')).toBe('pool element');
+    expect(await page.textContent('#pools tbody')).toContain('round-robin (service echo)');
     await page.close();
   });
 });
