@@ -206,25 +206,22 @@ export class FractalPoolUser extends EventEmitter<FractalPoolUserEvents> {
     st.since = performance.now();
     session.on('error', () => undefined);
     this.emit('start', i, st.peId ?? 0);
-    let restart = false;
     session.on('failover', (e) => {
       this.failovers++;
       st.peId = e.to;
       st.since = performance.now();
       this.emit('failover', { ...e, rect: i, x: st.rect.x + st.nextX, y: st.rect.y + st.nextY });
-      // Without a cookie the new PE knows nothing: start the rectangle again.
-      if (!e.cookieEchoed) restart = true;
+      // Without a cookie the new PE knows nothing: start the rectangle again there.
+      if (!e.cookieEchoed) {
+        st.nextX = 0;
+        st.nextY = 0;
+        session.send(params).catch(() => undefined);
+      }
     });
     const timeout = this.options.receiveTimeout ?? 5000;
     try {
       await session.send(params);
       for (;;) {
-        if (restart) {
-          restart = false;
-          st.nextX = 0;
-          st.nextY = 0;
-          await session.send(params);
-        }
         const wait = AbortSignal.timeout(timeout);
         let m;
         try {

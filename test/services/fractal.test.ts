@@ -148,3 +148,59 @@ describe('fractal PEs and pool user through a registrar', () => {
     expect(user.owners.every((o) => peIds.includes(o))).toBe(true);
   });
 });
+
+describe('fractal pool user failover without a cookie', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  it('sends the Parameter message again to the next PE, which computes the whole rectangle', { timeout: 60_000 }, async () => {
+    const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false });
+    await registrar.start();
+    cleanups.push(() => registrar.close());
+    const address = `127.0.0.1:${registrar.addresses[0]!.port}`;
+    const start = async (service: Parameters<typeof serve>[1]): Promise<number> => {
+      const pe = socket({ registrars: [address] });
+      pe.on('error', () => undefined);
+      await pe.register('FractalNoCookie');
+      const stop = new AbortController();
+      const handle = serve(pe, service, { signal: stop.signal });
+      cleanups.push(async () => {
+        stop.abort();
+        await pe.close();
+        await handle.done;
+      });
+      return pe.peId!;
+    };
+    // A PE that answers the Parameter message with a few points and no cookie, then goes away.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    const forgetful = await start({
+      name: 'forgetful',
+      description: 'sends points without a cookie, then closes',
+      async handle(session) {
+        await session.recv();
+        await session.send(encodeFractalData(0, 0, [1, 2, 3]), { ppid: 32 });
+        await released;
+        await session.close();
+      },
+    });
+    const user = new FractalPoolUser({ width: 64, height: 64, maxIterations: 20, sessions: 1 }, { pool: 'FractalNoCookie', session: { registrars: [address] } });
+    const failovers: { cookieEchoed: boolean; from: number }[] = [];
+    user.on('failover', (f) => failovers.push(f));
+    let real = 0;
+    user.once('points', () => {
+      void start(createFractalService()).then((id) => {
+        real = id;
+        release();
+      });
+    });
+    await user.run();
+    expect(failovers).toEqual([expect.objectContaining({ from: forgetful, cookieEchoed: false })]);
+    expect(user.progress).toBe(64 * 64);
+    expect(user.owners.every((o) => o === real)).toBe(true);
+    const p = rectParameters(user.image, user.rects[0]!);
+    expect(user.values[64 * 10 + 5]).toBe(fractalPoint(p, 5, 10));
+  });
+});
