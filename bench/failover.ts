@@ -1,6 +1,22 @@
 /**
  * Failover benchmark of Enhanced Mode sessions.
  *
+ * 0. Delivery (loss and duplicates), each case printed with its lost count
+ *    (goal 0 in every mode that promises it):
+ *    - `send_after_sigkill_*`: SIGKILL of the serving echo PE (its own
+ *      process), then within 0–20 ms `send()` with default options; the echo
+ *      must come from the next PE (`--send-trials`, default 50).
+ *    - `mid_request_*`: PEs answer after 0–300 ms; the serving PE is
+ *      SIGKILLed 30–130 ms into a request; with `request()` (default
+ *      options), with `send()` + `recv({ timeout })` (default options: a
+ *      request the PE acknowledged and never answered is lost, reported by
+ *      `possiblyLost`) and with `send()` + `recv()` under `since-cookie`
+ *      (`--mid-trials` per mode, default 20).
+ *    - `sack_delay_duplicates_*`: a stream of messages (one every 2 ms, then
+ *      one every 25 ms) to PEs that log what their application received,
+ *      `--dup-kills` (default 200, half for the slow stream) silent kills of the serving PE (its sockets closed: the same
+ *      wire behaviour as SIGKILL); a message logged by two PEs is a
+ *      duplicate (received by the dead PE, whose SACK was still delayed).
  * 1. Failover time: a registrar in this process, three pingpong PEs as
  *    child processes (`rsp server --service pingpong`, sealed cookies), a
  *    pool user pinging every `--interval` ms. `--kills` times (default 20)
@@ -18,7 +34,8 @@
  *
  *    Then `--stops` (default 5) graceful stops (SIGTERM) measured the same way.
  *
- * Usage: `npx tsx bench/failover.ts [--kills 20] [--stops 5] [--interval 20] [--duration 2000]`
+ * Usage: `npx tsx bench/failover.ts [--kills 200] [--stops 5] [--interval 20] [--duration 2000]
+ * [--send-trials 50] [--mid-trials 20] [--dup-kills 200] [--deadline-s 900] [--only send,mid,dup,kills,throughput]`
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -30,17 +47,24 @@ import { silentLogger } from '../src/registrar/logger.js';
 import { runPingPong } from '../src/services/pingpong-client.js';
 import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
 import type { Association, MessageInfo } from '../src/transport/types.js';
+import { PeHost } from '../test/integration/pe-host.js';
 
 const args = process.argv.slice(2);
 function arg(name: string, dflt: number): number {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt;
 }
-const KILLS = arg('kills', 20);
+const KILLS = arg('kills', 200);
 const STOPS = arg('stops', 5);
 const INTERVAL = arg('interval', 20);
 const DURATION = arg('duration', 2000);
-const DEADLINE = performance.now() + 170_000;
+const SEND_TRIALS = arg('send-trials', 50);
+const MID_TRIALS = arg('mid-trials', 20);
+const DUP_KILLS = arg('dup-kills', 200);
+const DEADLINE = performance.now() + arg('deadline-s', 900) * 1000;
+/** `--only send,mid,dup,kills,throughput` runs only those parts (default: all). */
+const onlyArg = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1] : undefined;
+const ONLY = new Set((onlyArg ?? 'send,mid,dup,kills,throughput').split(','));
 
 const emit = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void => {
   process.stdout.write(`${JSON.stringify({ bench: 'failover', name, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
@@ -55,6 +79,190 @@ const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false, logger
 await registrar.start();
 const registrarAddress = `127.0.0.1:${registrar.addresses[0]!.port}`;
 
+
+// --- 0. delivery: loss and duplicates ------------------------------------------------------
+
+const dec = new TextDecoder();
+const body = (m: rsp.SessionMessage): { pe: number; text: string } => {
+  const [pe, ...rest] = dec.decode(m.data).split(':');
+  return { pe: Number(pe), text: rest.join(':') };
+};
+
+/** PEs of `mode`, each in its own process (so that SIGKILL kills exactly one). */
+class SinglePeFleet {
+  readonly hosts = new Map<number, PeHost>();
+  constructor(
+    private readonly pool: string,
+    private readonly mode: 'echo' | 'slow',
+  ) {}
+  async add(): Promise<void> {
+    const h = await PeHost.spawn(registrarAddress, this.pool);
+    this.hosts.set(await h.start(this.mode), h);
+  }
+  sigkill(peId: number): number {
+    const h = this.hosts.get(peId);
+    this.hosts.delete(peId);
+    h?.sigkill();
+    return performance.now();
+  }
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((h) => h.close()));
+    this.hosts.clear();
+  }
+}
+
+/** Receives until a message with `text` arrives; undefined after `ms` without it. */
+async function recvUntil(session: rsp.PoolSession, text: string, ms: number): Promise<{ pe: number; others: number } | undefined> {
+  const end = performance.now() + ms;
+  let others = 0;
+  for (;;) {
+    const left = end - performance.now();
+    if (left <= 0) return undefined;
+    const m = await session.recv({ timeout: left }).catch(() => null);
+    if (m === null) return undefined;
+    const b = body(m);
+    if (b.text === text) return { pe: b.pe, others };
+    others++;
+  }
+}
+
+async function sendAfterKillBench(): Promise<void> {
+  const fleet = new SinglePeFleet('SendAfterKill', 'echo');
+  try {
+    await Promise.all([fleet.add(), fleet.add()]);
+    const session = await rsp.connect('SendAfterKill', { registrars: [registrarAddress] });
+    session.on('error', () => undefined);
+    let lost = 0;
+    let duplicates = 0;
+    let possiblyLost = 0;
+    session.on('failover', (e) => (possiblyLost += e.possiblyLost));
+    const times: number[] = [];
+    for (let t = 0; t < SEND_TRIALS && performance.now() < DEADLINE; t++) {
+      await session.send(`warm${t}`);
+      const warm = await recvUntil(session, `warm${t}`, 10_000);
+      if (!warm) {
+        lost++;
+        continue;
+      }
+      duplicates += warm.others;
+      const replacement = fleet.add();
+      const killedAt = fleet.sigkill(warm.pe);
+      await sleep(Math.random() * 20);
+      await session.send(`after${t}`);
+      const after = await recvUntil(session, `after${t}`, 10_000);
+      if (!after) lost++;
+      else {
+        duplicates += after.others;
+        times.push(performance.now() - killedAt);
+      }
+      await replacement;
+    }
+    await session.close();
+    const sorted = times.sort((a, b) => a - b);
+    log(`send after SIGKILL: ${SEND_TRIALS} trials, ${lost} lost, ${duplicates} duplicates, possiblyLost ${possiblyLost}`);
+    emit('send_after_sigkill_lost', lost, 'count', { trials: SEND_TRIALS, goal: 0, replay: 'unacknowledged (default)' });
+    emit('send_after_sigkill_duplicates', duplicates, 'count', { trials: SEND_TRIALS });
+    emit('send_after_sigkill_to_echo_median', quantile(sorted, 0.5), 'ms');
+    emit('send_after_sigkill_to_echo_p95', quantile(sorted, 0.95), 'ms');
+  } finally {
+    await fleet.closeAll();
+  }
+}
+
+async function midRequestBench(variant: 'request' | 'send-recv' | 'send-recv-since-cookie'): Promise<void> {
+  const pool = `Mid-${variant}`;
+  const fleet = new SinglePeFleet(pool, 'slow');
+  try {
+    await Promise.all([fleet.add(), fleet.add()]);
+    const session = await rsp.connect(pool, { registrars: [registrarAddress], ...(variant === 'send-recv-since-cookie' ? { replay: 'since-cookie' as const } : {}) });
+    session.on('error', () => undefined);
+    let lost = 0;
+    let possiblyLost = 0;
+    let duplicates = 0;
+    session.on('failover', (e) => (possiblyLost += e.possiblyLost));
+    for (let t = 0; t < MID_TRIALS && performance.now() < DEADLINE; t++) {
+      for (let i = 0; i < 500 && session.poolElement === undefined; i++) await sleep(10);
+      const serving = session.poolElement?.id;
+      const text = `r${t}`;
+      const answer: Promise<boolean> =
+        variant === 'request'
+          ? session.request(text, { timeout: 10_000 }).then(
+              () => true,
+              () => false,
+            )
+          : session.send(text).then(async () => {
+              const r = await recvUntil(session, text, 10_000);
+              if (r) duplicates += r.others;
+              return r !== undefined;
+            });
+      await sleep(30 + Math.random() * 100);
+      const replacement = fleet.add();
+      if (serving !== undefined) fleet.sigkill(serving);
+      if (!(await answer)) lost++;
+      await replacement;
+    }
+    await session.close();
+    const name = variant.replaceAll('-', '_');
+    log(`mid-request SIGKILL, ${variant}: ${MID_TRIALS} trials, ${lost} lost (possiblyLost reported ${possiblyLost}), ${duplicates} duplicates`);
+    emit(`mid_request_${name}_lost`, lost, 'count', { trials: MID_TRIALS, possibly_lost_reported: possiblyLost, duplicates, goal: variant === 'send-recv' ? 'reported by possiblyLost' : 0 });
+  } finally {
+    await fleet.closeAll();
+  }
+}
+
+async function duplicateBench(intervalMs: number, killCount: number): Promise<void> {
+  const host = await PeHost.spawn(registrarAddress, `DupPool${intervalMs}`);
+  const seen = new Map<number, number>();
+  host.onLine = (line) => {
+    const m = /^rx \d+ (\d+)$/.exec(line);
+    if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
+  };
+  try {
+    for (let i = 0; i < 3; i++) await host.start('log');
+    const session = await rsp.connect(`DupPool${intervalMs}`, { registrars: [registrarAddress] });
+    session.on('error', () => undefined);
+    let possiblyLost = 0;
+    session.on('failover', (e) => (possiblyLost += e.possiblyLost));
+    let sent = 0;
+    let kills = 0;
+    let stop = false;
+    const sender = (async () => {
+      while (!stop) {
+        await session.send(String(sent++));
+        await sleep(intervalMs);
+      }
+    })();
+    while (kills < killCount && performance.now() < DEADLINE) {
+      await sleep(50 + Math.random() * 100);
+      for (let i = 0; i < 500 && session.poolElement === undefined; i++) await sleep(10);
+      const serving = session.poolElement?.id;
+      if (serving === undefined) continue;
+      if (await host.kill(serving)) kills++;
+      await host.start('log');
+    }
+    stop = true;
+    await sender;
+    await session.close();
+    // Let the last lines arrive.
+    for (let i = 0, last = -1; i < 200 && seen.size !== last; i++) {
+      last = seen.size;
+      await sleep(50);
+    }
+    let lost = 0;
+    let duplicates = 0;
+    for (let i = 0; i < sent; i++) {
+      const n = seen.get(i) ?? 0;
+      if (n === 0) lost++;
+      else duplicates += n - 1;
+    }
+    log(`SACK-delay duplicates, one message every ${intervalMs} ms: ${sent} messages, ${kills} kills, ${lost} lost, ${duplicates} duplicates, possiblyLost ${possiblyLost}`);
+    emit(`stream_${intervalMs}ms_kills_lost`, lost, 'count', { messages: sent, kills, goal: 0 });
+    emit(`sack_delay_duplicates_${intervalMs}ms`, duplicates, 'count', { messages: sent, kills, per_kill: Math.round((duplicates / Math.max(1, kills)) * 1000) / 1000, per_message: duplicates / Math.max(1, sent) });
+  } finally {
+    await host.close();
+  }
+}
+
 // --- 1. failover time --------------------------------------------------------------------
 
 async function failoverBench(): Promise<void> {
@@ -66,7 +274,11 @@ async function failoverBench(): Promise<void> {
     const session = await rsp.connect('BenchPool', { registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
     session.on('error', () => undefined);
     const sessionTimes: number[] = [];
-    session.on('failover', (e) => sessionTimes.push(e.durationMs));
+    let possiblyLostTotal = 0;
+    session.on('failover', (e) => {
+      sessionTimes.push(e.durationMs);
+      possiblyLostTotal += e.possiblyLost;
+    });
     const times: number[] = [];
     let kill: { pe: string; at: number; signal: string } | undefined;
     let lastReply = 0;
@@ -119,6 +331,8 @@ async function failoverBench(): Promise<void> {
     if (gracefulSorted.length > 0) emit('sigterm_to_reply_median', quantile(gracefulSorted, 0.5), 'ms', { stops: gracefulSorted.length, reference_s: 2 });
     emit('session_failover_median', quantile(sessionSorted, 0.5), 'ms', { note: 'from noticing the loss to the cookie echo on the new PE' });
     emit('counter_gaps', gaps + summary.gaps, 'count', { replies: summary.replies });
+    emit('pingpong_requests_resent_by_client', summary.resends, 'count', { note: 'requests the client itself had to re-send after 1 s without reply (the session lost nothing it could re-send)' });
+    emit('pingpong_possibly_lost', possiblyLostTotal, 'count', { note: 'sum of failover events\' possiblyLost' });
   } finally {
     await fleet.stopAll();
   }
@@ -216,8 +430,14 @@ async function throughputBench(): Promise<void> {
 }
 
 try {
-  await failoverBench();
-  await throughputBench();
+  if (ONLY.has('send')) await sendAfterKillBench();
+  if (ONLY.has('mid')) for (const variant of ['request', 'send-recv', 'send-recv-since-cookie'] as const) await midRequestBench(variant);
+  if (ONLY.has('dup')) {
+    await duplicateBench(2, DUP_KILLS);
+    await duplicateBench(25, Math.ceil(DUP_KILLS / 2));
+  }
+  if (ONLY.has('kills')) await failoverBench();
+  if (ONLY.has('throughput')) await throughputBench();
 } finally {
   await registrar.close();
 }

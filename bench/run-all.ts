@@ -14,9 +14,10 @@ import { createInterface } from 'node:readline';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const EXCLUDED = new Set(['run-all.ts', 'fuzz-wire.ts', 'soak.ts']);
+const isSoak = (f: string): boolean => f.startsWith('soak-');
 const only = new Set(process.argv.slice(2).map((a) => a.replace(/\.ts$/, '')));
 const scripts = readdirSync(dir)
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && !EXCLUDED.has(f))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && !EXCLUDED.has(f) && !isSoak(f))
   .filter((f) => only.size === 0 || only.has(f.slice(0, -3)))
   .sort();
 

@@ -6,21 +6,25 @@
  *     "tcp": n, "ratio_to_tcp": r }
  *
  * Figures: 100-byte request/response round trips per second, one-way 1 KiB
- * messages per second, bulk MB/s with 64 KiB messages, memory per idle
+ * messages per second, bulk MB/s with 64 KiB messages (each also with the
+ * plain-UDP ceiling of the same run: `udp` and `ratio_to_udp`; the ceiling's
+ * own lines, mode "udp-ceiling", come last: 100-byte datagram ping-pong and
+ * one-way 1,200 / 9,000 / 65,000-byte datagrams), memory per idle
  * association end (heap and RSS, after GC), association setup time, and the
  * time to notice a SIGKILLed peer process.
  *
- * Usage: `npx tsx bench/transport.ts [--mode udp[,raw]] [--duration ms] [--only name,...]`
+ * Usage: `npx tsx bench/transport.ts [--mode udp[,raw]] [--duration ms] [--only name,...] [--src]`
+ * (uses the compiled build in dist/ when present: run `npm run build` first; `--src` measures the
+ * TypeScript sources through tsx, whose kept function names cost CPU on every closure)
  * (re-executes itself with `--expose-gc` when needed). Bounded to well under
  * two minutes with the default duration.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
-import { createRawEndpoint } from '../src/transport/raw-endpoint.js';
-import { rawModeUnavailableReason } from '../src/transport/raw-stack.js';
+import { existsSync } from 'node:fs';
 import type { Association, Endpoint, TransportAddress } from '../src/transport/types.js';
 
 // --- arguments and self re-exec with --expose-gc ------------------------------------------
@@ -35,6 +39,20 @@ function arg(name: string): string | undefined {
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// The library as users run it: the compiled build (`npm run build`) when it exists. `--src` runs
+// the TypeScript sources through tsx instead, which keeps function names by defining a `name`
+// property on every closure it creates and so adds CPU to every operation.
+const BUILD = !args.includes('--src') && existsSync(`${ROOT}dist/transport/udp-endpoint.js`) ? 'dist' : 'src';
+const { createUdpEndpoint } = (await import(
+  BUILD === 'dist' ? `${ROOT}dist/transport/udp-endpoint.js` : '../src/transport/udp-endpoint.js'
+)) as typeof import('../src/transport/udp-endpoint.js');
+const { createRawEndpoint } = (await import(
+  BUILD === 'dist' ? `${ROOT}dist/transport/raw-endpoint.js` : '../src/transport/raw-endpoint.js'
+)) as typeof import('../src/transport/raw-endpoint.js');
+const { rawModeUnavailableReason } = (await import(
+  BUILD === 'dist' ? `${ROOT}dist/transport/raw-stack.js` : '../src/transport/raw-stack.js'
+)) as typeof import('../src/transport/raw-stack.js');
 
 
 // --- modes ------------------------------------------------------------------------------
@@ -95,6 +113,8 @@ interface Figure {
   unit: string;
   value: number;
   tcp: number;
+  /** Plain-UDP ceiling of the same figure in the same run (same unit), when there is one. */
+  udp?: number;
   /** True when a larger value is better (ratio_to_tcp = value / tcp); else tcp / value. */
   higherIsBetter: boolean;
   extra?: Record<string, unknown>;
@@ -111,6 +131,8 @@ function report(mode: string, f: Figure): void {
     unit: f.unit,
     tcp: round(f.tcp),
     ratio_to_tcp: ratio === null ? null : round(ratio, 3),
+    build: BUILD,
+    ...(f.udp === undefined ? {} : { udp: round(f.udp), ratio_to_udp: f.udp > 0 && f.value > 0 ? round(f.value / f.udp, 3) : null }),
     ...(f.extra ?? {}),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -163,6 +185,151 @@ async function closeTcp(p: { server: net.Server; a: net.Socket; b: net.Socket })
   p.a.destroy();
   p.b.destroy();
   await new Promise<void>((r) => p.server.close(() => r()));
+}
+
+
+// --- plain-UDP ceiling ------------------------------------------------------------------
+
+/** Two connected UDP sockets on loopback. */
+async function udpPair(): Promise<{ a: dgram.Socket; b: dgram.Socket; close(): Promise<void> }> {
+  const a = dgram.createSocket('udp4');
+  const b = dgram.createSocket('udp4');
+  await new Promise<void>((r) => a.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => b.bind(0, '127.0.0.1', () => r()));
+  for (const s of [a, b]) {
+    try {
+      s.setRecvBufferSize(4 * 1024 * 1024);
+      s.setSendBufferSize(4 * 1024 * 1024);
+    } catch {
+      /* capped */
+    }
+  }
+  await new Promise<void>((r) => a.connect(b.address().port, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => b.connect(a.address().port, '127.0.0.1', () => r()));
+  return {
+    a,
+    b,
+    close: async () => {
+      await Promise.all([a, b].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    },
+  };
+}
+
+/** 100-byte datagram ping-pong over connected UDP sockets: round trips/s and CPU µs each. */
+async function udpRoundTrips(): Promise<{ rate: number; cpu: number }> {
+  const p = await udpPair();
+  const payload = Buffer.alloc(100, 1);
+  p.b.on('message', (m) => p.b.send(m));
+  let count = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const end = t0 + DURATION;
+  await new Promise<void>((resolve) => {
+    // A lost datagram would stop a strict ping-pong: restart it after a quiet millisecond gap.
+    let lastSeen = count;
+    const watchdog = setInterval(() => {
+      if (count === lastSeen) p.a.send(payload);
+      lastSeen = count;
+    }, 50);
+    p.a.on('message', () => {
+      count++;
+      if (performance.now() < end) p.a.send(payload);
+      else {
+        clearInterval(watchdog);
+        resolve();
+      }
+    });
+    p.a.send(payload);
+  });
+  const rate = count / ((performance.now() - t0) / 1000);
+  const cpu = cpuMicros(c0) / count;
+  await p.close();
+  return { rate, cpu };
+}
+
+/**
+ * One-way UDP datagrams of `size` bytes with receiver-paced flow control (at
+ * most a window of datagrams unreceived, so the socket buffer never drops):
+ * datagrams/s received and CPU µs each.
+ */
+async function udpOneWay(size: number): Promise<{ rate: number; cpu: number }> {
+  const p = await udpPair();
+  const payload = Buffer.alloc(size, 2);
+  const window = Math.max(4, Math.floor((1024 * 1024) / size));
+  let received = 0;
+  let sent = 0;
+  let first = 0;
+  let last = 0;
+  let stop = false;
+  const end = performance.now() + DURATION;
+  const c0 = process.cpuUsage();
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const pump = (): void => {
+    while (!stop && sent - received < window) {
+      sent++;
+      p.a.send(payload);
+    }
+  };
+  p.b.on('message', () => {
+    if (received === 0) first = performance.now();
+    received++;
+    last = performance.now();
+    if ((received & 63) === 0 && last >= end) {
+      stop = true;
+      resolveDone();
+    }
+    if (sent - received <= window / 2) pump();
+  });
+  // A datagram lost (buffer overflow) would leave the window full: forget it after a quiet 20 ms.
+  let seen = -1;
+  const watchdog = setInterval(() => {
+    if (received === seen && !stop) {
+      sent = received;
+      pump();
+    }
+    seen = received;
+    if (performance.now() > end + 1000) {
+      stop = true;
+      resolveDone();
+    }
+  }, 20);
+  pump();
+  await done;
+  clearInterval(watchdog);
+  const rate = received / (Math.max(1, last - first) / 1000);
+  const cpu = cpuMicros(c0) / Math.max(1, received);
+  await sleep(20);
+  await p.close();
+  return { rate, cpu };
+}
+
+/** The plain-UDP ceiling of this run, as figures of their own (mode "udp-ceiling"). */
+const udpCeiling: { roundTrips?: { rate: number; cpu: number }; oneWay: Map<number, { rate: number; cpu: number }> } = { oneWay: new Map() };
+
+async function ceilingRoundTrips(): Promise<{ rate: number; cpu: number }> {
+  udpCeiling.roundTrips ??= await udpRoundTrips();
+  return udpCeiling.roundTrips;
+}
+
+async function ceilingOneWay(size: number): Promise<{ rate: number; cpu: number }> {
+  let r = udpCeiling.oneWay.get(size);
+  if (!r) {
+    r = await udpOneWay(size);
+    udpCeiling.oneWay.set(size, r);
+  }
+  return r;
+}
+
+function reportCeiling(): void {
+  const lines: Array<Record<string, unknown>> = [];
+  if (udpCeiling.roundTrips) {
+    lines.push({ name: 'udp_round_trips_100B', value: round(udpCeiling.roundTrips.rate), unit: 'round trips/s', cpu_us_per_op: round(udpCeiling.roundTrips.cpu) });
+  }
+  for (const [size, r] of [...udpCeiling.oneWay].sort((x, y) => x[0] - y[0])) {
+    lines.push({ name: `udp_one_way_${size}B`, value: round((r.rate * size) / 1e6), unit: 'MB/s', datagrams_per_s: round(r.rate), cpu_us_per_op: round(r.cpu) });
+  }
+  for (const line of lines) process.stdout.write(`${JSON.stringify({ bench: 'transport', mode: 'udp-ceiling', ...line })}\n`);
 }
 
 // --- figures ----------------------------------------------------------------------------
@@ -218,13 +385,15 @@ async function roundTrips(mode: Mode): Promise<Figure> {
   const tcpRate = tcount / ((performance.now() - t1) / 1000);
   const tcpCpu = cpuMicros(c1) / tcount;
   await closeTcp(tcp);
+  const udp = await ceilingRoundTrips();
   return {
     name: 'round_trips_100B',
     unit: 'round trips/s',
     value: sctpRate,
     tcp: tcpRate,
+    udp: udp.rate,
     higherIsBetter: true,
-    extra: { cpu_us_per_op: round(sctpCpu), tcp_cpu_us_per_op: round(tcpCpu) },
+    extra: { cpu_us_per_op: round(sctpCpu), tcp_cpu_us_per_op: round(tcpCpu), udp_cpu_us_per_op: round(udp.cpu) },
   };
 }
 
@@ -305,13 +474,16 @@ async function oneWayTcp(size: number): Promise<{ rate: number; cpu: number }> {
 async function oneWay(mode: Mode): Promise<Figure> {
   const s = await oneWaySctp(mode, 1024);
   const t = await oneWayTcp(1024);
+  // Ceiling: one 1,200-byte datagram per message (no bundling).
+  const u = await ceilingOneWay(1200);
   return {
     name: 'one_way_1KiB',
     unit: 'msg/s',
     value: s.rate,
     tcp: t.rate,
+    udp: u.rate,
     higherIsBetter: true,
-    extra: { cpu_us_per_op: round(s.cpu), tcp_cpu_us_per_op: round(t.cpu) },
+    extra: { cpu_us_per_op: round(s.cpu), tcp_cpu_us_per_op: round(t.cpu), udp_cpu_us_per_op: round(u.cpu), udp_datagram: 1200 },
   };
 }
 
@@ -319,13 +491,17 @@ async function bulk(mode: Mode): Promise<Figure> {
   const size = 64 * 1024;
   const s = await oneWaySctp(mode, size);
   const t = await oneWayTcp(size);
+  // Ceiling: UDP in the largest datagrams (65,000 bytes); 1,200 and 9,000 show what the packet size costs.
+  await ceilingOneWay(9000);
+  const u = await ceilingOneWay(65_000);
   return {
     name: 'bulk_64KiB',
     unit: 'MB/s',
     value: (s.rate * size) / 1e6,
     tcp: (t.rate * size) / 1e6,
+    udp: (u.rate * 65_000) / 1e6,
     higherIsBetter: true,
-    extra: { cpu_us_per_op: round(s.cpu), tcp_cpu_us_per_op: round(t.cpu) },
+    extra: { cpu_us_per_op: round(s.cpu), tcp_cpu_us_per_op: round(t.cpu), udp_datagram: 65_000 },
   };
 }
 
@@ -512,6 +688,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  reportCeiling();
   process.exit(failed ? 1 : 0);
 }
 

@@ -62,6 +62,8 @@ export { PoolElementSocket } from './session/pool-element-socket.js';
 export { AcceptedSession } from './session/accepted-session.js';
 export type { BusinessCard } from './session/control-channel.js';
 export { type SessionOptions, type SocketOptions, type SocketRegisterOptions, DEFAULT_DATA_PPID } from './session/session-options.js';
+/** The transport choice of every role (`transport: { mode, ...tuning }`). */
+export type { TransportMode, TransportOptions } from './transport/endpoint-factory.js';
 
 // Registrar operators.
 export { Registrar, type RegistrarEvents } from './registrar/registrar.js';
@@ -75,4 +77,4 @@ export { getService, SERVICE_NAMES, type ServiceName } from './services/registry
 export type { Service } from './services/service.js';
 
 // Watching a running pool: metrics, health and the web view over HTTP (more in `rserpool/observe`).
-export { serveRegistrarHttp, servePoolElementHttp } from './observe/serve-http.js';
+export { serveRegistrarHttp } from './observe/serve-http.js';

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { createTransportEndpoint } from '../transport/endpoint-factory.js';
 import dgram from 'node:dgram';
 import { setMaxListeners } from 'node:events';
 import net from 'node:net';
@@ -43,7 +44,7 @@ import {
   type RegisterOptions,
   type ResolveOptions,
 } from './asap-options.js';
-import { causeName } from './cause-names.js';
+import { causeExplanation, causeName } from './cause-names.js';
 import { decideKeepAlive } from './keep-alive.js';
 import { policyFromOptions } from './policy-options.js';
 import { PuCache } from './pu-cache.js';
@@ -119,6 +120,8 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private announcer: Promise<AnnounceListener | undefined> | undefined;
   private home: Home | undefined;
   private huntPromise: Promise<Home> | undefined;
+  /** Stops the running hunt when a registrar adopts this instance meanwhile (takeover). */
+  private huntController: AbortController | undefined;
   private readonly foreign = new Set<Association>();
   private readonly registrations = new Map<number, Registration>();
   private readonly byPool = new Map<string, Set<Registration>>();
@@ -252,7 +255,11 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     if (response.type !== 'registration-response') throw new RSerPoolError('ERR_RSP_PROTOCOL', 'Unexpected response');
     if (response.rejected) {
       const cause = response.operationError?.[0];
-      throw new RegistrationRefusedError(cause?.code, cause ? causeName(cause.code) : 'no cause given');
+      throw new RegistrationRefusedError(
+        cause?.code,
+        cause ? causeName(cause.code) : 'no cause given',
+        `Registration refused by the registrar: ${cause ? causeExplanation(cause.code) : 'no cause given'}`,
+      );
     }
     return sent;
   }
@@ -402,7 +409,9 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
 
   private getEndpoint(): Promise<Endpoint> {
     if (!this.endpointPromise) {
-      const factory: EndpointFactory = this.options.endpointFactory ?? defaultEndpointFactory;
+      const transport = this.options.transport;
+      const factory: EndpointFactory =
+        this.options.endpointFactory ?? ((a) => createTransportEndpoint(transport, { address: a.address, port: a.port, listen: true }));
       this.endpointPromise = factory({ address: this.localAddress, port: this.options.localPort ?? 0 }).then((ep) => {
         this.endpoint = ep;
         ep.on('association', (a) => this.onIncoming(a));
@@ -457,13 +466,28 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     this.startAnnounceListener();
     const ep = await this.getEndpoint();
     const fd = this.options.failureDetection ?? {};
-    const r = await huntRegistrar({
-      table: this.table,
-      connect: (remote, o) => ep.connect(remote, { ...fd, ...o }),
-      clock: this.clock,
-      options: this.options.hunt ?? {},
-      signal: this.lifetime.signal,
-    });
+    const controller = new AbortController();
+    const onClose = (): void => controller.abort(this.lifetime.signal.reason);
+    this.lifetime.signal.addEventListener('abort', onClose, { once: true });
+    this.huntController = controller;
+    let r: Awaited<ReturnType<typeof huntRegistrar>>;
+    try {
+      r = await huntRegistrar({
+        table: this.table,
+        connect: (remote, o) => ep.connect(remote, { ...fd, ...o }),
+        clock: this.clock,
+        options: this.options.hunt ?? {},
+        signal: controller.signal,
+      });
+    } catch (err) {
+      // Adopted by a registrar that took over our (dead) home meanwhile: that is the new home,
+      // so requests waiting for the hunt go there and nothing is reported as an error.
+      if (!this.closed && controller.signal.aborted && this.home?.association.open) return this.home;
+      throw err;
+    } finally {
+      this.lifetime.signal.removeEventListener('abort', onClose);
+      if (this.huntController === controller) this.huntController = undefined;
+    }
     if (this.closed) {
       r.association.abort();
       throw new ClosedError('ASAP instance closed');
@@ -607,7 +631,11 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       },
     );
     if (d.newHomeId !== undefined) this.table.setServerId(association.remote, d.newHomeId);
-    if (d.adopt) this.adopt(association, 'keep-alive', d.newHomeId ?? msg.serverId);
+    if (d.adopt) {
+      this.adopt(association, 'keep-alive', d.newHomeId ?? msg.serverId);
+      // A takeover: stop hunting for the registrar that died.
+      this.huntController?.abort(new RSerPoolError('ERR_RSP_ABORTED', 'Adopted by a new home registrar'));
+    }
     else if (d.newHomeId !== undefined) this._homeRegistrarId = d.newHomeId;
     for (const r of d.ack) {
       association
@@ -685,10 +713,6 @@ function pickFreePort(address: string | undefined): Promise<number> {
 
 
 
-const defaultEndpointFactory: EndpointFactory = async ({ address, port }) => {
-  const { createUdpEndpoint } = await import('../transport/udp-endpoint.js');
-  return createUdpEndpoint({ address, port, listen: true });
-};
 
 const defaultAnnounceListenerFactory = async (
   group: TransportAddress,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 import type { Clock } from '../clock.js';
 import type { Endpoint, FailureDetectionOptions, TransportAddress } from '../transport/types.js';
 import type { PolicyName, TransportParam } from '../wire/types.js';
@@ -83,7 +84,13 @@ export interface AsapInstanceOptions {
   failureDetection?: FailureDetectionOptions;
   /** Time source; default the system clock. */
   clock?: Clock;
-  /** Creates the SCTP endpoint; default: the SCTP-over-UDP endpoint of `src/transport`. */
+  /**
+   * Transport of the instance's endpoint (registrar associations): mode
+   * (`udp` default, `udp-standard`, `raw`) and tuning. Ignored with
+   * {@link AsapInstanceOptions.endpointFactory}.
+   */
+  transport?: TransportOptions;
+  /** Creates the SCTP endpoint; default: an endpoint in the {@link AsapInstanceOptions.transport} mode. */
   endpointFactory?: EndpointFactory;
   /** Opens the announce listener; default: the UDP multicast channel of `src/transport`. */
   announceListenerFactory?: AnnounceListenerFactory;

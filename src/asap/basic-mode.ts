@@ -64,6 +64,7 @@ const INSTANCE_KEYS: ReadonlyArray<keyof AsapInstanceOptions> = [
   'staleCacheValue',
   'reregistrationInterval',
   'failureDetection',
+  'transport',
 ];
 
 function instanceOptions(o: BasicModeOptions): AsapInstanceOptions {

@@ -31,9 +31,23 @@ const NAMES: Readonly<Record<number, string>> = {
   0xf008: 'no usable user addresses',
 };
 
+/** What to do about a refusal, for causes whose name alone does not say it. */
+const HINTS: Readonly<Record<number, string>> = {
+  0x0008:
+    'the pool\'s PEs register their user transport as "data plus control" (pool-element sockets, rsp server, the reference\'s rspserver and other Enhanced Mode PEs) ' +
+    'and this PE as "data only" (a Basic Mode registration), or the other way round; every PE of a pool must register the same transport use ' +
+    '(register with controlChannel: true, or use rsp.socket(), to join a pool of Enhanced Mode PEs)',
+};
+
 /** Name of a cause code with its hex value, e.g. `unknown pool handle (0x0009)`. */
 export function causeName(code: number): string {
   const hex = `0x${code.toString(16).padStart(4, '0')}`;
   const name = NAMES[code];
   return name ? `${name} (${hex})` : `error cause ${hex}`;
+}
+
+/** {@link causeName} plus, for causes that need it, what it means and how to fix it. */
+export function causeExplanation(code: number): string {
+  const hint = HINTS[code];
+  return hint ? `${causeName(code)}: ${hint}` : causeName(code);
 }

@@ -21,12 +21,15 @@ import { Command } from 'commander';
 import { Registrar } from '../registrar/registrar.js';
 import { silentLogger } from '../registrar/logger.js';
 import { formatTransportAddress } from '../registrar/options.js';
-import { runPingPong, type PingPongReply } from '../services/pingpong-client.js';
+import type { PingPongReply } from '../services/pingpong-client.js';
+import { PINGPONG_PPID, runRsplibPingPong } from '../services/rsplib-pingpong.js';
 import { connect } from '../session/enhanced-mode.js';
 import type { FailoverEvent } from '../session/failover.js';
 import type { PoolSession } from '../session/pool-session.js';
 import { parseDuration, parseInteger } from './parse.js';
 import { hexPeId } from './server.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 import { addHttpOption, httpAddress, httpUrl } from './http-option.js';
 import type { TransportAddress } from '../transport/types.js';
 
@@ -165,7 +168,7 @@ export class PeFleet {
 }
 
 /** Parsed options of `rsp demo`. */
-interface DemoCliOptions {
+interface DemoCliOptions extends TransportCliOptions {
   duration: number;
   interval: number;
   killInterval: number;
@@ -210,7 +213,16 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const registrar = new Registrar({ asap: [`127.0.0.1:${opts.port}`], announce: false, logger: silentLogger, maxBadPeReports: 1, keepAliveInterval: 1000, keepAliveTimeout: 1000 });
+  let transport: TransportOptions;
+  try {
+    transport = transportFromCli(opts);
+    // RFC 6951 puts every SCTP port of a host behind one UDP port: one process per host.
+    if (transport.mode === 'udp-standard') throw new Error('the demo runs its PEs as processes on one host; use --transport udp or raw');
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const registrar = new Registrar({ transport, asap: [`127.0.0.1:${opts.port}`], announce: false, logger: silentLogger, maxBadPeReports: 1, keepAliveInterval: 1000, keepAliveTimeout: 1000 });
   await registrar.start();
   const registrarAddress = formatTransportAddress(registrar.addresses[0]!);
   out(`registrar listening on ${registrarAddress} (announces off)`);
@@ -219,7 +231,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
   const http = listen ? await serveRegistrarHttp(registrar, { listen }) : undefined;
   if (http) out(`web view: ${httpUrl(http.address)} (pool, PEs and failovers live; metrics at /metrics)`);
   const cookieKey = randomBytes(24).toString('base64');
-  const fleet = new PeFleet({ registrar: registrarAddress, pool: opts.pool, cookieKey });
+  const fleet = new PeFleet({ registrar: registrarAddress, pool: opts.pool, cookieKey, extraArgs: ['--transport', transport.mode ?? 'udp'] });
   let session: PoolSession | undefined;
   let exitCode = 0;
   const failoverTimes: number[] = [];
@@ -228,7 +240,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
   try {
     const pes = await Promise.all(Array.from({ length: Math.max(1, opts.pes) }, () => fleet.start()));
     for (const pe of pes) out(`started PE ${hexPeId(pe.peId)} (pid ${pe.pid}, service pingpong, sealed cookies)`);
-    session = await connect(opts.pool, { registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
+    session = await connect(opts.pool, { transport, ppid: PINGPONG_PPID, registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
     session.on('error', () => undefined);
     out(`pool user connected to PE ${hexPeId(session.poolElement?.id)}; pinging every ${opts.interval} ms, killing the serving PE every ${opts.killInterval} ms`);
 
@@ -267,7 +279,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
       lastCounter = r.counter;
     };
     let lastCounter = 0;
-    const pinging = runPingPong(session, { interval: opts.interval, signal: stop.signal, onReply, replyTimeout: 1000 });
+    const pinging = runRsplibPingPong(session, { interval: opts.interval, signal: stop.signal, onReply, replyTimeout: 1000 });
 
     const killer = (async () => {
       // The duration counts from the first ping: starting the PE processes can take seconds on a busy host.

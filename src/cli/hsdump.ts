@@ -12,10 +12,12 @@ import type { Command } from 'commander';
 import { fetchHandleTable, type HandleTableDump } from '../registrar/enrp/handle-table-client.js';
 import { SctpPeerLink } from '../registrar/enrp/sctp-peer-link.js';
 import { resolveHost, resolveTransportAddress } from '../transport/resolve-host.js';
-import type { TransportAddress } from '../transport/types.js';
+import type { Endpoint, TransportAddress } from '../transport/types.js';
 import type { PoolElementParam, TransportParam } from '../wire/types.js';
 import { formatId as hex, readablePolicy, reportError } from './common.js';
 import { parseAddress, parseDuration } from './parse.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import { createTransportEndpoint } from '../transport/endpoint-factory.js';
 
 function handleText(h: Uint8Array): string {
   for (const c of h) if (c < 0x20 || c > 0x7e) return '0x' + Buffer.from(h).toString('hex');
@@ -88,20 +90,19 @@ export function registerHsdumpCommand(program: Command): void {
     .option('--json', 'print JSON instead of a table', false)
     .option('--timeout <ms>', 'give up after this long', parseDuration, 10_000)
     .option('--local <addr>', 'local address to use', '127.0.0.1')
-    .action(async (given: TransportAddress, opts: { json?: boolean; timeout: number; local: string }) => {
+    .action(async (given: TransportAddress, opts: { json?: boolean; timeout: number; local: string } & TransportCliOptions) => {
       // A host name is looked up first, so a name that does not resolve fails at once with the resolver's reason.
       let target: TransportAddress;
-      let local: string;
+      let endpoint: Endpoint;
       try {
         target = await resolveTransportAddress(given);
-        local = await resolveHost(opts.local, 4);
+        const local = await resolveHost(opts.local, 4);
+        const v6 = target.address.includes(':');
+        endpoint = await createTransportEndpoint(transportFromCli(opts), { address: v6 ? (target.address === '::1' ? '::1' : '::') : local, port: 0, listen: true });
       } catch (err) {
         reportError('hsdump', err);
         return;
       }
-      const { createUdpEndpoint } = await import('../transport/udp-endpoint.js');
-      const v6 = target.address.includes(':');
-      const endpoint = await createUdpEndpoint({ address: v6 ? (target.address === '::1' ? '::1' : '::') : local, port: 0, listen: true });
       const serverId = 1 + Math.floor(Math.random() * 0xfffffffe);
       const link = new SctpPeerLink({ serverId, endpoint });
       try {

@@ -13,6 +13,8 @@ import { registerServerCommand } from './server.js';
 import { registerTerminalCommand } from './terminal.js';
 import { registerPingPongCommand } from './pingpong.js';
 import { registerDemoCommand } from './demo.js';
+import { registerCalcAppCommand } from './calcapp.js';
+import { addTransportOptions } from './transport-option.js';
 import { registerResolveCommand } from './resolve.js';
 import { prefixCommanderErrors } from './common.js';
 import { registerMonitorCommand } from './monitor.js';
@@ -29,6 +31,7 @@ export const SUBCOMMANDS: readonly SubcommandRegistration[] = [
   registerResolveCommand,
   registerTerminalCommand,
   registerPingPongCommand,
+  registerCalcAppCommand,
   registerDemoCommand,
   registerMonitorCommand,
   registerFractalCommand,
@@ -41,6 +44,8 @@ export function createProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError();
   for (const register of SUBCOMMANDS) register(program);
+  // One transport choice for every command (--transport, $RSP_TRANSPORT).
+  for (const command of program.commands) addTransportOptions(command);
   prefixCommanderErrors(program);
   return program;
 }

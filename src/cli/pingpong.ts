@@ -9,15 +9,19 @@
  */
 import { Command } from 'commander';
 import { runPingPong } from '../services/pingpong-client.js';
+import { PINGPONG_PPID, runRsplibPingPong } from '../services/rsplib-pingpong.js';
+import { protocolOption, type PingPongProtocol } from './service-options.js';
 import { connect } from '../session/enhanced-mode.js';
 import type { PoolSession } from '../session/pool-session.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration, parseInteger } from './parse.js';
 import { collectRegistrar, formatId, REGISTRAR_HELP, reportError } from './common.js';
 import { reportFailovers } from './terminal.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 
 /** Parsed options of `rsp pingpong`. */
-interface PingPongCliOptions {
+interface PingPongCliOptions extends TransportCliOptions {
+  protocol: PingPongProtocol;
   pool: string;
   registrar?: string[];
   interval: number;
@@ -38,6 +42,7 @@ export function registerPingPongCommand(program: Command): void {
     .option('--count <n>', 'requests to send (0 = until SIGINT/SIGTERM)', parseInteger, 0)
     .option('--reply-timeout <ms>', 'send a request again when its reply is this late', parseDuration, 1000)
     .option('--failover-timeout <ms>', 'give up when no PE can be reached for this long', parseDuration, 5000)
+    .addOption(protocolOption())
     .option('--json', 'one JSON event per line (connected, pong, failover, summary) instead of text', false)
     .configureHelp({ showGlobalOptions: false })
     .action(async (opts: PingPongCliOptions) => {
@@ -61,7 +66,7 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
   try {
     // Not the library default on purpose: the pingpong counter lives in the cookie, and a request
     // answered but not yet covered by a cookie must be replayed so the next PE counts it too.
-    session = await connect(opts.pool, { ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie', signal: stop.signal });
+    session = await connect(opts.pool, { transport: transportFromCli(opts), ...(opts.protocol === 'rsplib' ? { ppid: PINGPONG_PPID } : {}), ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: 'since-cookie', signal: stop.signal });
   } catch (err) {
     if (!stop.signal.aborted) reportError('pingpong', err);
     return;
@@ -71,7 +76,7 @@ async function runPingPongCli(opts: PingPongCliOptions): Promise<void> {
   reportFailovers(session, out, opts.json === true);
   done = (async () => {
     try {
-      const summary = await runPingPong(session, {
+      const summary = await (opts.protocol === 'rsplib' ? runRsplibPingPong : runPingPong)(session, {
         interval: opts.interval,
         count: opts.count,
         replyTimeout: opts.replyTimeout,

@@ -23,6 +23,8 @@ import { errorText, formatId, reportError, resolveAddressOptions } from './commo
 import { onTerminationSignal } from './lifecycle.js';
 import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 import { addHttpOption, httpUrl } from './http-option.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
 import { addCspListenOption, addCspOptions, startCspFromCli, startCspListenFromCli, type CspCliOptions } from './csp-option.js';
@@ -31,7 +33,7 @@ import { registrarCspStatus } from '../observe/csp-status.js';
 import { cspComponentId, type CspReporter } from '../observe/csp.js';
 
 /** Parsed command-line options of `rsp registrar`. */
-interface RegistrarCliOptions {
+interface RegistrarCliOptions extends TransportCliOptions {
   asap?: TransportAddress[];
   announce: TransportAddress | false;
   announceInterval: number;
@@ -136,6 +138,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   let enrp: EnrpAttachment | undefined;
   let statsTimer: NodeJS.Timeout | undefined;
   let onIpc: ((msg: unknown) => void) | undefined;
+  let transport: TransportOptions;
   let http: ObservedHttp | undefined;
   let monitor: CspMonitor | undefined;
   let csp: CspReporter | undefined;
@@ -153,6 +156,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   }, 'registrar');
   try {
     await resolveAddressOptions(opts as RegistrarCliOptions & EnrpCliOptions, ['asap', 'announceAddress', 'enrp', 'peer', 'enrpAdvertise']);
+    transport = { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions, ...transportFromCli(opts) };
   } catch (err) {
     logger.error('start-failed', { error: errorText(err) });
     reportError('registrar', err);
@@ -186,6 +190,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     registrationRate: opts.registrationRate,
     idleAssociationTimeout: opts.idleTimeout,
     failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
+    transport,
     logger,
   };
   try {

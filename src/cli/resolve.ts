@@ -14,9 +14,10 @@ import type { PoolElementInfo } from '../asap/asap-options.js';
 import { formatTransportAddress } from '../registrar/options.js';
 import { collectRegistrar, formatId, printJsonLine, readablePolicy, REGISTRAR_HELP, reportError } from './common.js';
 import { parseInteger } from './parse.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 
 /** Parsed options of `rsp resolve`. */
-interface ResolveCliOptions {
+interface ResolveCliOptions extends TransportCliOptions {
   registrar?: string[];
   items?: number;
   json?: boolean;
@@ -56,6 +57,7 @@ export function registerResolveCommand(program: Command): void {
       let elements: PoolElementInfo[];
       try {
         elements = await resolve(pool, {
+          transport: transportFromCli(opts),
           ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}),
           ...(opts.items !== undefined ? { items: opts.items } : {}),
           cache: false,

@@ -11,7 +11,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatTransportAddress } from '../registrar/options.js';
-import { getService, SERVICE_NAMES } from '../services/registry.js';
+import { SERVICE_NAMES } from '../services/registry.js';
+import { addServiceOptions, serviceFromCli, type ServiceCliOptions } from './service-options.js';
 import { serve } from '../services/serve.js';
 import { socket } from '../session/enhanced-mode.js';
 import type { AcceptedSession } from '../session/accepted-session.js';
@@ -21,6 +22,8 @@ import { collectRegistrar, errorText, formatId, REGISTRAR_HELP, reportError } fr
 import { resolveHost } from '../transport/resolve-host.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration, parseInteger } from './parse.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 import { addHttpOption, httpUrl } from './http-option.js';
 import type { TransportAddress } from '../transport/types.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
@@ -30,7 +33,7 @@ import { poolElementCspStatus } from '../observe/csp-status.js';
 import { addFractalServerOption, fractalServiceFromCli } from './fractal.js';
 
 /** Parsed options of `rsp server`. */
-interface ServerCliOptions {
+interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions {
   service: string;
   pool: string;
   registrar?: string[];
@@ -79,7 +82,8 @@ export function registerServerCommand(program: Command): void {
     .option('--name <text>', 'name of this PE in replies that name their sender (default: the PE id in hex)')
     .option('--close-timeout <ms>', 'on SIGINT/SIGTERM, longest wait for sessions to close', parseDuration, 2000)
     .option('-q, --quiet', 'no line per session', false)
-    .configureHelp({ showGlobalOptions: false })
+    .configureHelp({ showGlobalOptions: false });
+  addServiceOptions(program.commands.find((c) => c.name() === 'server')!)
     .action(async (opts: ServerCliOptions) => {
       await runServer(opts);
     });
@@ -89,7 +93,13 @@ export function registerServerCommand(program: Command): void {
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
-  const service = opts.service === 'fractal' ? fractalServiceFromCli(opts as { fractalRate?: number }) : getService(opts.service);
+  // CalcApp's load (jobs / max jobs) is re-registered when it changed by 1 %, with adaptive policies only.
+  let reportedLoad = opts.load ?? 0;
+  const service = opts.service === 'fractal' ? fractalServiceFromCli(opts as { fractalRate?: number }) : serviceFromCli(opts, (load) => {
+    if (!opts.policy.includes('least-used') || Math.abs(load - reportedLoad) < 0.01 || pe.registration === undefined) return;
+    reportedLoad = load;
+    pe.update({ load }).catch(() => undefined);
+  });
   if (opts.cookieKey !== undefined && Buffer.byteLength(opts.cookieKey) < 16) {
     reportError('server', '--cookie-key must be at least 16 bytes', 2);
     return;
@@ -105,7 +115,16 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
+  let transport: TransportOptions;
+  try {
+    transport = transportFromCli(opts);
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const pe = socket({
+    transport,
     ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}),
     ...(opts.address !== undefined ? { address: opts.address } : {}),
     ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}),

@@ -18,9 +18,10 @@ import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration } from './parse.js';
 import { collectRegistrar, errorLine, formatId, REGISTRAR_HELP, reportError } from './common.js';
 import type { FailoverEvent } from '../session/failover.js';
+import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 
 /** Parsed options of `rsp terminal`. */
-interface TerminalCliOptions {
+interface TerminalCliOptions extends TransportCliOptions {
   pool: string;
   registrar?: string[];
   failoverTimeout: number;
@@ -96,7 +97,7 @@ async function runTerminal(opts: TerminalCliOptions): Promise<void> {
     await reader;
   }, 'terminal');
   try {
-    session = await connect(opts.pool, { ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: opts.replay, signal: stop.signal });
+    session = await connect(opts.pool, { transport: transportFromCli(opts), ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}), failoverTimeout: opts.failoverTimeout, replay: opts.replay, signal: stop.signal });
   } catch (err) {
     if (!stop.signal.aborted) reportError('terminal', err);
     return;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { checkTransportMode, type TransportOptions } from '../transport/endpoint-factory.js';
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -87,11 +88,12 @@ export interface RegistrarOptions {
   keepAliveWindow?: number;
   /**
    * Most keep-alive events (sends, ack timeouts, expiries) handled per
-   * second (default 5000; 0 = unlimited). Below it every PE is checked every
-   * interval; with more PEs than that the interval stretches instead of
-   * overloading the registrar, its transport and its peers (at 100,000 PEs
-   * each PE is checked about every 20 s; a dead association is still found
-   * within about one timeout, because any unanswered keep-alive on it aborts it).
+   * second (default 25000; 0 = unlimited). Below it every PE is checked every
+   * interval (100,000 PEs at the default 5 s interval are 20,000 per second);
+   * with more PEs than that the interval stretches instead of overloading
+   * the registrar, its transport and its peers (a dead association is still
+   * found within about one timeout, because any unanswered keep-alive on it
+   * aborts it).
    */
   maxKeepAliveRate?: number;
 
@@ -142,6 +144,13 @@ export interface RegistrarOptions {
    */
   failureDetection?: FailureDetectionOptions;
 
+  /**
+   * Transport of the ASAP endpoints (and, unless ENRP is given its own, of
+   * ENRP): mode (`udp` default, `udp-standard`, `raw`) and tuning, which
+   * overrides {@link RegistrarOptions.failureDetection}.
+   */
+  transport?: TransportOptions;
+
   /** Time source (default: the system clock). */
   clock?: Clock;
   /** Uniform random source in [0, 1) for jitter (default `Math.random`). */
@@ -156,10 +165,11 @@ export interface RegistrarOptions {
 
 /** {@link RegistrarOptions} with every default filled in. */
 export interface ResolvedRegistrarOptions
-  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate'>> {
+  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'transport' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate'>> {
   asap: TransportAddress[];
   announce: TransportAddress | false;
   failureDetection: FailureDetectionOptions;
+  transport: TransportOptions;
   announceInterface: string | undefined;
   announceAddresses: TransportAddress[] | undefined;
   handleResolutionRate: RateLimit;
@@ -180,7 +190,7 @@ export const REGISTRAR_DEFAULTS = {
   keepAliveJitter: 0.125,
   keepAliveBatchSize: 1000,
   keepAliveWindow: 256,
-  maxKeepAliveRate: 5000,
+  maxKeepAliveRate: 25_000,
   maxBadPeReports: 3,
   maxHresItems: 3,
   maxIncrement: 0,
@@ -312,6 +322,7 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     errorReplyRate: rate('errorReplyRate', o.errorReplyRate ?? d.errorReplyRate),
     idleAssociationTimeout: positive('idleAssociationTimeout', o.idleAssociationTimeout ?? d.idleAssociationTimeout, true),
     failureDetection: { ...d.failureDetection, ...o.failureDetection },
+    transport: { ...d.failureDetection, ...o.failureDetection, ...o.transport, mode: checkTransportMode(o.transport?.mode ?? 'udp') },
     random: o.random ?? Math.random,
   };
 }

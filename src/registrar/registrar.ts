@@ -13,11 +13,12 @@
  *
  * @module
  */
+import { endpointFactoryFor, type TransportOptions } from '../transport/endpoint-factory.js';
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { ClosedError, ProtocolError } from '../errors.js';
 import { resolveTransportAddress } from '../transport/resolve-host.js';
-import type { Association, CloseReason, Endpoint, FailureDetectionOptions, MessageInfo, TransportAddress } from '../transport/types.js';
+import type { Association, CloseReason, ConnectOptions, Endpoint, FailureDetectionOptions, MessageInfo, TransportAddress } from '../transport/types.js';
 import { ErrorCauseCode, type ErrorCause, type PoolElementParam, type PoolHandle, type TransportParam } from '../wire/types.js';
 import { AddressFilter, isWildcardAddress, addressScope } from './address-filter.js';
 import { Announcer } from './announcer.js';
@@ -311,6 +312,11 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     return { ...this.counters };
   }
 
+  /** The transport choice (mode and tuning) of the ASAP endpoints; ENRP uses it unless given its own. */
+  get transport(): TransportOptions {
+    return { ...this.options.transport };
+  }
+
   /** True between a successful {@link Registrar.start} and {@link Registrar.close}. */
   get running(): boolean {
     return this.state === 'running';
@@ -325,7 +331,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     if (this.state !== 'new') throw new ClosedError(`Registrar cannot start in state ${this.state}`);
     this.state = 'starting';
     try {
-      const factory = this.createEndpoint ?? (await defaultEndpointFactory(this.options.failureDetection));
+      const factory = this.createEndpoint ?? endpointFactoryFor(this.options.transport);
       for (const address of this.options.asap) {
         // A host name ('localhost:3863') is looked up here; one that does not resolve fails the start.
         const endpoint = await factory(await resolveTransportAddress(address));
@@ -786,6 +792,22 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
    * it and each PE gets an Endpoint Keep-Alive with the H bit, so it adopts
    * this registrar as its home; from then on it is kept alive like any other.
    */
+  /**
+   * Opens an association to a PE's ASAP transport from this registrar's ASAP
+   * endpoint (the SCTP port PEs know it by), for adopting PEs after a
+   * takeover: the Endpoint Keep-Alive with the H bit, and the PE's later
+   * registrations, then travel on the ASAP port as at the reference, not on
+   * the ENRP port.
+   *
+   * @throws ClosedError when the registrar has no ASAP endpoint (not started or closed)
+   */
+  connectFromAsap(remote: TransportAddress, options: ConnectOptions = {}): Promise<Association> {
+    const v6 = remote.address.includes(':');
+    const endpoint = this.endpoints.find((e) => e.local.address.includes(':') === v6) ?? this.endpoints[0];
+    if (endpoint === undefined || this.state !== 'running') return Promise.reject(new ClosedError('Registrar is not running'));
+    return endpoint.connect(remote, options);
+  }
+
   adopt(association: Association, pes: readonly PoolElement[]): void {
     const find = (): AssociationState | undefined => [...this.associations].find((s) => s.association === association);
     let st = find();
@@ -1012,11 +1034,6 @@ function hostAddresses(v6: boolean): string[] {
 }
 
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
-
-async function defaultEndpointFactory(failureDetection: FailureDetectionOptions): Promise<(address: TransportAddress) => Promise<Endpoint>> {
-  const mod = await import('../transport/udp-endpoint.js');
-  return (address) => mod.createUdpEndpoint({ ...failureDetection, address: address.address, port: address.port, listen: true });
-}
 
 function hex(n: number): string {
   return '0x' + (n >>> 0).toString(16).padStart(8, '0');

@@ -19,6 +19,8 @@ export * from './daytime.js';
 export * from './chargen.js';
 export * from './pingpong.js';
 export * from './pingpong-client.js';
+export * from './rsplib-pingpong.js';
+export * from './calcapp.js';
 export * from './fractal.js';
 export * from './fractal-client.js';
 export * from './registry.js';

@@ -8,12 +8,13 @@ import { chargenService } from './chargen.js';
 import { daytimeService } from './daytime.js';
 import { discardService } from './discard.js';
 import { echoService } from './echo.js';
-import { pingpongService } from './pingpong.js';
+import { calcAppService } from './calcapp.js';
+import { rsplibPingPongService } from './rsplib-pingpong.js';
 import { fractalService } from './fractal.js';
 import type { Service } from './service.js';
 
 /** Names of the built-in services. */
-export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong' | 'fractal';
+export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong' | 'calcapp' | 'fractal';
 
 /** The built-in services by name. */
 export const SERVICES: Readonly<Record<ServiceName, Service>> = {
@@ -21,7 +22,10 @@ export const SERVICES: Readonly<Record<ServiceName, Service>> = {
   discard: discardService,
   daytime: daytimeService,
   chargen: chargenService,
-  pingpong: pingpongService,
+  // The reference's wire protocols (its pool users and Wireshark understand them);
+  // the text pingpong of earlier versions is `pingpongService` (`--protocol text`).
+  pingpong: rsplibPingPongService,
+  calcapp: calcAppService,
   fractal: fractalService,
 };
 

@@ -11,12 +11,12 @@ import { AsapInstance, type PoolHandleInput } from '../asap/asap-instance.js';
 import type { Registration, RegistrationUpdate } from '../asap/registration.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { Association, TransportAddress } from '../transport/types.js';
-import { createUdpEndpoint, type UdpEndpoint } from '../transport/udp-endpoint.js';
+import { createTransportEndpoint, type TransportEndpoint } from '../transport/endpoint-factory.js';
 import { AcceptedSession, type AcceptedSessionConfig } from './accepted-session.js';
 import { CookieError } from './cookie.js';
 import { MessageQueue } from './message-queue.js';
 import { PoolSession } from './pool-session.js';
-import { registrarsOnLoopback, resolveSessionOptions, type SessionOptions, type SocketOptions, type SocketRegisterOptions } from './session-options.js';
+import { registrarsOnLoopback, resolveSessionOptions, type SessionOptions, type SocketOptions, type SocketRegisterOptions, asapTransport } from './session-options.js';
 
 /** Events of a {@link PoolElementSocket}. */
 export interface PoolElementSocketEvents {
@@ -53,7 +53,7 @@ export class PoolElementSocket extends EventEmitter<PoolElementSocketEvents> {
   private readonly acceptHold: number;
   private asapInstance: AsapInstance | undefined;
   private readonly ownsAsap: boolean;
-  private endpoint: UdpEndpoint | undefined;
+  private endpoint: TransportEndpoint | undefined;
   private _registration: Registration | undefined;
   private readonly incoming = new MessageQueue<AcceptedSession>();
   private readonly sessions = new Set<AcceptedSession>();
@@ -96,7 +96,7 @@ export class PoolElementSocket extends EventEmitter<PoolElementSocketEvents> {
 
   /** The ASAP instance used (created on first use unless one was given). */
   get asap(): AsapInstance {
-    this.asapInstance ??= new AsapInstance({ ...(this.options.asapOptions ?? {}), ...(this.options.registrars !== undefined ? { registrars: this.options.registrars } : {}) });
+    this.asapInstance ??= new AsapInstance({ ...asapTransport(this.options.transport), ...(this.options.asapOptions ?? {}), ...(this.options.registrars !== undefined ? { registrars: this.options.registrars } : {}) });
     return this.asapInstance;
   }
 
@@ -134,7 +134,7 @@ export class PoolElementSocket extends EventEmitter<PoolElementSocketEvents> {
     try {
       const transport = this.options.transport ?? {};
       const address = this.options.address ?? transport.address ?? (registrarsOnLoopback(this.options.registrars) ? '127.0.0.1' : '0.0.0.0');
-      const endpoint = await createUdpEndpoint({ ...transport, address, port: options.port ?? 0, listen: true });
+      const endpoint = await createTransportEndpoint(transport, { address, port: options.port ?? 0, listen: true });
       this.endpoint = endpoint;
       endpoint.on('association', (a: Association) => this.onAssociation(a));
       endpoint.on('error', (e: Error) => {

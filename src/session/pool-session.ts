@@ -14,11 +14,11 @@ import type { PoolElementInfo } from '../asap/asap-options.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { AbortError, ClosedError, InvalidArgumentError, NoRegistrarError, PoolNotFoundError, RSerPoolError, TimeoutError } from '../errors.js';
 import type { Association, CloseReason, MessageInfo, TransportAddress } from '../transport/types.js';
-import { createUdpEndpoint, type UdpEndpoint } from '../transport/udp-endpoint.js';
+import { createTransportEndpoint, type TransportEndpoint } from '../transport/endpoint-factory.js';
 import { decodeControl, encodeBusinessCard, encodeCookieEcho, type BusinessCard, type BusinessCardInput } from './control-channel.js';
 import { choosePoolElements, FailedPeSet, NoPoolElementError, type FailoverEvent, type FailoverReason } from './failover.js';
 import { MessageQueue } from './message-queue.js';
-import { ASAP_PPID, checkDataPpid, resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './session-options.js';
+import { ASAP_PPID, checkDataPpid, resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions, asapTransport } from './session-options.js';
 
 /** A message received on a session. */
 export interface SessionMessage {
@@ -153,7 +153,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private readonly clock: Clock;
   private readonly asap: AsapInstance;
   private readonly ownsAsap: boolean;
-  private readonly endpoints = new Map<string, Promise<UdpEndpoint>>();
+  private readonly endpoints = new Map<string, Promise<TransportEndpoint>>();
   private readonly failed: FailedPeSet;
   private readonly received = new MessageQueue<SessionMessage>();
   private readonly lifetime = new AbortController();
@@ -193,7 +193,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       this.asap = options.asap;
       this.ownsAsap = false;
     } else {
-      this.asap = new AsapInstance({ ...(options.asapOptions ?? {}), ...(options.registrars !== undefined ? { registrars: options.registrars } : {}) });
+      this.asap = new AsapInstance({ ...asapTransport(options.transport), ...(options.asapOptions ?? {}), ...(options.registrars !== undefined ? { registrars: options.registrars } : {}) });
       this.ownsAsap = true;
     }
   }
@@ -854,14 +854,14 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     throw lastError instanceof Error ? lastError : new RSerPoolError('ERR_RSP_TRANSPORT', `PE ${pe.id} has no usable address`);
   }
 
-  private endpointFor(peAddress: string): Promise<UdpEndpoint> {
+  private endpointFor(peAddress: string): Promise<TransportEndpoint> {
     const v6 = net.isIPv6(peAddress);
     const loop = v6 ? peAddress === '::1' : peAddress.startsWith('127.');
     const transport = this.raw.transport ?? {};
     const address = transport.address ?? (loop ? (v6 ? '::1' : '127.0.0.1') : v6 ? '::' : '0.0.0.0');
     let p = this.endpoints.get(address);
     if (!p) {
-      p = createUdpEndpoint({ ...transport, address, port: 0, listen: false });
+      p = createTransportEndpoint(transport, { address, port: 0, listen: false });
       this.endpoints.set(address, p);
       p.catch(() => this.endpoints.delete(address));
     }

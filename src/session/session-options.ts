@@ -9,7 +9,7 @@ import type { AsapInstance } from '../asap/asap-instance.js';
 import type { AsapInstanceOptions } from '../asap/asap-options.js';
 import type { PolicyOptions } from '../asap/policy-options.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { UdpEndpointOptions } from '../transport/udp-endpoint.js';
+import type { TransportOptions } from '../transport/endpoint-factory.js';
 import type { PolicyName } from '../wire/types.js';
 import type { CookieKey, OpenOptions } from './cookie.js';
 
@@ -24,11 +24,23 @@ export const DEFAULT_DATA_PPID = 0x52535030;
 export type ReplayMode = 'none' | 'unacknowledged' | 'since-cookie';
 
 /**
- * Transport tuning of the SCTP-over-UDP endpoints a session or socket
- * opens (failure detection, probes, message size…). `listen` and `port`
- * are set by the session layer.
+ * Transport of the endpoints a session or socket opens: mode (`udp`
+ * default, `udp-standard`, `raw`) and tuning (failure detection, probes,
+ * message size…). The ASAP instance the session or socket creates uses the
+ * same choice unless `asapOptions.transport` says otherwise.
  */
-export type SessionTransportOptions = Omit<UdpEndpointOptions, 'listen' | 'port'>;
+export type SessionTransportOptions = TransportOptions;
+
+/**
+ * The ASAP-instance options that carry a session's transport mode over to
+ * the instance it creates (only the mode and failure detection: the
+ * instance picks its own address).
+ */
+export function asapTransport(transport: SessionTransportOptions | undefined): Pick<AsapInstanceOptions, 'transport'> {
+  if (!transport) return {};
+  const { address: _address, ...rest } = transport;
+  return { transport: rest };
+}
 
 /** Options of a pool user's session (`rsp.connect(pool, options)`). */
 export interface SessionOptions {
@@ -40,7 +52,7 @@ export interface SessionOptions {
   asap?: AsapInstance;
   /** PPID of application data, non-zero and not 11/12. Default {@link DEFAULT_DATA_PPID}. */
   ppid?: number;
-  /** Tuning of the session's SCTP-over-UDP endpoint and associations. */
+  /** Transport mode and tuning of the session's endpoints and associations (and of the ASAP instance it creates). */
   transport?: SessionTransportOptions;
   /**
    * What is re-sent to the new PE after a failover, after the cookie echo,

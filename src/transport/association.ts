@@ -13,7 +13,7 @@ import { EventEmitter } from 'eventemitter3';
 import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { ConnectionRefusedError, MessageTooLargeError, TransportError } from './errors.js';
 import type { SctpAssociation } from './sctp-lib.js';
-import { sctpRepairsInstalled } from './sctp-repairs/index.js';
+import { pathMtuInfo, sctpRepairsInstalled } from './sctp-repairs/index.js';
 import { acknowledgedTsn, flush as flushSctp } from './sctp-repairs/send-path.js';
 import { tsnLe } from './sctp-repairs/serial.js';
 import type {
@@ -170,6 +170,14 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   /** Number of outbound streams negotiated with the peer (valid `stream` values are below it). */
   get outboundStreams(): number {
     return this.sctp.OS;
+  }
+
+  /**
+   * Largest SCTP packet sent to the peer now, in bytes: the path MTU minus IP
+   * and encapsulation headers (raised by path MTU discovery where the path is probed).
+   */
+  get packetSize(): number {
+    return pathMtuInfo(this.sctp).packetSize;
   }
 
   send(data: Uint8Array, options: SendOptions): Promise<void> {

@@ -44,3 +44,14 @@ export {
 export { createRawEndpoint, RawEndpoint, type RawEndpointOptions } from './raw-endpoint.js';
 export { RawStack, type RawStackOptions, type RawStackStats } from './raw-stack.js';
 export { rawModeUnavailableReason } from './raw-socket-loader.js';
+export {
+  createTransportEndpoint,
+  endpointFactoryFor,
+  checkTransportMode,
+  TRANSPORT_MODES,
+  type TransportMode,
+  type TransportOptions,
+  type TransportEndpoint,
+  type EndpointPlacement,
+} from './endpoint-factory.js';
+export { EncapsulationPort, SCTP_UDP_TUNNELING_PORT, type EncapsulationReceiver } from './udp-encapsulation-port.js';

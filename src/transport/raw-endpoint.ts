@@ -28,7 +28,14 @@ import { TransportError } from './errors.js';
 import { ChunkType, buildPacket, controlChunk } from './sctp-packet.js';
 import { RawStack, type RawStackOptions } from './raw-stack.js';
 import { SctpEndpointClass, type SctpAssociation, type SctpEndpoint } from './sctp-lib.js';
-import { associate, installSctpRepairs, setEndpointTuning, tuneAssociation, type SctpTuningOptions } from './sctp-repairs/index.js';
+import {
+  associate,
+  installSctpRepairs,
+  setEndpointTuning,
+  setPathMtu,
+  tuneAssociation,
+  type SctpTuningOptions,
+} from './sctp-repairs/index.js';
 import type { Association, ConnectOptions, Endpoint, EndpointEvents, FailureDetectionOptions, TransportAddress } from './types.js';
 
 /** Default connect timeout in raw-IP mode (ms). */
@@ -234,8 +241,7 @@ export class RawEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   }
 
   private wrap(sctp: SctpAssociation, remote: TransportAddress): SctpTransportAssociation {
-    // sctp@1.0.0 counts a 20-byte IP header inside its PMTU (see the stack's MTU fields).
-    sctp.PMTU = this.stack.sctpMtuFor(remote.address) + 20;
+    setPathMtu(sctp, this.stack.pathSetting(remote.address));
     const association = new SctpTransportAssociation(sctp, {
       local: this.local,
       remote,

@@ -34,6 +34,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { crc32c } from '@node-rs/crc32';
 import { RSerPoolError } from '../errors.js';
 import { claimPort, type PortClaim } from './raw-port-claim.js';
+import { pathMtuTo, sctpPacketSizeForIp } from './path-mtu.js';
+import type { PathMtuSetting } from './sctp-repairs/index.js';
 import { loadRawSocket, rawModeUnavailableReason, type RawSocketHandle, type RawSocketModule } from './raw-socket-loader.js';
 
 /** IP protocol number of SCTP. */
@@ -53,7 +55,12 @@ export interface RawStackOptions {
   sendBufferSize?: number;
   /** Largest IP packet read in one piece; default 65,575 (64 KiB SCTP packet plus IPv6 header). */
   maxPacketSize?: number;
-  /** Link MTU used to size SCTP packets; default 1500. */
+  /**
+   * Link MTU used to size SCTP packets, the same for every destination.
+   * Default: per destination, as over UDP — the loopback interface's MTU
+   * for this host's addresses, the interface's MTU on a local link, else
+   * 1,500 raised by path MTU discovery up to the outgoing interface's MTU.
+   */
   mtu?: number;
   /** IP TTL / IPv6 hop limit; default 64. */
   ttl?: number;
@@ -162,6 +169,25 @@ export class RawStack {
     };
     this.sctpMtu4 = this.options.mtu - IPV4_HEADER;
     this.sctpMtu6 = this.options.mtu - IPV6_HEADER;
+    this.fixedMtu = options.mtu !== undefined;
+  }
+
+  /** True when `stackOptions.mtu` fixed the link MTU for every destination. */
+  private readonly fixedMtu: boolean;
+
+  /**
+   * @internal Packet size of a new association towards `remote` and the range
+   * path MTU discovery may probe (raw IP: only the IP header precedes the SCTP packet).
+   */
+  pathSetting(remote: string): PathMtuSetting {
+    const family = isIPv6(remote) ? 6 : 4;
+    if (this.fixedMtu) return { packetSize: this.sctpMtuFor(remote) };
+    const path = pathMtuTo(remote);
+    return {
+      packetSize: sctpPacketSizeForIp(path.mtu, family),
+      ceiling: sctpPacketSizeForIp(path.ceiling, family),
+      overhead: family === 6 ? IPV6_HEADER : IPV4_HEADER,
+    };
   }
 
   /**

@@ -39,9 +39,18 @@ export function sctpChecksum(packet: Uint8Array): number {
   return crc32c(packet.subarray(12), crc);
 }
 
-/** True when bytes 8–11 hold the correct CRC32c (little-endian). */
+/**
+ * True when bytes 8–11 hold the correct CRC32c (little-endian). The field is
+ * zeroed for one native CRC call over the whole packet and restored before
+ * returning, so the buffer is unchanged afterwards (it must not be shared
+ * with concurrent readers, which a received datagram is not).
+ */
 export function verifyChecksum(packet: Buffer): boolean {
-  return packet.readUInt32LE(8) === sctpChecksum(packet);
+  const received = packet.readUInt32LE(8);
+  packet.writeUInt32LE(0, 8);
+  const computed = crc32c(packet) >>> 0;
+  packet.writeUInt32LE(received, 8);
+  return received === computed;
 }
 
 /** Writes the CRC32c into bytes 8–11 (little-endian). */

@@ -57,7 +57,17 @@ import {
   type SctpTransportLike,
 } from './sctp-lib.js';
 import { quietLoggers, slimAssociation } from './sctp-slim.js';
-import { associate, installSctpRepairs, setEndpointTuning, type SctpTuningOptions } from './sctp-repairs/index.js';
+import { fastPathEligible, receiveFast } from './sctp-fastpath.js';
+import {
+  associate,
+  installSctpRepairs,
+  packetTooBig,
+  setEndpointTuning,
+  setPathMtu,
+  type SctpTuningOptions,
+} from './sctp-repairs/index.js';
+import { pathMtuTo, sctpPacketSizeForUdp, udpOverhead } from './path-mtu.js';
+import { EncapsulationPort, SCTP_UDP_TUNNELING_PORT, checkUdpPort, type EncapsulationReceiver } from './udp-encapsulation-port.js';
 import type {
   Association,
   CloseReason,
@@ -101,7 +111,13 @@ export interface UdpEndpointOptions extends FailureDetectionOptions {
   highWaterMark?: number;
   /** Receive window advertised to peers in bytes; default max(4 MiB, 2 × maxMessageSize). */
   receiveWindow?: number;
-  /** Link MTU the packets are sized for (IP + UDP + SCTP ≤ mtu); default 1500. */
+  /**
+   * Link MTU the packets are sized for (IP + UDP + SCTP ≤ mtu), fixed for every
+   * destination. Default: per destination — the loopback interface's MTU for
+   * this host's own addresses, the interface's MTU for a destination on a local
+   * link, otherwise 1,500 raised by path MTU discovery (RFC 8899) up to the
+   * outgoing interface's MTU.
+   */
   mtu?: number;
   /** Default of {@link UdpConnectOptions.ownSocket}; default true. */
   ownSocket?: boolean;
@@ -115,6 +131,18 @@ export interface UdpEndpointOptions extends FailureDetectionOptions {
   reuseAddr?: boolean;
   /** Requested SO_RCVBUF / SO_SNDBUF in bytes (the kernel caps them); default 4 MiB. */
   socketBufferSize?: number;
+  /**
+   * Standard RFC 6951 encapsulation as kernel SCTP, usrsctp and sctplib do
+   * it: every SCTP endpoint of the process shares one UDP port
+   * ({@link UdpEndpointOptions.udpPort}) and `port` is only the SCTP port.
+   * Peers are reached at their {@link UdpEndpointOptions.remoteUdpPort}.
+   * `ownSocket` then defaults to false. Default false (UDP port = SCTP port).
+   */
+  standard?: boolean;
+  /** With `standard`: the shared local UDP port; default 9899 (0 = ephemeral, shared by all that ask for 0). */
+  udpPort?: number;
+  /** With `standard`: the UDP port peers listen on; default 9899. */
+  remoteUdpPort?: number;
 }
 
 /** Options of {@link UdpEndpoint.connect}. */
@@ -226,6 +254,11 @@ class Link implements SctpTransportLike {
   onSocketError(error: NodeJS.ErrnoException): void {
     const association = this.association;
     if (!association) return;
+    if (error.code === 'EMSGSIZE') {
+      // ICMP "fragmentation needed" / "packet too big" on the connected socket.
+      if (this.sctp) packetTooBig(this.sctp);
+      return;
+    }
     if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') {
       const up = association.established || this.sctp?.state === 'ESTABLISHED';
       const reason: CloseReason = up ? 'unreachable' : 'refused';
@@ -289,12 +322,18 @@ function literalLookup(
 
 /** The common header plus the chunks of an sctp packet object, CRC32c filled in. */
 function packetBuffers(packet: SctpPacket): Buffer[] {
+  const chunks = packet.chunks ?? [];
+  if (chunks.length > 4) return [packetBuffer(packet, chunks)];
+  let total = 12;
+  for (const chunk of chunks) total += chunk.length;
+  // Small packets: one buffer (one I/O vector entry, one checksum call); large ones keep the
+  // payload views of the send path, so a bulk transfer is never copied here.
+  if (total <= SMALL_PACKET) return [packetBuffer(packet, chunks)];
   const header = Buffer.allocUnsafe(12);
   header.writeUInt16BE(packet.src_port, 0);
   header.writeUInt16BE(packet.dst_port, 2);
   header.writeUInt32BE(packet.v_tag >>> 0, 4);
   header.writeUInt32LE(0, 8);
-  const chunks = packet.chunks ?? [];
   const out: Buffer[] = [header];
   let crc = crc32c(header);
   for (const chunk of chunks) {
@@ -311,6 +350,29 @@ function packetBuffers(packet: SctpPacket): Buffer[] {
   return out;
 }
 
+/**
+ * A packet of small or many pieces (bundled messages) as one buffer: one
+ * copy is cheaper than a checksum call and an I/O vector entry per piece.
+ */
+function packetBuffer(packet: SctpPacket, chunks: Buffer[]): Buffer {
+  let length = 12;
+  for (const chunk of chunks) length += (chunk.length + 3) & ~3;
+  const out = Buffer.allocUnsafe(length);
+  out.writeUInt16BE(packet.src_port, 0);
+  out.writeUInt16BE(packet.dst_port, 2);
+  out.writeUInt32BE(packet.v_tag >>> 0, 4);
+  out.writeUInt32LE(0, 8);
+  let offset = 12;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+    while (offset & 3) out[offset++] = 0;
+  }
+  out.writeUInt32LE(crc32c(out) >>> 0, 8);
+  return out;
+}
+
+const SMALL_PACKET = 4096;
 const PADDING = [Buffer.alloc(0), Buffer.alloc(1), Buffer.alloc(2), Buffer.alloc(3)];
 
 /** Reply path for stateless answers (INIT ACK) through a throw-away view. */
@@ -383,7 +445,8 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     >
   >;
   private readonly tuning: SctpTuningOptions;
-  private readonly pmtu: number;
+  /** The `mtu` option (same link MTU for every destination), if given. */
+  private readonly fixedMtu: number | undefined;
   private readonly links = new Map<string, Link | Link[]>();
   private readonly associations = new Set<SctpTransportAssociation>();
   private readonly sockets = new Set<dgram.Socket>();
@@ -392,33 +455,37 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   private closing: Promise<void> | undefined;
   private replyBudget = DEFAULT_OOTB_REPLIES_PER_SECOND;
   private replyWindow = 0;
+  /** Standard encapsulation: the shared port, our SCTP port on it and the peers' UDP port. */
+  private readonly shared: { port: EncapsulationPort; receiver: EncapsulationReceiver; remoteUdpPort: number } | undefined;
 
   /** @internal Use {@link createUdpEndpoint}. */
-  constructor(socket: dgram.Socket, options: UdpEndpointOptions, family: 4 | 6) {
+  constructor(
+    socket: dgram.Socket,
+    options: UdpEndpointOptions,
+    family: 4 | 6,
+    shared?: { port: EncapsulationPort; receiver: EncapsulationReceiver; address: string; sctpPort: number; remoteUdpPort: number },
+  ) {
     super();
     this.socket = socket;
-    this.sockets.add(socket);
+    if (!shared) this.sockets.add(socket);
     this.family = family;
     const bound = socket.address();
-    this.local = { address: bound.address, port: bound.port };
+    this.local = shared ? { address: shared.address, port: shared.sctpPort } : { address: bound.address, port: bound.port };
     this.listening = options.listen ?? false;
     const maxMessageSize = positiveInt(options.maxMessageSize, 'maxMessageSize', DEFAULT_MAX_MESSAGE_SIZE, 1, 64 * 1024 * 1024);
     this.options = {
       maxMessageSize,
       highWaterMark: positiveInt(options.highWaterMark, 'highWaterMark', DEFAULT_HIGH_WATER_MARK, 1),
-      ownSocket: options.ownSocket ?? true,
+      ownSocket: options.ownSocket ?? !shared,
       probeInterval: positiveInt(options.probeInterval, 'probeInterval', DEFAULT_PROBE_INTERVAL),
       connectTimeout: positiveInt(options.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT, 1),
       closeTimeout: positiveInt(options.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT, 1),
       socketBufferSize: positiveInt(options.socketBufferSize, 'socketBufferSize', DEFAULT_SOCKET_BUFFER, 4096),
       streams: positiveInt(options.streams, 'streams', DEFAULT_STREAMS, 1, 0xffff),
     };
-    const mtu = positiveInt(options.mtu, 'mtu', DEFAULT_LINK_MTU, 576, 65535);
-    // sctp@1.0.0 counts a 20-byte IP header inside its PMTU; the repairs take the largest
-    // SCTP packet. Both end up at: link MTU - IP header - UDP header (+ sctp's 20).
-    const ipHeader = family === 6 ? 40 : 20;
-    const maxPacketSize = mtu - ipHeader - UDP_HEADER_LENGTH;
-    this.pmtu = maxPacketSize + 20;
+    this.fixedMtu = options.mtu === undefined ? undefined : positiveInt(options.mtu, 'mtu', DEFAULT_LINK_MTU, 576, 65535);
+    // Until a destination is known (and for the shared tuning): a 1,500-byte link.
+    const maxPacketSize = sctpPacketSizeForUdp(this.fixedMtu ?? DEFAULT_LINK_MTU, family);
     const receiveWindow = positiveInt(options.receiveWindow, 'receiveWindow', Math.max(4 * 1024 * 1024, 2 * maxMessageSize), 1500);
     this.tuning = { ...tuningFrom(options), receiveWindow };
     (this.tuning as Record<string, unknown>)['maxPacketSize'] = maxPacketSize;
@@ -437,8 +504,18 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     sctpEndpoint.on('association', (sctp: SctpAssociation) => this.adoptPassive(sctp));
     this.sctpEndpoint = sctpEndpoint;
 
-    socket.on('message', (data, rinfo) => this.receive(data, rinfo, socket, undefined));
-    socket.on('error', (error) => this.emit('error', new TransportError(`UDP socket error: ${error.message}`, { cause: error })));
+    if (shared) {
+      this.shared = { port: shared.port, receiver: shared.receiver, remoteUdpPort: shared.remoteUdpPort };
+    } else {
+      this.shared = undefined;
+      socket.on('message', (data, rinfo) => this.receive(data, rinfo, socket, undefined));
+      socket.on('error', (error) => this.emit('error', new TransportError(`UDP socket error: ${error.message}`, { cause: error })));
+    }
+  }
+
+  /** @internal A datagram for this endpoint's SCTP port from the shared encapsulation port. */
+  receiveShared(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (!this.closed) this.receive(data, rinfo, this.socket, undefined);
   }
 
   /** True while the endpoint accepts new associations. */
@@ -479,7 +556,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       const socket = this.createSocket();
       try {
         await bindSocket(socket, 0, this.local.address === '0.0.0.0' || this.local.address === '::' ? (this.family === 6 ? '::' : '0.0.0.0') : this.local.address);
-        await connectSocket(socket, port, address);
+        await connectSocket(socket, this.shared?.remoteUdpPort ?? port, address);
         this.tuneSocket(socket);
       } catch (error) {
         this.closeSocket(socket);
@@ -493,11 +570,11 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
         this.closeSocket(socket);
         throw new AbortError(undefined, { cause: signal.reason });
       }
-      link = new Link(this, socket, true, address, port, port);
+      link = new Link(this, socket, true, address, this.shared?.remoteUdpPort ?? port, port);
       socket.on('message', (data, rinfo) => this.receive(data, rinfo, socket, link));
       socket.on('error', (error) => link.onSocketError(error as NodeJS.ErrnoException));
     } else {
-      link = new Link(this, this.socket, false, address, port, port);
+      link = new Link(this, this.socket, false, address, this.shared?.remoteUdpPort ?? port, port);
       // SCTP allows one association per pair of endpoints; a second one from the same
       // address and ports would look like a restart to the peer and replace the first.
       if (this.links.has(link.key)) {
@@ -560,6 +637,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       }
       this.sctpEndpoint.removeAllListeners();
       await Promise.all([...this.sockets].map((s) => this.closeSocket(s)));
+      if (this.shared) await this.shared.port.detach(this.local.port, this.shared.receiver);
       this.emit('close');
     })();
     return this.closing;
@@ -653,7 +731,21 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       return;
     }
     this.stats.packetsReceived++;
+    const sctp = target.sctp;
+    if (sctp && fastPathEligible(data, summary)) {
+      try {
+        receiveFast(sctp, data, target.address);
+      } catch (error) {
+        this.protocolFailure(target, error);
+      }
+      return;
+    }
     this.deliver(target.view, data, srcPort, dstPort, vTag, target.address);
+  }
+
+  private protocolFailure(link: Link | undefined, error: unknown): void {
+    this.stats.protocolExceptions++;
+    link?.association?.emit('error', new TransportError(`SCTP protocol machine failed on a packet: ${(error as Error).message}`, { cause: error }));
   }
 
   private offerDatagram(data: Buffer, rinfo: dgram.RemoteInfo, link: Link | undefined): void {
@@ -703,9 +795,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     try {
       view.onPacket(packet, source, this.local.address);
     } catch (error) {
-      this.stats.protocolExceptions++;
-      const link = view[LINK];
-      link?.association?.emit('error', new TransportError(`SCTP protocol machine failed on a packet: ${(error as Error).message}`, { cause: error }));
+      this.protocolFailure(view[LINK], error);
     }
   }
 
@@ -810,7 +900,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
 
   private wrap(link: Link, sctp: SctpAssociation, remote: TransportAddress): SctpTransportAssociation {
     link.sctp = sctp;
-    sctp.PMTU = this.pmtu;
+    this.sizePackets(link, sctp);
     slimAssociation(sctp);
     const association = new SctpTransportAssociation(sctp, {
       local: this.local,
@@ -826,6 +916,26 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     link.association = association;
     this.associations.add(association);
     return association;
+  }
+
+  /** Packet size of a new association: the `mtu` option, or what the host knows of the path, probed upwards where that is unsure. */
+  private sizePackets(link: Link, sctp: SctpAssociation): void {
+    if (this.fixedMtu !== undefined) {
+      setPathMtu(sctp, { packetSize: sctpPacketSizeForUdp(this.fixedMtu, this.family) });
+      return;
+    }
+    let local: string | undefined;
+    try {
+      local = link.socket.address().address;
+    } catch {
+      /* not bound */
+    }
+    const path = pathMtuTo(link.address, local);
+    setPathMtu(sctp, {
+      packetSize: sctpPacketSizeForUdp(path.mtu, this.family),
+      ceiling: sctpPacketSizeForUdp(path.ceiling, this.family),
+      overhead: udpOverhead(this.family),
+    });
   }
 
   private register(link: Link): void {
@@ -945,6 +1055,7 @@ export async function createUdpEndpoint(options: UdpEndpointOptions = {}): Promi
   if (net.isIP(address) === 0) throw new InvalidArgumentError(`Invalid local address ${address}`);
   if (ipv6 !== isIPv6(address)) throw new InvalidArgumentError(`Address ${address} does not match ipv6=${String(ipv6)}`);
   const port = positiveInt(options.port, 'port', 0, 0, 0xffff);
+  if (options.standard) return createStandardEndpoint(options, address, ipv6, port);
   const socket = dgram.createSocket({
     type: ipv6 ? 'udp6' : 'udp4',
     reuseAddr: options.reuseAddr ?? false,
@@ -963,4 +1074,42 @@ export async function createUdpEndpoint(options: UdpEndpointOptions = {}): Promi
   }
   tuneSocketBuffers(socket, options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER);
   return new UdpEndpoint(socket, options, ipv6 ? 6 : 4);
+}
+
+/** The `standard` flavour of {@link createUdpEndpoint}: an SCTP port on the shared UDP port. */
+async function createStandardEndpoint(options: UdpEndpointOptions, address: string, ipv6: boolean, sctpPort: number): Promise<UdpEndpoint> {
+  const udpPort = checkUdpPort(options.udpPort ?? SCTP_UDP_TUNNELING_PORT, 'udpPort');
+  const remoteUdpPort = checkUdpPort(options.remoteUdpPort ?? SCTP_UDP_TUNNELING_PORT, 'remoteUdpPort');
+  if (remoteUdpPort === 0) throw new InvalidArgumentError('Invalid remoteUdpPort: 0');
+  const family = ipv6 ? 6 : 4;
+  const shared = await EncapsulationPort.open(
+    family,
+    udpPort,
+    async (socket) => {
+      await bindSocket(socket, udpPort, ipv6 ? '::' : '0.0.0.0');
+      tuneSocketBuffers(socket, options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER);
+    },
+    { type: ipv6 ? 'udp6' : 'udp4', reuseAddr: options.reuseAddr ?? false, ipv6Only: ipv6, lookup: literalLookup },
+  );
+  // Claim the SCTP port before the endpoint exists so that a clash fails cleanly; the
+  // receiver forwards to the endpoint once it is built.
+  let target: UdpEndpoint | undefined;
+  const receiver: EncapsulationReceiver = {
+    onDatagram: (data, rinfo) => target?.receiveShared(data, rinfo),
+    onSocketError: (error) => target?.emit('error', new TransportError(`UDP socket error: ${error.message}`, { cause: error })),
+  };
+  let claimed: number;
+  try {
+    claimed = shared.attach(sctpPort, receiver);
+  } catch (error) {
+    await shared.detach(-1, receiver);
+    throw error;
+  }
+  try {
+    target = new UdpEndpoint(shared.socket, options, family, { port: shared, receiver, address, sctpPort: claimed, remoteUdpPort });
+    return target;
+  } catch (error) {
+    await shared.detach(claimed, receiver);
+    throw error;
+  }
 }

@@ -120,4 +120,38 @@ describe('AsapInstance on fake time', () => {
     await asap.close();
     expect(clock.pending).toBe(0);
   });
+
+  it('adopted by a new home while hunting its dead registrar: stops hunting, re-registers there, reports no error', async () => {
+    const { clock, world, asap } = setup();
+    const reg = await asap.register('P', { port: 7 });
+    const errors: unknown[] = [];
+    asap.on('error', (e) => errors.push(e));
+    reg.on('error', (e) => errors.push(e));
+    // The registrar dies: connects to it hang from now on (SCTP retrying a dead host).
+    const hunts: AbortSignal[] = [];
+    world.connect = (_remote: TransportAddress, o?: ConnectOptions) => {
+      world.connects++;
+      if (o?.signal) hunts.push(o.signal);
+      return new Promise<Association>((_resolve, reject) => o?.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    };
+    world.associations[0]!.end('timeout');
+    await flush();
+    expect(world.connects).toBe(2);
+    // A registrar that took over sends Endpoint Keep-Alive with the H bit on a new association.
+    const adopter = world.incoming();
+    const ka = encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive', home: true, serverId: 0x77, poolHandle: new TextEncoder().encode('P'), peId: reg.peId });
+    adopter.emit('message', ka, { ppid: 11, stream: 0, unordered: false });
+    await flush();
+    expect(hunts.every((h) => h.aborted)).toBe(true);
+    expect(asap.homeRegistrarId).toBe(0x77);
+    // The pending re-registration went to the adopter.
+    const sentThere = adopter.sent.map((x) => (decodeMessage(11, x.data) as AsapMessage).type);
+    expect(sentThere).toContain('registration');
+    clock.advance(30_000);
+    await flush();
+    expect(world.connects).toBe(2);
+    expect(errors).toEqual([]);
+    expect(reg.state).toBe('registered');
+    await asap.close();
+  });
 });

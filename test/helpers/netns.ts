@@ -100,7 +100,7 @@ export interface NetnsPair {
   destroy(): void;
 }
 
-const live = new Set<NetnsPair>();
+const live = new Set<{ destroy(): void }>();
 let exitHook = false;
 let counter = 0;
 
@@ -127,7 +127,7 @@ function pidAlive(pid: number): boolean {
 /** Removes namespaces `rsp-<tag>-<pid>-*` whose creating process is gone. */
 export function removeStaleNamespaces(tag: string): number {
   let removed = 0;
-  const pattern = new RegExp(`^rsp-${tag}-(\\d+)-\\d+-[ab]$`);
+  const pattern = new RegExp(`^rsp-${tag}-(\\d+)-\\d+-[abr]$`);
   for (const name of listNamespaces()) {
     const match = pattern.exec(name);
     if (!match || pidAlive(Number(match[1]))) continue;
@@ -190,20 +190,9 @@ function makeChild(child: ChildProcess): NetnsChild {
   };
 }
 
-/**
- * Creates two namespaces `a` and `b` joined by veth (MTU 1500) with
- * loopback up in each; `lossPercent` adds random drop on both hosts' input.
- */
-export function createNetnsPair(tag: string, options: { lossPercent?: number } = {}): NetnsPair {
-  if (!/^[a-z0-9]{1,12}$/.test(tag)) throw new Error(`bad namespace tag ${tag}`);
-  removeStaleNamespaces(tag);
-  const base = `rsp-${tag}-${process.pid}-${counter++}`;
-  const children = new Set<ChildProcess>();
-  const names = { a: `${base}-a`, b: `${base}-b` };
-  let destroyed = false;
-  let lossTables = false;
-
-  const hostOf = (name: string, addresses: { ipv4: string; ipv6: string }): NetnsHost => ({
+/** A host in namespace `name` whose Node children are tracked in `children`. */
+function makeHost(name: string, addresses: { ipv4: string; ipv6: string }, children: Set<ChildProcess>): NetnsHost {
+  return {
     name,
     ...addresses,
     exec: (args, input) => run(['ip', 'netns', 'exec', name, ...args], input),
@@ -216,24 +205,54 @@ export function createNetnsPair(tag: string, options: { lossPercent?: number } =
       child.on('exit', () => children.delete(child));
       return makeChild(child);
     },
-  });
+  };
+}
 
-  const a = hostOf(names.a, HOST_A);
-  const b = hostOf(names.b, HOST_B);
+/** Destroys `item` at process exit at the latest. */
+function track(item: { destroy(): void }): void {
+  live.add(item);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const p of [...live]) p.destroy();
+    });
+  }
+}
+
+/** SIGKILLs (by PID) every child still running. */
+function killChildren(children: Set<ChildProcess>): void {
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/**
+ * Creates two namespaces `a` and `b` joined by veth (MTU 1500 or `mtu`) with
+ * loopback up in each; `lossPercent` adds random drop on both hosts' input.
+ */
+export function createNetnsPair(tag: string, options: { lossPercent?: number; mtu?: number } = {}): NetnsPair {
+  if (!/^[a-z0-9]{1,12}$/.test(tag)) throw new Error(`bad namespace tag ${tag}`);
+  removeStaleNamespaces(tag);
+  const base = `rsp-${tag}-${process.pid}-${counter++}`;
+  const children = new Set<ChildProcess>();
+  const names = { a: `${base}-a`, b: `${base}-b` };
+  let destroyed = false;
+  let lossTables = false;
+
+  const a = makeHost(names.a, HOST_A, children);
+  const b = makeHost(names.b, HOST_B, children);
 
   const destroy = (): void => {
     if (destroyed) return;
     destroyed = true;
     live.delete(pair);
-    for (const child of children) {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
+    killChildren(children);
     for (const host of [a, b]) {
       if (lossTables) {
         try {
@@ -286,13 +305,7 @@ export function createNetnsPair(tag: string, options: { lossPercent?: number } =
   };
 
   const pair: NetnsPair = { a, b, setLoss, dropped, destroy };
-  live.add(pair);
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', () => {
-      for (const p of [...live]) p.destroy();
-    });
-  }
+  track(pair);
   try {
     run(['ip', 'netns', 'add', names.a]);
     run(['ip', 'netns', 'add', names.b]);
@@ -304,7 +317,7 @@ export function createNetnsPair(tag: string, options: { lossPercent?: number } =
     ] as const) {
       void peer;
       run(['ip', '-n', host.name, 'link', 'set', 'lo', 'up']);
-      run(['ip', '-n', host.name, 'link', 'set', 'veth0', 'mtu', '1500', 'up']);
+      run(['ip', '-n', host.name, 'link', 'set', 'veth0', 'mtu', String(options.mtu ?? 1500), 'up']);
       run(['ip', '-n', host.name, 'addr', 'add', `${host.ipv4}/30`, 'dev', 'veth0']);
       run(['ip', '-n', host.name, '-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', 'veth0', 'nodad']);
     }
@@ -314,4 +327,72 @@ export function createNetnsPair(tag: string, options: { lossPercent?: number } =
     throw error;
   }
   return pair;
+}
+
+/** Three namespaces in a row: `a` — router `r` — `c`. */
+export interface NetnsChain {
+  readonly a: NetnsHost;
+  readonly r: NetnsHost;
+  readonly c: NetnsHost;
+  destroy(): void;
+}
+
+/**
+ * Creates hosts `a` (10.232.1.1) and `c` (10.232.2.2) that reach each other
+ * only through the forwarding namespace `r`, with link MTUs `mtuA` (a–r) and
+ * `mtuC` (r–c): a lower MTU in the middle of the path that neither end sees
+ * on its own interface. IPv4 only.
+ */
+export function createNetnsChain(tag: string, options: { mtuA: number; mtuC: number }): NetnsChain {
+  if (!/^[a-z0-9]{1,12}$/.test(tag)) throw new Error(`bad namespace tag ${tag}`);
+  removeStaleNamespaces(tag);
+  const base = `rsp-${tag}-${process.pid}-${counter++}`;
+  const names = { a: `${base}-a`, r: `${base}-r`, c: `${base}-b` };
+  const children = new Set<ChildProcess>();
+  const a = makeHost(names.a, { ipv4: '10.232.1.1', ipv6: '' }, children);
+  const r = makeHost(names.r, { ipv4: '10.232.1.2', ipv6: '' }, children);
+  const c = makeHost(names.c, { ipv4: '10.232.2.2', ipv6: '' }, children);
+  let destroyed = false;
+  const chain: NetnsChain = {
+    a,
+    r,
+    c,
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      live.delete(chain);
+      killChildren(children);
+      for (const name of Object.values(names)) {
+        try {
+          run(['ip', 'netns', 'del', name]);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+  track(chain);
+  try {
+    for (const name of Object.values(names)) run(['ip', 'netns', 'add', name]);
+    run(['ip', '-n', names.a, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'vetha', 'netns', names.r]);
+    run(['ip', '-n', names.c, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'vethc', 'netns', names.r]);
+    for (const name of Object.values(names)) run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
+    const mtuA = String(options.mtuA);
+    const mtuC = String(options.mtuC);
+    run(['ip', '-n', names.a, 'link', 'set', 'veth0', 'mtu', mtuA, 'up']);
+    run(['ip', '-n', names.r, 'link', 'set', 'vetha', 'mtu', mtuA, 'up']);
+    run(['ip', '-n', names.r, 'link', 'set', 'vethc', 'mtu', mtuC, 'up']);
+    run(['ip', '-n', names.c, 'link', 'set', 'veth0', 'mtu', mtuC, 'up']);
+    run(['ip', '-n', names.a, 'addr', 'add', '10.232.1.1/30', 'dev', 'veth0']);
+    run(['ip', '-n', names.r, 'addr', 'add', '10.232.1.2/30', 'dev', 'vetha']);
+    run(['ip', '-n', names.r, 'addr', 'add', '10.232.2.1/30', 'dev', 'vethc']);
+    run(['ip', '-n', names.c, 'addr', 'add', '10.232.2.2/30', 'dev', 'veth0']);
+    run(['ip', '-n', names.a, 'route', 'add', 'default', 'via', '10.232.1.2']);
+    run(['ip', '-n', names.c, 'route', 'add', 'default', 'via', '10.232.2.1']);
+    run(['ip', 'netns', 'exec', names.r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  } catch (error) {
+    chain.destroy();
+    throw error;
+  }
+  return chain;
 }

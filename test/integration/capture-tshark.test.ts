@@ -6,7 +6,7 @@
  * `-d udp.port==PORT,sctp`) and, where root and raw-socket allow, raw IP.
  * Skipped with a printed reason when tshark is missing.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,55 +15,22 @@ import { createRawEndpoint } from '../../src/transport/raw-endpoint.js';
 import { rawModeUnavailableReason } from '../../src/transport/raw-stack.js';
 import type { Association, Endpoint } from '../../src/transport/types.js';
 import { createUdpEndpoint } from '../../src/transport/udp-endpoint.js';
+import { killCaptures, startCapture, stopCapture, tsharkReason } from '../helpers/tshark.js';
 import { encodeMessage, poolHandleFromString, type RSerPoolMessage } from '../../src/wire/index.js';
 
-function tsharkReason(): string | undefined {
-  const probe = spawnSync('tshark', ['--version'], { stdio: 'ignore', timeout: 20_000 });
-  if (probe.error || probe.status !== 0) return 'tshark is not installed (apt-get install -y tshark)';
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'capturing on the loopback interface needs root';
-  return undefined;
-}
 const reason = tsharkReason();
 if (reason) console.log(`[skip] capture check: ${reason}`);
 const rawReason = reason ?? rawModeUnavailableReason();
 if (!reason && rawReason) console.log(`[skip] raw-IP capture check: ${rawReason}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'rserpool-capture-'));
-const children = new Set<ChildProcess>();
 afterAll(() => {
-  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  killCaptures();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** An application PPID no Wireshark dissector claims (so the payload stays opaque). */
 const OPAQUE_PPID = 0x52535031;
-
-async function startCapture(file: string, filter: string): Promise<ChildProcess> {
-  const child = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let text = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tshark did not start: ${text}`)), 30_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('Capturing on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  // The capture filter is attached just after the message; give it a moment.
-  await new Promise((r) => setTimeout(r, 500));
-  return child;
-}
-
-async function stopCapture(child: ChildProcess): Promise<void> {
-  await new Promise((r) => setTimeout(r, 300));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  if (child.pid !== undefined) process.kill(child.pid, 'SIGINT');
-  await exited;
-}
 
 function analyse(file: string, decodeAs: string[]): { frames: string[][]; problems: string } {
   const base = ['-r', file, ...decodeAs, '-o', 'sctp.checksum:crc-32c'];

@@ -40,7 +40,7 @@ describe('rsp terminal / pingpong: connect errors', () => {
   it('terminal: a pool that does not exist', async () => {
     const r = await run(['terminal', '--pool', 'NoSuchPool', '--registrar', address, '--failover-timeout', '60000']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: Pool "NoSuchPool" not found/m);
+    expect(r.stderr).toMatch(/^rsp terminal: error: Pool "NoSuchPool" not found/m);
   }, 60_000);
 
   it('pingpong: no registrar answers', async () => {
@@ -50,6 +50,6 @@ describe('rsp terminal / pingpong: connect errors', () => {
     await new Promise<void>((r) => s.close(() => r()));
     const r = await run(['pingpong', '--pool', 'AnyPool', '--registrar', `127.0.0.1:${port}`, '--failover-timeout', '60000']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*registrar/im);
+    expect(r.stderr).toMatch(/^rsp pingpong: error: .*registrar/im);
   }, 60_000);
 });

@@ -151,12 +151,14 @@ describe('rsp commands: host names, ids, errors, exit status, JSON', () => {
     term.child.kill('SIGINT');
     expect(await term.exited).toBe(0);
 
-    // SIGINT while still looking for a PE (the pool does not exist): status 0, no error line.
-    const unknownBefore = pr.stats.handleResolutionsUnknownPool;
-    const waiting = run(['pingpong', '--pool', 'NoSuchPool', '--registrar', address, '--failover-timeout', '600000']);
+    // SIGINT while still looking for a PE (the pool's only PE is dead, so connect keeps trying): status 0, no error line.
+    const dead = await rsp.register('CliDead', { registrars: [`127.0.0.1:${asapPort}`], addresses: ['127.0.0.1'], port: await closedPort() });
+    cleanups.push(() => dead.deregister());
+    const resolutionsBefore = pr.stats.handleResolutions;
+    const waiting = run(['pingpong', '--pool', 'CliDead', '--registrar', address, '--failover-timeout', '600000']);
     // It is connecting once the registrar has been asked for the pool.
-    for (let i = 0; i < 600 && pr.stats.handleResolutionsUnknownPool === unknownBefore; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(pr.stats.handleResolutionsUnknownPool).toBeGreaterThan(unknownBefore);
+    for (let i = 0; i < 600 && pr.stats.handleResolutions === resolutionsBefore; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pr.stats.handleResolutions).toBeGreaterThan(resolutionsBefore);
     waiting.child.kill('SIGINT');
     expect(await waiting.exited).toBe(0);
     expect(waiting.stderr).toEqual([]);

@@ -13,6 +13,7 @@ import { fetchHandleTable } from '../../src/registrar/enrp/handle-table-client.j
 import { SctpPeerLink } from '../../src/registrar/enrp/sctp-peer-link.js';
 import { createUdpEndpoint } from '../../src/transport/udp-endpoint.js';
 import type { TransportAddress } from '../../src/transport/types.js';
+import type { RegistrarChangeInfo } from '../../src/asap/index.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const cleanups: Array<() => Promise<void>> = [];
@@ -127,6 +128,13 @@ async function killAndTakeOver(n: number): Promise<void> {
   const regs = [];
   for (let i = 0; i < 3; i++) regs.push(await pe.register('TakeoverPool', { port: 7300 + i, policy: { type: 'round-robin' } }));
   const ids = new Set(regs.map((r) => r.peId));
+  // Once adopted, the PE must not report errors (it stops hunting the dead registrar). Before,
+  // with its only registrar dead, failed re-registrations are reported.
+  const errors: Error[] = [];
+  const changes: RegistrarChangeInfo[] = [];
+  pe.on('error', (e) => changes.length > 0 && errors.push(e));
+  pe.on('registrarChanged', (info) => changes.push(info));
+  for (const r of regs) r.on('error', (e) => changes.length > 0 && errors.push(e));
   await until(async () => {
     const h = await dump(survivors[0]!.enrp);
     return [...ids].every((id) => h.get(id) === victim.id);
@@ -164,6 +172,10 @@ async function killAndTakeOver(n: number): Promise<void> {
   // The PEs adopted the new home (keep-alive with the H bit) and answer its keep-alives.
   await until(() => pe.homeRegistrarId === newHome, 10_000, 'PE adopted the new home');
   const home = survivors.find((s) => s.id === newHome)!;
+  // The Keep-Alive with the H bit came from the new home's ASAP port (not its ENRP port), and the
+  // PE's registrations now use that association.
+  expect(changes.at(-1)).toMatchObject({ homeRegistrarId: newHome, reason: 'keep-alive', registrar: home.asap });
+  await regs[0]!.update({ load: 0.5 });
   const acks0 = (await home.stats()).keepAliveAcks ?? 0;
   await until(async () => ((await home.stats()).keepAliveAcks ?? 0) > acks0 + 3, 15_000, 'keep-alive acks at the new home');
   // Every survivor agrees on the new home.
@@ -174,6 +186,7 @@ async function killAndTakeOver(n: number): Promise<void> {
   polling = false;
   await poller;
   expect(failures).toBe(0);
+  expect(errors.map((e) => e.message)).toEqual([]);
   expect(resolutions).toBeGreaterThan(5);
   // Default timers: dead-peer detection plus takeover well under 10 s.
   expect(tookMs).toBeLessThan(10_000);

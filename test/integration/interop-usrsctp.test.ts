@@ -83,7 +83,9 @@ describe.skipIf(reason !== undefined)('interop with usrsctp over UDP encapsulati
       }
     }, 10_000);
     expect(ready, 'usrsctp echo_server did not open UDP port 7').toBe(true);
-    const client = host.spawnNode(PEER, ['echo', JSON.stringify({ mode: 'udp', remote: '127.0.0.1', remotePort: 7, count: 4, size: 3000 })]);
+    // Up to 10,000 bytes (echo_server reads into a 10 KiB buffer and echoes what it read): on
+    // loopback each message is one packet far above 1,500 bytes, sized to the loopback MTU.
+    const client = host.spawnNode(PEER, ['echo', JSON.stringify({ mode: 'udp', remote: '127.0.0.1', remotePort: 7, count: 4, size: 10_000 })]);
     expect(await client.nextLine(60_000)).toMatchObject({ sent: 4, intact: 4 });
   }, 90_000);
 

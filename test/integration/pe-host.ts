@@ -11,18 +11,21 @@ import { fileURLToPath } from 'node:url';
 
 const fixture = fileURLToPath(new URL('../fixtures/pe-host.mjs', import.meta.url));
 
-export type PeMode = 'echo' | 'slow' | 'counter-late';
+export type PeMode = 'echo' | 'slow' | 'counter-late' | 'log';
 
 export class PeHost {
   readonly child: ChildProcess;
   private readonly waiters: Array<{ match: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }> = [];
   private stderr = '';
   private exitError: Error | undefined;
+  /** Called with every line the host prints (e.g. `rx <peId> <message>` of `log` PEs). */
+  onLine: ((line: string) => void) | undefined;
 
   private constructor(registrar: string, pool: string) {
     this.child = spawn(process.execPath, [fixture, registrar, pool], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      this.onLine?.(line);
       const i = this.waiters.findIndex((w) => w.match.test(line));
       if (i < 0) return;
       const w = this.waiters.splice(i, 1)[0]!;

@@ -13,11 +13,15 @@
  * - `echo`: connects, sends `count` messages of growing size (up to `size`)
  *   on alternating streams and compares what comes back (any PPID: foreign
  *   echo servers may not reflect it); prints `{ sent, intact, ms }`.
+ * - `pmtu`: connects, waits until path MTU discovery has settled, has a
+ *   1 MiB message echoed (PPID 1) and prints `{ packetSize, probes, failed,
+ *   intact }`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createRawEndpoint } from '../../src/transport/raw-endpoint.js';
 import { createUdpEndpoint } from '../../src/transport/udp-endpoint.js';
 import type { Association, Endpoint } from '../../src/transport/types.js';
+import { pathMtuInfo } from '../../src/transport/sctp-repairs/index.js';
 
 interface Config {
   mode: 'udp' | 'raw';
@@ -159,6 +163,22 @@ async function main(role: string, config: Config): Promise<void> {
     let intact = 0;
     for (const b of back) if (remaining.delete(b)) intact++;
     print({ sent: count, intact, ms: Math.round(performance.now() - started) });
+    await a.close().catch(() => {});
+    await client.close();
+    process.exit(0);
+  }
+  if (role === 'pmtu') {
+    const a = await client.connect(remote, { timeout: 10_000 });
+    a.on('error', () => {});
+    const sctp = (a as unknown as { sctp: object }).sctp;
+    const deadline = performance.now() + 20_000;
+    await new Promise((r) => setTimeout(r, 50));
+    while (pathMtuInfo(sctp).searching && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const message = randomBytes(1024 * 1024);
+    const reply = nextMessage(a, 1, config.timeoutMs ?? 60_000);
+    await a.send(message, { ppid: 1 });
+    const back = await reply;
+    print({ ...pathMtuInfo(sctp), intact: Buffer.compare(Buffer.from(back), message) === 0, ms: Math.round(performance.now() - started) });
     await a.close().catch(() => {});
     await client.close();
     process.exit(0);

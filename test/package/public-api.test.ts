@@ -30,8 +30,8 @@ const ROOT_API = [
   'PoolNotFoundError', 'PoolSession', 'ProtocolError', 'REGISTRARS_ENV', 'RSerPoolError', 'RSerPoolErrorCode',
   'Registrar', 'RegistrarEvents', 'RegistrarOptions', 'Registration', 'RegistrationRefusedError', 'SERVICE_NAMES',
   'ServeHandle', 'Service', 'ServiceName', 'SessionMessage', 'SessionOptions', 'SocketOptions',
-  'SocketRegisterOptions', 'TimeoutError', 'TransportError', 'VERSION', 'attachEnrp', 'connect', 'cookie',
-  'createInstance', 'createLogger', 'getService', 'register', 'reportFailure', 'resolve', 'serve', 'servePoolElementHttp',
+  'SocketRegisterOptions', 'TimeoutError', 'TransportError', 'TransportMode', 'TransportOptions', 'VERSION', 'attachEnrp', 'connect', 'cookie',
+  'createInstance', 'createLogger', 'getService', 'register', 'reportFailure', 'resolve', 'serve',
   'serveRegistrarHttp', 'socket',
 ];
 

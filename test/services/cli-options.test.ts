@@ -5,7 +5,8 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { collectRegistrar, hexPeId, parseFraction, registerServerCommand } from '../../src/cli/server.js';
-import { registerTerminalCommand } from '../../src/cli/terminal.js';
+import { failoverJson, registerTerminalCommand } from '../../src/cli/terminal.js';
+import { readablePolicy, roundFraction } from '../../src/cli/common.js';
 import { registerPingPongCommand } from '../../src/cli/pingpong.js';
 import { registerDemoCommand } from '../../src/cli/demo.js';
 import { registerResolveCommand } from '../../src/cli/resolve.js';
@@ -47,5 +48,24 @@ describe('rsp service command options', () => {
 
   it('refuses a service that does not exist', () => {
     expect(() => program().parse(['server', '--service', 'nope', '--pool', 'P'], { from: 'user' })).toThrow();
+  });
+
+  it('JSON failover events and readable policies use the common id and fraction forms', () => {
+    const e = failoverJson({
+      from: 0x1a,
+      to: 0xdeadbeef,
+      toAddress: { address: '::1', port: 7 },
+      cookieEchoed: true,
+      durationMs: 41.6,
+      reason: 'unreachable',
+      resent: 1,
+      replayed: 0,
+      possiblyLost: 0,
+      attempts: 1,
+    } as Parameters<typeof failoverJson>[0]);
+    expect(e).toMatchObject({ event: 'failover', from: '0x0000001a', to: '0xdeadbeef', address: '[::1]:7', durationMs: 42, cookieEchoed: true });
+    expect(readablePolicy({ type: 'least-used', load: 0x80000000 }, true)).toEqual({ type: 'least-used', load: 0.5 });
+    expect(readablePolicy({ type: 'weighted-random', weight: 3 }, true)).toEqual({ type: 'weighted-random', weight: 3 });
+    expect(roundFraction(0.5000000001164153)).toBe(0.5);
   });
 });

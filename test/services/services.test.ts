@@ -11,6 +11,7 @@ import {
   discardStats,
   encodePingPongCookie,
   getService,
+  pingpongService,
   runPingPong,
   SERVICE_NAMES,
   serve,
@@ -23,7 +24,7 @@ const KEY = 'a pool-wide secret of enough length';
 
 describe('services', () => {
   it('registry knows every service and refuses unknown names', () => {
-    expect(SERVICE_NAMES).toEqual(['echo', 'discard', 'daytime', 'chargen', 'pingpong', 'fractal']);
+    expect(SERVICE_NAMES).toEqual(['echo', 'discard', 'daytime', 'chargen', 'pingpong', 'calcapp', 'fractal']);
     for (const n of SERVICE_NAMES) expect(getService(n).name).toBe(n);
     expect(() => getService('nope')).toThrow(/Unknown service/);
   });
@@ -90,7 +91,7 @@ describe('services', () => {
 
   it('pingpong counts, sends each reply before its cookie, and answers a repeated request without counting', async () => {
     const { service, user } = createMemorySessionPair();
-    const done = getService('pingpong').handle(service, { name: 'pe1' });
+    const done = pingpongService.handle(service, { name: 'pe1' });
     const cookiesSoon = async (n: number): Promise<void> => {
       for (let i = 0; i < 100 && user.cookies.length < n; i++) await new Promise((r) => setImmediate(r));
       expect(user.cookies).toHaveLength(n);
@@ -119,7 +120,7 @@ describe('services', () => {
   it('pingpong resumes from an echoed cookie (plain and sealed)', async () => {
     for (const key of [undefined, KEY]) {
       const { service, user } = createMemorySessionPair(encodePingPongCookie({ counter: 41, seq: 9 }, key));
-      const done = getService('pingpong').handle(service, key ? { cookieKey: key } : {});
+      const done = pingpongService.handle(service, key ? { cookieKey: key } : {});
       user.send('ping 9'); // the request the old PE counted but whose reply was lost
       expect(decodePong((await user.recv())!.data)?.counter).toBe(41);
       user.send('ping 10');
@@ -135,17 +136,17 @@ describe('services', () => {
     const logs: string[] = [];
     const forged = seal({ counter: 1000 }, 'another secret of enough length');
     const { service, user } = createMemorySessionPair(forged);
-    await getService('pingpong').handle(service, { cookieKey: KEY, log: (l) => logs.push(l) });
+    await pingpongService.handle(service, { cookieKey: KEY, log: (l) => logs.push(l) });
     expect(user.closedByService).toBe(true);
     expect(logs.join('\n')).toMatch(/refused/);
     const good = encodePingPongCookie({ counter: 5 }, KEY);
     good[20] = good[20]! ^ 1;
     const pair = createMemorySessionPair(good);
-    await getService('pingpong').handle(pair.service, { cookieKey: KEY });
+    await pingpongService.handle(pair.service, { cookieKey: KEY });
     expect(pair.user.closedByService).toBe(true);
     // A plain cookie where a sealed one is required is refused too.
     const plain = createMemorySessionPair(encodePingPongCookie({ counter: 5 }));
-    await getService('pingpong').handle(plain.service, { cookieKey: KEY });
+    await pingpongService.handle(plain.service, { cookieKey: KEY });
     expect(plain.user.closedByService).toBe(true);
   });
 
@@ -190,7 +191,7 @@ describe('services', () => {
 
   it('the pingpong client re-sends an unanswered request and checks continuity', async () => {
     const { service, user } = createMemorySessionPair();
-    const done = getService('pingpong').handle(service);
+    const done = pingpongService.handle(service);
     // The first "ping 1" is lost on its way (as with a PE that died with it).
     let dropped = false;
     const session = {

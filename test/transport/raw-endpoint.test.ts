@@ -40,6 +40,24 @@ function collect(a: Association, count: number, timeoutMs = 20_000): Promise<Arr
 }
 
 describe.skipIf(reason !== undefined)('raw-IP endpoint (Endpoint contract)', () => {
+  it('sizes packets per destination: loopback MTU by default, stackOptions.mtu as override', async () => {
+    const server = await open({ listen: true });
+    echo(server);
+    const client = await open();
+    const a = (await client.connect({ address: '127.0.0.1', port: server.local.port })) as Association & { packetSize: number };
+    // Loopback MTU (65,536 on Linux) minus the IPv4 header, within the 65,535-byte IP limit.
+    expect(a.packetSize).toBeGreaterThan(1480);
+    expect(a.packetSize).toBeLessThanOrEqual(65_535 - 20);
+    const big = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32BE(i * 7, i);
+    const back = collect(a, 1, 60_000);
+    await a.send(big, { ppid: 5 });
+    expect(Buffer.compare(Buffer.from((await back)[0]!.data), big)).toBe(0);
+    const fixed = await open({ stackOptions: { mtu: 1500 } });
+    const b = (await fixed.connect({ address: '127.0.0.1', port: server.local.port })) as Association & { packetSize: number };
+    expect(b.packetSize).toBe(1480);
+  });
+
   for (const address of ['127.0.0.1', '::1']) {
     it(`echoes messages with PPID, stream and a 1 MiB message intact over ${address}`, async () => {
       const server = await open({ listen: true });

@@ -296,9 +296,9 @@ describe('UDP encapsulation endpoint: packet validation', () => {
   it.each([
     ['127.0.0.1', 20],
     ['::1', 40],
-  ])('keeps packets within a 1500-byte MTU including IP and UDP headers (%s)', async (address, ipHeader) => {
-    const server = await endpoint({ address, listen: true });
-    const client = await endpoint({ address });
+  ])('keeps packets within a 1500-byte MTU including IP and UDP headers with mtu: 1500 (%s)', async (address, ipHeader) => {
+    const server = await endpoint({ address, listen: true, mtu: 1500 });
+    const client = await endpoint({ address, mtu: 1500 });
     const accepted = nextAssociation(server);
     const a = await client.connect(server.local, { ownSocket: false });
     const b = await accepted;

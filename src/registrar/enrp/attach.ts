@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { endpointFactoryFor, type TransportOptions } from '../../transport/endpoint-factory.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { PoolElement } from '../../handlespace/pool-element.js';
 import type { Endpoint, TransportAddress } from '../../transport/types.js';
@@ -41,7 +42,12 @@ export interface EnrpAttachOptions extends EnrpOptions {
   multicastInterface?: string;
   /** Multicast TTL (default 30, as the reference). */
   multicastTtl?: number;
-  /** Creates the ENRP endpoint (default: a listening SCTP-over-UDP endpoint). */
+  /**
+   * Transport of the ENRP endpoint: mode and tuning. Default: the
+   * registrar's {@link Registrar.transport}.
+   */
+  transport?: TransportOptions;
+  /** Creates the ENRP endpoint (default: a listening endpoint in the {@link EnrpAttachOptions.transport} mode). */
   createEndpoint?: (address: TransportAddress) => Promise<Endpoint>;
   /** Creates the multicast channel (default: `src/transport/multicast.ts`). */
   createMulticast?: (group: TransportAddress, options: { interface?: string; ttl: number }) => Promise<PresenceChannel>;
@@ -83,12 +89,7 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const listen = options.listen ?? { address: '0.0.0.0', port: ENRP_PORT };
-  const createEndpoint =
-    options.createEndpoint ??
-    (async (a: TransportAddress): Promise<Endpoint> => {
-      const mod = await import('../../transport/udp-endpoint.js');
-      return mod.createUdpEndpoint({ address: a.address, port: a.port, listen: true });
-    });
+  const createEndpoint = options.createEndpoint ?? endpointFactoryFor(options.transport ?? registrar.transport);
   const endpoint = await createEndpoint(await resolveTransportAddress(listen));
   let multicast: PresenceChannel | undefined;
   if (options.multicast !== false) {
@@ -152,7 +153,7 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
     }
     giveUp(unreachable, 'no ASAP transport');
     for (const g of groups.values()) {
-      endpoint.connect(g.to, { timeout: adoptTimeout }).then(
+      registrar.connectFromAsap(g.to, { timeout: adoptTimeout }).then(
         (association) => {
           registrar.adopt(association, g.pes);
           logger.info('enrp-adopted', { remote: addressKey(g.to), pes: g.pes.length });

@@ -115,7 +115,7 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
   private state: 'idle' | 'startup' | 'serving' | 'stopped' = 'idle';
   private mentorId: number | undefined;
   private readonly syncWaiters: (() => void)[] = [];
-  /** Init Takeovers for targets we still heard, answered once our own probe fails. */
+  /** Init Takeovers for targets we still heard, answered once our own probe fails or `takeoverAckDelay` passed. */
   private readonly pendingAcks = new Map<number, Set<number>>();
   /** Readers (servers that asked without a Presence, like `rsp hsdump`): id -> last request time. */
   private readonly readers = new Map<number, number>();
@@ -389,6 +389,22 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     this.sendToId(takerId, { type: 'init-takeover-ack', senderId: this.id, receiverId: takerId, targetId });
   }
 
+  /**
+   * Acknowledges a held Init Takeover `takeoverAckDelay` after it arrived
+   * unless the target answered meanwhile (which cleared the held ack): a live
+   * target answers a probe within a round trip, and the taker's expiry
+   * (5 s at the reference) must not run out while we probe.
+   */
+  private ackUnlessHeard(targetId: number, takerId: number): void {
+    this.clock.setTimeout(() => {
+      if (this.state === 'stopped') return;
+      const waiting = this.pendingAcks.get(targetId);
+      if (waiting === undefined || !waiting.delete(takerId)) return;
+      if (waiting.size === 0) this.pendingAcks.delete(targetId);
+      this.ack(targetId, takerId);
+    }, this.options.takeoverAckDelay);
+  }
+
   private onTakeoverMessage(from: Peer, m: PeerTakeoverMessage): void {
     const now = this.clock.now();
     const target = m.targetId;
@@ -421,6 +437,7 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
             t.lastHeard = Math.min(t.lastHeard, now - this.options.maxTimeLastHeard);
             this.livenessCheck(t);
           }
+          this.ackUnlessHeard(target, from.id);
           return;
         }
       }

@@ -30,6 +30,13 @@ export interface EnrpOptions {
   maxTimeNoResponse?: number;
   /** A takeover still waiting for acknowledgements after this long (ms) is decided (default 3000). */
   takeoverExpiry?: number;
+  /**
+   * An Init Takeover for a peer we still hear is acknowledged after at most
+   * this long (ms) unless the target answers our own probe first (default 250).
+   * The reference abandons a takeover after 5 s; probing for the full
+   * MAX-TIME-NO-RESPONSE before acknowledging could miss that window.
+   */
+  takeoverAckDelay?: number;
   /** Wait this long (ms) at start for a mentor before serving alone (default 2000). */
   mentorDiscoveryTimeout?: number;
   /** A handle-table request unanswered this long (ms) is retried once, then abandoned (default 5000). */
@@ -53,6 +60,7 @@ export const ENRP_DEFAULTS: Readonly<Omit<ResolvedEnrpOptions, 'peers'>> = {
   maxTimeLastHeard: 3500,
   maxTimeNoResponse: 1500,
   takeoverExpiry: 3000,
+  takeoverAckDelay: 250,
   mentorDiscoveryTimeout: 2000,
   requestTimeout: 5000,
   maxElementsPerResponse: 512,
@@ -74,6 +82,7 @@ export function resolveEnrpOptions(options: EnrpOptions = {}): ResolvedEnrpOptio
   positive('maxTimeLastHeard', o.maxTimeLastHeard, 10);
   positive('maxTimeNoResponse', o.maxTimeNoResponse, 10);
   positive('takeoverExpiry', o.takeoverExpiry, 10);
+  positive('takeoverAckDelay', o.takeoverAckDelay, 0);
   positive('mentorDiscoveryTimeout', o.mentorDiscoveryTimeout, 0);
   positive('requestTimeout', o.requestTimeout, 10);
   positive('maxElementsPerResponse', o.maxElementsPerResponse, 1);

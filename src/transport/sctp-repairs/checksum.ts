@@ -80,17 +80,18 @@ function packetFromBuffer(this: Loose, buffer: Buffer): void {
 }
 
 function packetToBuffer(this: Loose): Buffer {
+  // Every piece is padded to 4 bytes: a chunk may be given as header and payload.
   const chunks: Buffer[] = Array.isArray(this.chunks) ? this.chunks : [];
   let total = 12;
-  for (const c of chunks) total += c.length;
-  const out = Buffer.allocUnsafe(total);
+  for (const c of chunks) total += (c.length + 3) & ~3;
+  const out = Buffer.alloc(total);
   out.writeUInt16BE((this.src_port ?? 0) & 0xffff, 0);
   out.writeUInt16BE((this.dst_port ?? 0) & 0xffff, 2);
   out.writeUInt32BE((this.v_tag ?? 0) >>> 0, 4);
   let offset = 12;
   for (const c of chunks) {
     c.copy(out, offset);
-    offset += c.length;
+    offset += (c.length + 3) & ~3;
   }
   fillSctpChecksum(out);
   this.checksum = out.readUInt32LE(8);

@@ -45,10 +45,10 @@ import { st, now, sendRaw, clearTimer, refreshTuning } from './state.js';
 import { tuningOf } from './tuning.js';
 import { takePendingTuning, tuneAssociationInternal } from './pending.js';
 import { updateRto } from './retransmission.js';
-import { startHeartbeat, declareDead } from './failure-detection.js';
-import { scheduleFlush } from './send-path.js';
-import { destroyAssociation } from './shutdown.js';
-import { lossError } from './failure-detection.js';
+import { startHeartbeat } from './failure-detection.js';
+import { scheduleFlush } from './scheduler.js';
+import { declareDead, destroyAssociation, lossError } from './lifecycle.js';
+import { schedulePmtuSearch } from './plpmtud.js';
 
 /** Test hook: an endpoint may set this to a function returning its next verification tag. */
 export const TAG_GENERATOR = Symbol.for('rserpool.sctp.tagGenerator');
@@ -154,6 +154,7 @@ function up(a: Loose): void {
   s.lastReceived = now();
   a.state = 'ESTABLISHED';
   startHeartbeat(a);
+  schedulePmtuSearch(a);
   a.emit('COMMUNICATION UP');
   if (s.pending.length > 0) scheduleFlush(a);
 }
@@ -221,7 +222,7 @@ function updatePeer(this: Loose, chunk: Loose): void {
   this.peer_tag = chunk.initiate_tag >>> 0;
   s.peerRwnd = (chunk.a_rwnd >>> 0) || 1500;
   this.peer_rwnd = s.peerRwnd;
-  s.ssthresh = Math.max(s.peerRwnd, 4 * s.tuning.maxPacketSize);
+  s.ssthresh = Math.max(s.peerRwnd, 4 * s.packetSize);
   this.ssthresh = s.ssthresh;
   this.reassembly.init({ streams: this.MIS, initial_tsn: chunk.initial_tsn >>> 0 });
   // Addresses listed by the peer are not added to the endpoint's lookup

@@ -36,87 +36,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
-import { st, now, sendRaw, clearTimer, type SctpLossReason } from './state.js';
+import { st, now, sendRaw, clearTimer } from './state.js';
 import { updateRto } from './retransmission.js';
-import { scheduleFlush } from './send-path.js';
-import { destroyAssociation } from './shutdown.js';
+import { scheduleFlush } from './scheduler.js';
+import { countError, clearErrors, declareDead, reportUnreachable, stopHeartbeat } from './lifecycle.js';
+import { onProbeAck, packetTooBig } from './plpmtud.js';
 
 const HB_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
-
-/** Creates the error passed with `'COMMUNICATION LOST'`. */
-export function lossError(reason: SctpLossReason, message: string, phase: string): Error {
-  const codes: Record<string, string> = {
-    timeout: 'ETIMEDOUT',
-    unreachable: 'EHOSTUNREACH',
-    abort: 'ECONNRESET',
-    restart: 'ECONNRESET',
-    local: 'ECONNABORTED',
-  };
-  const error = new Error(message) as Error & { code: string; reason: string; phase: string };
-  error.code = codes[reason] ?? 'ECONNRESET';
-  error.reason = reason;
-  error.phase = phase;
-  return error;
-}
-
-/**
- * Ends an association that failed: optional ABORT to the peer, destroy,
- * then `'COMMUNICATION LOST'` with `(reason, error)`.
- */
-export function failAssociation(a: Loose, reason: SctpLossReason, message: string, phase: string, sendAbort: boolean): void {
-  const s = st(a);
-  if (s.closed) return;
-  if (sendAbort && a.peer_tag !== undefined) {
-    sendRaw(a, [new ChunkClass('abort', {}).toBuffer()]);
-  }
-  s.closeReason = reason;
-  a.closeReason = reason;
-  const error = lossError(reason, message, phase);
-  destroyAssociation(a, error);
-  a.emit('COMMUNICATION LOST', reason, error);
-}
-
-/**
- * Counts one unanswered retransmission or heartbeat on the association and
- * on its path; marks the path inactive past `pathMaxRetransmissions`.
- * Returns true when the association error counter exceeds
- * `maxRetransmissions` (the caller declares the peer dead).
- */
-export function countError(a: Loose): boolean {
-  const s = st(a);
-  s.errorCount++;
-  s.pathErrorCount++;
-  if (s.pathActive && s.pathErrorCount > s.tuning.pathMaxRetransmissions) {
-    s.pathActive = false;
-    a.emit('NETWORK STATUS CHANGE', { address: a.remoteAddress, port: a.remotePort, status: 'inactive', errors: s.pathErrorCount });
-  }
-  return s.errorCount > s.tuning.maxRetransmissions;
-}
-
-/** Clears both error counters after an acknowledgement or HEARTBEAT-ACK. */
-export function clearErrors(a: Loose): void {
-  const s = st(a);
-  s.errorCount = 0;
-  s.pathErrorCount = 0;
-  if (!s.pathActive && !s.closed) {
-    s.pathActive = true;
-    a.emit('NETWORK STATUS CHANGE', { address: a.remoteAddress, port: a.remotePort, status: 'active', errors: 0 });
-  }
-}
-
-/** Declares the peer dead after too many consecutive errors. */
-export function declareDead(a: Loose, why: string): void {
-  const state: string = a.state;
-  const phase = state === 'COOKIE-WAIT' ? 'init' : state === 'COOKIE-ECHOED' ? 'cookie' : state.startsWith('SHUTDOWN') ? 'shutdown' : 'established';
-  failAssociation(a, 'timeout', `SCTP peer unreachable: ${why}`, phase, phase !== 'init');
-}
-
-/** Reports that the peer is unreachable (e.g. ICMP port unreachable / ECONNREFUSED). */
-export function reportUnreachable(a: Loose, message = 'SCTP peer unreachable'): void {
-  const state: string = a.state;
-  const phase = state === 'COOKIE-WAIT' ? 'init' : state === 'COOKIE-ECHOED' ? 'cookie' : 'established';
-  failAssociation(a, 'unreachable', message, phase, false);
-}
 
 export function startHeartbeat(a: Loose): void {
   const s = st(a);
@@ -128,13 +54,6 @@ function armHeartbeat(a: Loose, delay: number): void {
   const s = st(a);
   s.hbInterval = setTimeout(hbTick, Math.max(1, delay), a);
   s.hbInterval.unref?.();
-}
-
-export function stopHeartbeat(a: Loose): void {
-  const s = st(a);
-  s.hbInterval = clearTimer(s.hbInterval);
-  s.hbTimer = clearTimer(s.hbTimer);
-  s.hbPending = undefined;
 }
 
 /**
@@ -203,6 +122,12 @@ function onHeartbeatAck(this: Loose, chunk: Loose): void {
   if (s.closed) return;
   const info = chunk && chunk.heartbeat_info;
   if (!Buffer.isBuffer(info) || info.length < 4) return;
+  if (onProbeAck(this, info)) {
+    // A path MTU probe came back: the peer is alive.
+    clearErrors(this);
+    s.lastReceived = now();
+    return;
+  }
   const nonce = info.readUInt32BE(0);
   // Any HEARTBEAT-ACK for one of our recent heartbeats resets the error
   // counters (RFC 4960 8.1), also one that arrives after its RTO expired.
@@ -222,7 +147,11 @@ function onICMP(this: Loose, packet: Loose, code: number): void {
   const s = st(this);
   if (s.closed) return;
   if (packet && packet.v_tag && this.peer_tag !== undefined && packet.v_tag !== this.peer_tag) return;
-  if (code === 4) return; // fragmentation needed: no PMTU discovery here
+  if (code === 4) {
+    // Fragmentation needed / packet too big: PLPMTUD treats it as a failed probe.
+    packetTooBig(this);
+    return;
+  }
   reportUnreachable(this, `ICMP unreachable (code ${code})`);
 }
 

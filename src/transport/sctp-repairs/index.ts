@@ -47,11 +47,13 @@ import { installTlvGuardRepair } from './tlv-guard.js';
 import { installReassemblyRepair } from './reassembly.js';
 import { installSendPathRepair } from './send-path.js';
 import { installRetransmissionRepair } from './retransmission.js';
-import { installFailureDetectionRepair, reportUnreachable } from './failure-detection.js';
+import { installFailureDetectionRepair } from './failure-detection.js';
+import { reportUnreachable } from './lifecycle.js';
 import { installCookieTimerRepair, TAG_GENERATOR } from './cookie-timer.js';
 import { installShutdownRepair } from './shutdown.js';
 import { setPendingTuning, tuneAssociationInternal } from './pending.js';
 import { st } from './state.js';
+import { setPathMtu, packetTooBig, pathMtuInfo, type PathMtuSetting } from './plpmtud.js';
 
 export {
   DEFAULT_SCTP_TUNING,
@@ -67,6 +69,10 @@ export {
   fillSctpChecksum,
   reportUnreachable,
   TAG_GENERATOR,
+  setPathMtu,
+  packetTooBig,
+  pathMtuInfo,
+  type PathMtuSetting,
   type SctpTuning,
   type SctpTuningOptions,
 };
@@ -181,6 +187,8 @@ export function associate<T = unknown>(
 export interface SctpAssociationInfo {
   state: string;
   rto: number;
+  /** The peer acknowledged a lone packet promptly (T3 no longer waits `sackDelayGuard`). */
+  promptSack: boolean;
   srtt: number;
   cwnd: number;
   flight: number;
@@ -192,6 +200,8 @@ export interface SctpAssociationInfo {
   pathErrorCount: number;
   pathActive: boolean;
   closeReason: string | undefined;
+  /** Largest SCTP packet sent to the peer now (path MTU minus IP and encapsulation headers). */
+  packetSize: number;
 }
 
 /** Returns live figures of a repaired sctp association. */
@@ -201,6 +211,7 @@ export function associationInfo(association: object): SctpAssociationInfo {
   return {
     state: a.state,
     rto: s.rto,
+    promptSack: s.promptSack,
     srtt: s.srtt,
     cwnd: s.cwnd,
     flight: s.flight,
@@ -212,5 +223,6 @@ export function associationInfo(association: object): SctpAssociationInfo {
     pathErrorCount: s.pathErrorCount,
     pathActive: s.pathActive,
     closeReason: s.closeReason,
+    packetSize: s.packetSize,
   };
 }

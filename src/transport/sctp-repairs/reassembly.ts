@@ -263,6 +263,14 @@ export function installReassemblyRepair(): void {
       updateWindow(this, s);
       return true;
     }
+    if (chunk.flags.B && chunk.flags.E) {
+      // A whole message in one chunk (the common case): no fragment bookkeeping.
+      const data = Buffer.allocUnsafe(length);
+      chunk.user_data.copy(data, 0);
+      deliver(this, s, chunk.stream_id, { data, ppid: chunk.ppid >>> 0, unordered: !!chunk.flags.U }, chunk.ssn);
+      updateWindow(this, s);
+      return true;
+    }
     s.fragments.set(tsn, chunk);
     s.buffered += length;
     tryAssemble(this, s, tsn);

@@ -37,9 +37,9 @@
 import { AssociationClass, override, type Loose } from './internals.js';
 import { tsnAdd, tsnDiff, tsnGt, tsnLt } from './serial.js';
 import { st, now, clearTimer } from './state.js';
-import { scheduleFlush } from './send-path.js';
-import { declareDead, countError, clearErrors } from './failure-detection.js';
-import { checkShutdownProgress } from './shutdown.js';
+import { scheduleFlush } from './scheduler.js';
+import { declareDead, countError, clearErrors } from './lifecycle.js';
+import { checkShutdownProgress } from './shutdown-timers.js';
 
 const SACK_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED', 'SHUTDOWN-SENT', 'COOKIE-ECHOED']);
 
@@ -77,10 +77,15 @@ function armT3(a: Loose): void {
   s.t3 = setTimeout(onT3Timer, delay, a);
 }
 
+/** The T3 timeout: the RTO, but at least `sackDelayGuard` until the peer proved it SACKs promptly. */
+function t3Timeout(s: ReturnType<typeof st>): number {
+  return s.promptSack ? s.rto : Math.max(s.rto, s.tuning.sackDelayGuard);
+}
+
 export function startT3(a: Loose): void {
   const s = st(a);
   if (s.closed || s.t3Deadline !== undefined) return;
-  s.t3Deadline = now() + s.rto;
+  s.t3Deadline = now() + t3Timeout(s);
   armT3(a);
 }
 
@@ -91,7 +96,7 @@ export function stopT3(a: Loose): void {
 export function restartT3(a: Loose): void {
   const s = st(a);
   if (s.closed) return;
-  s.t3Deadline = now() + s.rto;
+  s.t3Deadline = now() + t3Timeout(s);
   armT3(a);
 }
 
@@ -114,7 +119,7 @@ function expireT3(a: Loose): void {
     declareDead(a, 'retransmission limit reached');
     return;
   }
-  const mtu = s.tuning.maxPacketSize;
+  const mtu = s.packetSize;
   s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
   a.RTO = s.rto;
   s.ssthresh = Math.max(s.cwnd / 2, 4 * mtu);
@@ -122,7 +127,8 @@ function expireT3(a: Loose): void {
   s.partialBytesAcked = 0;
   s.fastRecovery = false;
   s.rttProbe = undefined;
-  for (const c of s.outstanding.values()) {
+  for (let i = 0; i < s.outstanding.size; i++) {
+    const c = s.outstanding.at(i);
     c.fast = false;
     if (c.gapAcked || c.retransmit) continue;
     c.retransmit = true;
@@ -151,7 +157,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   if (tsnLt(cum, s.cumAck) || tsnGt(cum, highestSent)) return;
   s.lastReceived = now();
   clearErrors(a);
-  const mtu = s.tuning.maxPacketSize;
+  const mtu = s.packetSize;
   const flightBefore = s.flight;
   const advanced = tsnGt(cum, s.cumAck);
   let ackedBytes = 0;
@@ -159,15 +165,19 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   const t = now();
   const sampleRtt = (tsn: number, transmissions: number): void => {
     if (s.rttProbe && s.rttProbe.tsn === tsn) {
+      // A lone packet (nothing sent after it) acknowledged quickly: the peer does not delay SACKs.
+      if (transmissions === 1 && !s.promptSack && tsn === highestSent && t - s.rttProbe.at < s.tuning.sackDelayGuard / 2) s.promptSack = true;
       if (transmissions === 1) updateRto(a, t - s.rttProbe.at);
       s.rttProbe = undefined;
     }
   };
 
   if (advanced) {
-    for (const [tsn, c] of s.outstanding) {
+    while (s.outstanding.size > 0) {
+      const c = s.outstanding.at(0);
+      const tsn = c.tsn;
       if (tsnGt(tsn, cum)) break;
-      s.outstanding.delete(tsn);
+      s.outstanding.shift();
       if (c.inFlight) s.flight -= c.size;
       if (c.retransmit) s.retransmitCount--;
       if (c.gapAcked) s.gapAckedCount--;
@@ -190,7 +200,8 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   // Walk the outstanding chunks only when there is something to mark or unmark.
   if (s.outstanding.size > 0 && (blocks.length > 0 || s.gapAckedCount > 0)) {
     let bi = 0;
-    for (const c of s.outstanding.values()) {
+    for (let i = 0; i < s.outstanding.size; i++) {
+      const c = s.outstanding.at(i);
       const off = tsnDiff(c.tsn, cum);
       while (bi < blocks.length && blocks[bi]!.finish < off) bi++;
       const covered = bi < blocks.length && blocks[bi]!.start <= off;
@@ -225,7 +236,8 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   if (blocks.length > 0) {
     const limit = htna !== undefined ? htna : s.fastRecovery && advanced ? highestGapAcked : undefined;
     if (limit !== undefined) {
-      for (const c of s.outstanding.values()) {
+      for (let i = 0; i < s.outstanding.size; i++) {
+        const c = s.outstanding.at(i);
         if (!tsnLt(c.tsn, limit)) break;
         if (c.gapAcked || c.retransmit) continue;
         c.misses++;

@@ -40,30 +40,82 @@
  */
 import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
 import { tsnAdd } from './serial.js';
-import { st, now, sendRaw, clearTimer, type OutChunk, type OutMessage, type SendCallback } from './state.js';
+import { st, now, sendRaw, type OutChunk, type OutMessage, type SendCallback } from './state.js';
 import { startT3 } from './retransmission.js';
-import { sendShutdownChunk, restartT2, restartT5, failWithAbort } from './shutdown.js';
-import { clearErrors } from './failure-detection.js';
+import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
+import { clearErrors, failWithAbort } from './lifecycle.js';
+import { scheduleFlush } from './scheduler.js';
 
+/** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
+const DATA_FLAG_I = 0x08;
 const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
 const QUEUE_STATES = new Set(['COOKIE-WAIT', 'COOKIE-ECHOED', 'ESTABLISHED']);
 
-/** Encodes one DATA chunk (RFC 4960 3.3.1), padded to 4 bytes. */
-export function encodeData(tsn: number, streamId: number, ssn: number, ppid: number, flags: number, payload: Buffer): Buffer {
-  const length = 16 + payload.length;
-  const padded = (length + 3) & ~3;
-  const b = Buffer.allocUnsafe(padded);
-  b[0] = 0;
-  b[1] = flags;
-  b.writeUInt16BE(length, 2);
-  b.writeUInt32BE(tsn >>> 0, 4);
-  b.writeUInt16BE(streamId, 8);
-  b.writeUInt16BE(ssn & 0xffff, 10);
-  b.writeUInt32BE(ppid >>> 0, 12);
-  payload.copy(b, 16);
-  if (padded > length) b.fill(0, length);
-  return b;
+/** Writes the 16-byte header of a DATA chunk (RFC 4960 3.3.1) at `offset`. */
+function writeDataHeader(b: Buffer, offset: number, c: OutChunk): void {
+  b[offset] = 0;
+  b[offset + 1] = c.flags;
+  b.writeUInt16BE(16 + c.payload.length, offset + 2);
+  b.writeUInt32BE(c.tsn >>> 0, offset + 4);
+  b.writeUInt16BE(c.streamId, offset + 8);
+  b.writeUInt16BE(c.ssn & 0xffff, offset + 10);
+  b.writeUInt32BE(c.ppid >>> 0, offset + 12);
+}
+
+/**
+ * Most DATA chunks in flight. The windows count bytes, but a receiver's socket buffer and SACK
+ * processing pay per packet and per chunk: a long stream of tiny messages could otherwise put
+ * tens of thousands of chunks in flight (more datagrams than the peer's socket buffer holds, and
+ * every SACK with a gap block walks them all).
+ */
+const MAX_OUTSTANDING_CHUNKS = 1024;
+
+/** Smallest room in a packet worth filling with a fragment of a larger message. */
+const FILL_MIN = 4096;
+
+/** DATA payloads above this size are sent as a view of the message, smaller ones are copied into the packet. */
+const COPY_LIMIT = 4096;
+
+/**
+ * Encodes the chunks of one packet. Control chunks come encoded; DATA chunks
+ * are written here from their fields. A packet of small pieces becomes one
+ * buffer; a large DATA payload is not copied but sent as a 16-byte header
+ * plus a view of the message (the packet encoders pad every piece to 4
+ * bytes, which for the header is a no-op and for the payload is the
+ * chunk's padding).
+ */
+function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): Buffer[] {
+  let large = false;
+  for (const p of pieces) if (!Buffer.isBuffer(p) && p.payload.length > COPY_LIMIT) large = true;
+  if (large) {
+    const out: Buffer[] = [];
+    for (const p of pieces) {
+      if (Buffer.isBuffer(p)) out.push(p);
+      else {
+        const header = Buffer.allocUnsafe(16);
+        writeDataHeader(header, 0, p);
+        out.push(header, p.payload);
+      }
+    }
+    return out;
+  }
+  const area = Buffer.allocUnsafe(size - 12);
+  let o = 0;
+  for (const p of pieces) {
+    let end: number;
+    if (Buffer.isBuffer(p)) {
+      area.set(p, o);
+      end = o + p.length;
+    } else {
+      writeDataHeader(area, o, p);
+      area.set(p.payload, o + 16);
+      end = o + 16 + p.payload.length;
+    }
+    o = (end + 3) & ~3;
+    area.fill(0, end, o);
+  }
+  return [area];
 }
 
 /** Encodes a SACK chunk (RFC 4960 3.3.4) from `Reassembly.sackInfo()`. */
@@ -100,17 +152,11 @@ export function acknowledgedTsn(a: Loose): number {
   return st(a).cumAck;
 }
 
-/** Schedules one flush of the association's queues on the next event-loop turn. */
-export function scheduleFlush(a: Loose): void {
-  const s = st(a);
-  if (s.flushImmediate || s.closed) return;
-  s.flushImmediate = setImmediate(flush, a);
-}
-
 function buildSack(a: Loose): Buffer | undefined {
   const s = st(a);
   s.sackNeeded = false;
-  s.sackTimer = clearTimer(s.sackTimer);
+  // The delayed-SACK timer stays armed and finds nothing due: no timer churn per message.
+  s.sackDue = 0;
   s.packetsSinceSack = 0;
   if (!a.reassembly || typeof a.reassembly.sackInfo !== 'function' || a.peer_tag === undefined) return undefined;
   s.everSentSack = true;
@@ -125,27 +171,35 @@ export function flush(a: Loose): void {
     s.flushImmediate = undefined;
   }
   if (s.closed || !a.endpoint) return;
-  const max = s.tuning.maxPacketSize;
-  let bufs: Buffer[] = [];
+  const max = s.packetSize;
+  let bufs: Array<Buffer | OutChunk> = [];
   let size = 12;
   let dataSent = false;
   const done: OutMessage[] = [];
   const emit = (): void => {
     if (bufs.length > 0) {
-      sendRaw(a, bufs);
+      sendRaw(a, encodePacket(bufs, size));
       bufs = [];
       size = 12;
     }
   };
   const add = (b: Buffer): void => {
-    if (bufs.length > 0 && size + b.length > max) emit();
+    const wire = (b.length + 3) & ~3;
+    if (bufs.length > 0 && size + wire > max) emit();
     bufs.push(b);
-    size += b.length;
+    size += wire;
+  };
+  let lastData: OutChunk | undefined;
+  const addData = (c: OutChunk): void => {
+    if (bufs.length > 0 && size + c.wire > max) emit();
+    bufs.push(c);
+    size += c.wire;
+    lastData = c;
   };
 
   const canData = DATA_STATES.has(a.state);
   const wantsData = canData && (s.pending.length > 0 || s.retransmitCount > 0);
-  if (s.sackNeeded || (s.sackTimer && wantsData)) {
+  if (s.sackNeeded || (s.sackDue !== 0 && wantsData)) {
     const sack = buildSack(a);
     if (sack) add(sack);
   }
@@ -156,12 +210,13 @@ export function flush(a: Loose): void {
 
   if (canData) {
     if (s.retransmitCount > 0) {
-      for (const c of s.outstanding.values()) {
+      for (let i = 0; i < s.outstanding.size; i++) {
+        const c = s.outstanding.at(i);
         if (!c.retransmit) continue;
         const fits = s.flight === 0 || s.flight + c.size <= s.cwnd;
         if (!fits) {
-          if (!(c.fast && s.fastAllowance >= c.buffer.length)) break;
-          s.fastAllowance -= c.buffer.length;
+          if (!(c.fast && s.fastAllowance >= c.wire)) break;
+          s.fastAllowance -= c.wire;
         }
         c.retransmit = false;
         c.fast = false;
@@ -173,27 +228,37 @@ export function flush(a: Loose): void {
         c.sentAt = now();
         s.peerRwnd = Math.max(0, s.peerRwnd - c.size);
         if (s.rttProbe && s.rttProbe.tsn === c.tsn) s.rttProbe = undefined;
-        add(c.buffer);
+        addData(c);
         dataSent = true;
       }
       s.fastAllowance = 0;
     }
-    const maxPayload = max - 12 - 16;
+    // DATA chunks are padded to 4 bytes: a full packet must stay within `max` with the padding.
+    const maxPayload = (max - 12 - 16) & ~3;
+    const sentAt = now();
     while (s.pending.length > 0 && s.retransmitCount === 0) {
       const m = s.pending[0]!;
       const remaining = m.data.length - m.offset;
-      const len = Math.min(remaining, maxPayload);
+      let len = Math.min(remaining, maxPayload);
+      // Fill the packet being built rather than start a new one for a large fragment (a 64 KiB
+      // message behind a small tail would otherwise take two packets of which one is nearly empty).
+      const room = (max - size - 16) & ~3;
+      if (len > room && room >= FILL_MIN) len = room;
       const chunkSize = 16 + len;
-      if (s.flight > 0 && (s.flight + chunkSize > s.cwnd || chunkSize > s.peerRwnd)) break;
+      if (s.flight > 0 && (s.flight + chunkSize > s.cwnd || chunkSize > s.peerRwnd || s.outstanding.size >= MAX_OUTSTANDING_CHUNKS)) break;
       const first = m.offset === 0;
       const last = len === remaining;
       const flags = (m.unordered ? 4 : 0) | (first ? 2 : 0) | (last ? 1 : 0);
       const tsn = s.nextTsn;
       s.nextTsn = tsnAdd(tsn, 1);
-      const buffer = encodeData(tsn, m.streamId, m.ssn, m.ppid, flags, m.data.subarray(m.offset, m.offset + len));
       const c: OutChunk = {
         tsn,
-        buffer,
+        flags,
+        streamId: m.streamId,
+        ssn: m.ssn,
+        ppid: m.ppid,
+        payload: first && last ? m.data : m.data.subarray(m.offset, m.offset + len),
+        wire: (chunkSize + 3) & ~3,
         size: chunkSize,
         inFlight: true,
         gapAcked: false,
@@ -201,15 +266,15 @@ export function flush(a: Loose): void {
         fast: false,
         misses: 0,
         transmissions: 1,
-        sentAt: now(),
+        sentAt,
       };
-      s.outstanding.set(tsn, c);
+      s.outstanding.push(c);
       s.flight += chunkSize;
       s.peerRwnd = Math.max(0, s.peerRwnd - chunkSize);
       if (!s.rttProbe) s.rttProbe = { tsn, at: c.sentAt };
       m.offset += len;
       s.pendingBytes -= len;
-      add(buffer);
+      addData(c);
       dataSent = true;
       if (last) {
         s.pending.shift();
@@ -218,6 +283,10 @@ export function flush(a: Loose): void {
       }
     }
   }
+  // After this flush the sender waits (for the application or for a SACK that opens a window):
+  // ask for the SACK at once (I bit, RFC 7053) instead of after the peer's delayed-SACK timer,
+  // which would otherwise stall small windows after a loss and lone messages.
+  if (lastData) lastData.flags |= DATA_FLAG_I;
   emit();
   a.flightsize = s.flight;
   if (dataSent) startT3(a);
@@ -309,23 +378,45 @@ function onData(this: Loose, chunk: Loose): void {
   }
   // Acknowledge at once on gaps, drops, duplicates, and when the window is
   // nearly closed (the sender is then probing one chunk at a time).
-  let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps || this.reassembly.rwnd < 4 * s.tuning.maxPacketSize;
+  let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps || this.reassembly.rwnd < 4 * s.packetSize;
+  if (chunk.flags?.I) immediate = true;
   if (chunk.last_in_packet) {
     s.packetsSinceSack++;
     if (s.packetsSinceSack >= 2) immediate = true;
   }
+  if (chunk.last_in_packet && (this.reassembly.have_gaps || s.packetsSinceSack >= 2)) {
+    // Out of order: one SACK for every packet, now (RFC 9260 6.7); in order: one for at least
+    // every second packet, now. The socket delivers several datagrams per event-loop turn, and
+    // one SACK coalesced per turn was a single point of failure for a whole window (its loss
+    // left the sender to T3) and gave the sender one miss indication where it needs three.
+    const sack = buildSack(this);
+    if (sack) sendRaw(this, [sack]);
+    return;
+  }
   if (immediate) {
     s.sackNeeded = true;
     scheduleFlush(this);
-  } else if (!s.sackTimer) {
-    s.sackTimer = setTimeout(delayedSack, s.tuning.sackTimeout, this);
+  } else {
+    armDelayedSack(this);
   }
+}
+
+/** Makes a delayed SACK due in `sackTimeout` unless one is already due; arms the timer if it is not armed. */
+function armDelayedSack(a: Loose): void {
+  const s = st(a);
+  if (s.sackDue === 0) s.sackDue = now() + s.tuning.sackTimeout;
+  if (!s.sackTimer) s.sackTimer = setTimeout(delayedSack, s.tuning.sackTimeout, a);
 }
 
 function delayedSack(a: Loose): void {
   const s = st(a);
   s.sackTimer = undefined;
-  if (s.closed) return;
+  if (s.closed || s.sackDue === 0) return;
+  const left = s.sackDue - now();
+  if (left > 1) {
+    s.sackTimer = setTimeout(delayedSack, left, a);
+    return;
+  }
   s.sackNeeded = true;
   flush(a);
 }
@@ -383,7 +474,7 @@ export function installSendPathRepair(): void {
   });
   override(proto, 'scheduleSack', function scheduleSack(this: Loose) {
     const s = st(this);
-    if (!s.sackTimer && !s.closed) s.sackTimer = setTimeout(delayedSack, s.tuning.sackTimeout, this);
+    if (!s.closed) armDelayedSack(this);
   });
   override(proto, '_sendPacket', function _sendPacket(this: Loose, buffers: Buffer[], _destination: unknown, callbacks?: Array<() => void>) {
     sendRaw(this, buffers);

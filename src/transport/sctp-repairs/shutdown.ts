@@ -52,156 +52,9 @@
 import { AssociationClass, ChunkClass, EndpointClass, override, sockets, type Loose } from './internals.js';
 import { st, sendRaw, clearTimer } from './state.js';
 import { applyAck } from './retransmission.js';
-import { stopHeartbeat, failAssociation, declareDead, countError } from './failure-detection.js';
-import { lossError } from './failure-detection.js';
+import { destroyAssociation, failWithAbort, lossError, stopTimers } from './lifecycle.js';
+import { checkShutdownProgress, expireT2, restartT2, sendShutdownAck, startT2 } from './shutdown-timers.js';
 
-/** Destroys an association (idempotent). */
-export function destroyAssociation(a: Loose, error?: Error): void {
-  const s = st(a);
-  if (s.closed) return;
-  s.closed = true;
-  a.state = 'CLOSED';
-  stopHeartbeat(a);
-  s.t1 = clearTimer(s.t1);
-  s.t2 = clearTimer(s.t2);
-  s.t3 = clearTimer(s.t3);
-  s.t3Deadline = undefined;
-  s.t5 = clearTimer(s.t5);
-  s.sackTimer = clearTimer(s.sackTimer);
-  if (s.flushImmediate) clearImmediate(s.flushImmediate);
-  s.flushImmediate = undefined;
-  // Original timers, in case anything armed them.
-  clearInterval(a._heartbeatInterval);
-  clearTimeout(a.T1);
-  clearTimeout(a.T2);
-  clearTimeout(a.T3);
-  clearTimeout(a.T5);
-  clearTimeout(a._sack_timer);
-  const pending = s.pending.splice(0);
-  s.pendingBytes = 0;
-  s.outstanding.clear();
-  s.retransmitCount = 0;
-  s.gapAckedCount = 0;
-  s.flight = 0;
-  s.control.length = 0;
-  a.queue = [];
-  a.sent = {};
-  a.readBuffer = [];
-  a.reassembly?.reset?.();
-  const endpoint = a.endpoint;
-  if (endpoint) {
-    const lookup = endpoint.associations_lookup;
-    if (lookup) {
-      for (const key of Object.keys(lookup)) if (lookup[key] === a) delete lookup[key];
-    }
-    const list: Loose[] = endpoint.associations;
-    if (Array.isArray(list)) {
-      const index = list.indexOf(a);
-      if (index >= 0) list.splice(index, 1);
-    }
-    delete a.endpoint;
-  }
-  const failure = error ?? new Error('association closed');
-  for (const m of pending) {
-    if (m.callback) {
-      const cb = m.callback;
-      queueMicrotask(() => cb(failure));
-    }
-  }
-  const callbacks = s.shutdownCallbacks.splice(0);
-  for (const cb of callbacks) queueMicrotask(cb);
-}
-
-/** Sends an ABORT with `options`, destroys, and reports `'COMMUNICATION LOST'`. */
-export function failWithAbort(a: Loose, options: Loose, reason: 'abort'): void {
-  const s = st(a);
-  if (s.closed) return;
-  if (a.peer_tag !== undefined) sendRaw(a, [new ChunkClass('abort', options).toBuffer()]);
-  s.closeReason = reason;
-  a.closeReason = reason;
-  const causes = options?.error_causes ?? [];
-  destroyAssociation(a, lossError('abort', 'association aborted (protocol violation)', 'established'));
-  a.emit('COMMUNICATION LOST', reason, causes);
-}
-
-function cumTsn(a: Loose): number {
-  const n = a.reassembly?.peer_c_tsn?.number;
-  return typeof n === 'number' ? n >>> 0 : 0;
-}
-
-/** Sends SHUTDOWN with the current cumulative TSN. */
-export function sendShutdownChunk(a: Loose): void {
-  sendRaw(a, [new ChunkClass('shutdown', { c_tsn_ack: cumTsn(a) }).toBuffer()]);
-}
-
-function sendShutdownAck(a: Loose): void {
-  sendRaw(a, [new ChunkClass('shutdown_ack', {}).toBuffer()]);
-}
-
-export function startT2(a: Loose): void {
-  const s = st(a);
-  if (s.t2 || s.closed) return;
-  s.t2 = setTimeout(expireT2, s.rto, a);
-}
-
-export function restartT2(a: Loose): void {
-  const s = st(a);
-  s.t2 = clearTimer(s.t2);
-  startT2(a);
-}
-
-function expireT2(a: Loose): void {
-  const s = st(a);
-  s.t2 = undefined;
-  if (s.closed) return;
-  if (countError(a)) {
-    declareDead(a, 'shutdown unanswered');
-    return;
-  }
-  s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
-  if (a.state === 'SHUTDOWN-SENT') sendShutdownChunk(a);
-  else if (a.state === 'SHUTDOWN-ACK-SENT') sendShutdownAck(a);
-  else return;
-  startT2(a);
-}
-
-function startT5(a: Loose): void {
-  const s = st(a);
-  if (s.t5 || s.closed) return;
-  s.t5 = setTimeout(() => {
-    s.t5 = undefined;
-    failAssociation(a, 'timeout', 'SCTP shutdown guard expired', 'shutdown', true);
-  }, s.tuning.shutdownGuard);
-}
-
-/** Restarts the shutdown guard after progress (new DATA while in SHUTDOWN-SENT). */
-export function restartT5(a: Loose): void {
-  const s = st(a);
-  if (!s.t5) return;
-  s.t5 = clearTimer(s.t5);
-  startT5(a);
-}
-
-/** Advances SHUTDOWN-PENDING / SHUTDOWN-RECEIVED once all data is acknowledged. */
-export function checkShutdownProgress(a: Loose): void {
-  const s = st(a);
-  if (s.closed) return;
-  const idle = s.outstanding.size === 0 && s.pending.length === 0;
-  if (!idle) return;
-  if (a.state === 'SHUTDOWN-PENDING') {
-    a.state = 'SHUTDOWN-SENT';
-    stopHeartbeat(a);
-    sendShutdownChunk(a);
-    startT2(a);
-    startT5(a);
-  } else if (a.state === 'SHUTDOWN-RECEIVED') {
-    a.state = 'SHUTDOWN-ACK-SENT';
-    stopHeartbeat(a);
-    sendShutdownAck(a);
-    startT2(a);
-    startT5(a);
-  }
-}
 
 function SHUTDOWN(this: Loose, callback?: () => void): void {
   const s = st(this);
@@ -344,13 +197,7 @@ export function installShutdownRepair(): void {
     destroyAssociation(this);
   });
   override(proto, '_down', function _down(this: Loose) {
-    const s = st(this);
-    stopHeartbeat(this);
-    s.t1 = clearTimer(s.t1);
-    s.t2 = clearTimer(s.t2);
-    s.t3 = clearTimer(s.t3);
-  s.t3Deadline = undefined;
-    s.sackTimer = clearTimer(s.sackTimer);
+    stopTimers(this, false);
   });
 
   override(EndpointClass.prototype, 'close', function close(this: Loose) {

@@ -8,6 +8,7 @@
  */
 import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
+import type { PmtuSearch } from './plpmtud.js';
 
 /** Completion callback of `SEND`: an error, or the TSN of the message's last fragment. */
 export type SendCallback = (error?: Error, lastTsn?: number) => void;
@@ -28,8 +29,15 @@ export interface OutMessage {
 /** One DATA chunk that has a TSN and is not yet cumulatively acknowledged. */
 export interface OutChunk {
   tsn: number;
-  /** Encoded DATA chunk (padded). */
-  buffer: Buffer;
+  /** DATA chunk flags (U, B, E, I), stream, stream sequence number and payload protocol id. */
+  flags: number;
+  streamId: number;
+  ssn: number;
+  ppid: number;
+  /** The chunk's user data: a view of the queued message, not a copy. */
+  payload: Buffer;
+  /** Bytes on the wire (header + payload + padding). */
+  wire: number;
   /** Chunk length counted in flight size (header + payload). */
   size: number;
   /** Counted in the flight size right now. */
@@ -47,18 +55,70 @@ export interface OutChunk {
   sentAt: number;
 }
 
+/**
+ * The chunks that have a TSN and are not yet cumulatively acknowledged, in
+ * TSN order. TSNs are assigned consecutively, so this is a queue: new chunks
+ * at the end, acknowledged ones off the front. (A `Map` served here before;
+ * V8 keeps deleted entries of a `Map` as holes that every iteration from the
+ * start walks again, which made each SACK cost O(chunks acknowledged so far)
+ * with large windows of small messages.)
+ */
+export class OutstandingQueue {
+  private items: Array<OutChunk | undefined> = [];
+  private head = 0;
+
+  /** Number of chunks. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** The `i`-th chunk from the lowest TSN (0 ≤ i < size). */
+  at(i: number): OutChunk {
+    return this.items[this.head + i]!;
+  }
+
+  /** Appends a chunk with the next TSN. */
+  push(c: OutChunk): void {
+    this.items.push(c);
+  }
+
+  /** Removes the chunk with the lowest TSN. */
+  shift(): void {
+    if (this.head >= this.items.length) return;
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
 /** Why an association ended, as reported by the repairs. */
 export type SctpLossReason = 'timeout' | 'abort' | 'unreachable' | 'restart' | 'local';
 
 export interface AssocState {
   tuning: SctpTuning;
+  /** Largest SCTP packet towards the peer now (path MTU minus headers; PLPMTUD raises it). */
+  packetSize: number;
+  /** Path MTU search, when the path is probed (plpmtud.ts). */
+  pmtu: PmtuSearch | undefined;
+  /** `packetSize` was set for this path (not taken from the tuning). */
+  pathMtuSet: boolean;
   closed: boolean;
   closeReason: SctpLossReason | 'shutdown' | undefined;
   // --- send side
   nextTsn: number;
   pending: OutMessage[];
   pendingBytes: number;
-  outstanding: Map<number, OutChunk>;
+  outstanding: OutstandingQueue;
   /** Chunks marked for retransmission (count). */
   retransmitCount: number;
   /** Outstanding chunks currently acknowledged by a gap block (count). */
@@ -81,6 +141,12 @@ export interface AssocState {
   srtt: number;
   rttvar: number;
   rttProbe: { tsn: number; at: number } | undefined;
+  /**
+   * True once the peer acknowledged a lone packet well within
+   * `sackDelayGuard`: it does not delay SACKs, so T3 may run at the RTO
+   * alone. Until then T3 waits at least `sackDelayGuard`.
+   */
+  promptSack: boolean;
   t3: NodeJS.Timeout | undefined;
   /** When T3 expires (performance.now() ms); undefined = stopped. The timer is re-armed lazily. */
   t3Deadline: number | undefined;
@@ -89,6 +155,8 @@ export interface AssocState {
   // --- receive side
   sackNeeded: boolean;
   sackTimer: NodeJS.Timeout | undefined;
+  /** When the delayed SACK is due (performance.now() ms); 0 = none pending. The timer is re-armed lazily. */
+  sackDue: number;
   packetsSinceSack: number;
   everSentSack: boolean;
   lastReceived: number;
@@ -146,12 +214,15 @@ export function st(a: Loose): AssocState {
     const mtu = tuning.maxPacketSize;
     s = {
       tuning,
+      packetSize: mtu,
+      pmtu: undefined,
+      pathMtuSet: false,
       closed: false,
       closeReason: undefined,
       nextTsn: initialTsn,
       pending: [],
       pendingBytes: 0,
-      outstanding: new Map(),
+      outstanding: new OutstandingQueue(),
       retransmitCount: 0,
       gapAckedCount: 0,
       flight: 0,
@@ -170,11 +241,13 @@ export function st(a: Loose): AssocState {
       srtt: 0,
       rttvar: 0,
       rttProbe: undefined,
+      promptSack: false,
       t3: undefined,
       t3Deadline: undefined,
       t3FireAt: 0,
       sackNeeded: false,
       sackTimer: undefined,
+      sackDue: 0,
       packetsSinceSack: 0,
       everSentSack: false,
       lastReceived: now(),
@@ -205,6 +278,7 @@ export function st(a: Loose): AssocState {
 export function refreshTuning(a: Loose): void {
   const s = st(a);
   s.tuning = tuningOf(a);
+  if (!s.pathMtuSet) s.packetSize = s.tuning.maxPacketSize;
   if (!s.srtt) s.rto = s.tuning.rtoInitial;
   else s.rto = Math.min(Math.max(s.rto, s.tuning.rtoMin), s.tuning.rtoMax);
 }

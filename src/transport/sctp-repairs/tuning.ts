@@ -41,6 +41,16 @@ export interface SctpTuning {
   receiveWindow: number;
   /** Delayed-SACK timeout. */
   sackTimeout: number;
+  /**
+   * Least T3 (data retransmission) timeout towards a peer that has not shown
+   * that it acknowledges promptly. Stacks other than this one delay SACKs
+   * (sctplib, usrsctp and Linux by 200 ms, as RFC 4960 §6.2 allows), and a
+   * retransmission timer below that delay retransmits every lone message.
+   * Once the peer acknowledged a lone packet within half this time, T3 runs
+   * at the RTO (`rtoMin` and up). Heartbeat timeouts are not affected
+   * (HEARTBEAT ACK is never delayed), so failure detection stays fast.
+   */
+  sackDelayGuard: number;
   /** Overall guard of a graceful shutdown once SHUTDOWN was sent (T5-shutdown-guard). */
   shutdownGuard: number;
   /**
@@ -76,6 +86,7 @@ export const DEFAULT_SCTP_TUNING: Readonly<SctpTuning> = Object.freeze({
   maxInitRetransmissions: 8,
   receiveWindow: 4 * 1024 * 1024,
   sackTimeout: 20,
+  sackDelayGuard: 250,
   shutdownGuard: 1_000,
   maxPacketSize: 1452,
   sendHighWaterMark: 256 * 1024,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/clock.js';
 import type { SyncResult } from '../../../src/registrar/enrp/handle-table-sync.js';
 import { addr, handle, makeNode, MemoryNetwork, type Node } from './helpers.js';
+import { addressKey as addressKeyOf } from '../../../src/registrar/enrp/peer-link.js';
 
 const fast = { heartbeatInterval: 1000, maxTimeLastHeard: 3500, maxTimeNoResponse: 1500, takeoverExpiry: 3000, mentorDiscoveryTimeout: 500 };
 
@@ -231,6 +232,30 @@ describe('ENRP server (in-memory links, fake clock)', () => {
     expect(a.server.stats.takeovers + b.server.stats.takeovers).toBe(0);
     expect(a.hs.dump()).toEqual(['P/1@3']);
     expect(a.server.peerList().map((p) => p.id)).toEqual([2, 3]);
+  });
+
+  it('acknowledges a foreign Init Takeover within takeoverAckDelay although it heard the target recently', () => {
+    // The reference abandons a takeover 5 s after Init Takeover; probing for MAX-TIME-NO-RESPONSE
+    // (here 1.5 s, more with longer timers) before acknowledging could miss that window.
+    const { clock, net, nodes } = cluster([1, 2, 3]);
+    for (const n of nodes) n.server.start();
+    clock.advance(2000);
+    const [a, b, c] = nodes as [Node, Node, Node];
+    c.register('P', 1);
+    clock.advance(10);
+    net.down.add(addressKeyOf(c.address));
+    const acks: number[] = [];
+    const sentAt = clock.now();
+    const orig = net.filter;
+    net.filter = (f, t, m) => {
+      if (m.type === 'init-takeover-ack' && f === addressKeyOf(b.address)) acks.push(clock.now() - sentAt);
+      return orig(f, t, m);
+    };
+    // A taker that decided earlier than b would (a foreign implementation with other timers).
+    a.link.send(b.address, { type: 'init-takeover', senderId: 1, receiverId: 2, targetId: 3 });
+    clock.advance(1000);
+    expect(acks).toHaveLength(1);
+    expect(acks[0]).toBeLessThanOrEqual(250 + 2 * net.latency);
   });
 
   it('drops a dead peer that owns no PEs', () => {

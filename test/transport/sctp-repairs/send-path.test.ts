@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { setupRepairs, REPAIRED } from './mode.js';
 import { setEndpointTuning, associationInfo, associate } from '../../../src/transport/sctp-repairs/index.js';
-import { MemoryNetwork, connectPair, collect, send, waitFor, type Pair } from './harness.js';
+import { MemoryNetwork, connectPair, collect, send, waitFor, injectToServer, dataChunk, chunkTypes, type Pair } from './harness.js';
 
 beforeAll(setupRepairs);
 
@@ -162,5 +162,65 @@ describe('receive window', () => {
     });
     expect(initAck[0]).toBe(256 * 1024);
     expect(init[0]).toBe(1 << 20);
+  });
+
+  it('asks for an immediate SACK (I bit, RFC 7053) on the last DATA chunk before it waits, and the receiver honours it', async () => {
+    const network = new MemoryNetwork();
+    const dataFlags: number[] = [];
+    let sacks = 0;
+    network.set({
+      tap: (d) => {
+        let o = 12;
+        while (o + 4 <= d.length) {
+          if (d[o] === 0) dataFlags.push(d[o + 1]!);
+          if (d[o] === 3) sacks++;
+          o += (d.readUInt16BE(o + 2) + 3) & ~3;
+        }
+      },
+    });
+    // A delayed-SACK timer far longer than the deadline below: only the I bit can bring the SACK in time.
+    const slow = { rtoMin: 30_000, rtoMax: 60_000, rtoInitial: 30_000, sackTimeout: 15_000 };
+    pair = await connectPair(network, {
+      onEndpoints: (server, client) => {
+        setEndpointTuning(server, slow);
+        setEndpointTuning(client, slow);
+      },
+    });
+    const got = collect(pair.b);
+    // Two messages: the receiver's first SACK is immediate anyway; the second one's is the test.
+    await send(pair.a, pattern(100, 1));
+    await waitFor(() => got.length === 1 && associationInfo(pair!.a).outstanding === 0, 5000, 'first SACK');
+    const before = sacks;
+    await send(pair.a, pattern(100, 2));
+    await waitFor(() => got.length === 2, 5000, 'delivery');
+    await waitFor(() => associationInfo(pair!.a).outstanding === 0, 5000, 'immediate SACK of a lone message');
+    expect(sacks).toBeGreaterThan(before);
+    expect(dataFlags.at(-1)! & 0x08).toBe(0x08);
+  });
+
+  it('a DATA chunk without the I bit is acknowledged by the delayed-SACK timer', async () => {
+    const network = new MemoryNetwork();
+    let sacksFromServer = 0;
+    network.set({
+      tap: (d, from) => {
+        if (from === '10.0.0.1' && chunkTypes(d).includes(3)) sacksFromServer++;
+      },
+    });
+    pair = await connectPair(network, {
+      onEndpoints: (server) => setEndpointTuning(server, { rtoMin: 4000, rtoMax: 8000, rtoInitial: 4000, sackTimeout: 1500 }),
+    });
+    const got = collect(pair.b);
+    // The first DATA of an association is acknowledged at once; the next lone packet waits for
+    // the delayed-SACK timer (a sender that does not set the I bit, like most foreign stacks).
+    const tsn = (pair.b.reassembly.peer_c_tsn.number + 1) >>> 0;
+    injectToServer(pair, [dataChunk(tsn, 0, 0, Buffer.from('a'))]);
+    await waitFor(() => got.length === 1 && sacksFromServer > 0, 5000, 'first and its SACK');
+    const first = sacksFromServer;
+    injectToServer(pair, [dataChunk(tsn + 1, 0, 1, Buffer.from('b'))]);
+    await waitFor(() => got.length === 2, 5000, 'second');
+    // Not acknowledged at once...
+    expect(sacksFromServer).toBe(first);
+    // ...but after the delayed-SACK timer.
+    await waitFor(() => sacksFromServer > first, 10_000, 'delayed SACK');
   });
 });

@@ -1,0 +1,116 @@
+/**
+ * Receive fast path for the packets that make up nearly all traffic of an
+ * established association: packets that hold only DATA and SACK chunks.
+ *
+ * The generic path hands every packet to sctp's `Endpoint.onPacket`, which
+ * decodes each chunk through the package's table-driven TLV decoder
+ * (allocating a `Chunk` with its flags object and filter results), collects
+ * the chunk types in a dictionary, re-checks the verification tag and only
+ * then emits one event per chunk. For DATA and SACK the endpoint has
+ * already done all of that work that matters (CRC32c, framing, routing by
+ * tag, see udp-endpoint.ts), so this module reads the few fixed fields
+ * directly from the datagram and emits the same `'data'` / `'sack'` events
+ * on the association, with objects of the shape the repaired handlers read
+ * (send-path.ts `onData`, retransmission.ts `onSack`). Anything else, or a
+ * chunk too short for its fixed fields, goes the generic way (which rejects
+ * or reports it).
+ *
+ * @module
+ * @internal
+ */
+import type { ChunkSummary } from './sctp-packet.js';
+import type { SctpAssociation } from './sctp-lib.js';
+
+const DATA = 0;
+const SACK = 3;
+const FAST_TYPES = (1 << DATA) | (1 << SACK);
+
+/** Flags objects of DATA chunks, shared (the handlers only read them). */
+const DATA_FLAGS = Array.from({ length: 16 }, (_, f) =>
+  Object.freeze({ E: (f & 1) !== 0, B: (f & 2) !== 0, U: (f & 4) !== 0, I: (f & 8) !== 0 }),
+);
+
+interface FastData {
+  flags: (typeof DATA_FLAGS)[number];
+  tsn: number;
+  stream_id: number;
+  ssn: number;
+  ppid: number;
+  user_data: Buffer;
+  last_in_packet: boolean;
+}
+
+interface FastSack {
+  c_tsn_ack: number;
+  a_rwnd: number;
+  sack_info: { gap_blocks: Array<{ start: number; finish: number }>; duplicate_tsn: number[] };
+}
+
+type Emitter = { emit(event: string, ...args: unknown[]): boolean };
+
+/** True when the packet can take the fast path (only DATA and SACK chunks, all well-formed). */
+export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean {
+  if ((summary.types & ~FAST_TYPES) !== 0) return false;
+  let offset = 12;
+  while (offset + 4 <= packet.length) {
+    const type = packet[offset]!;
+    const length = packet.readUInt16BE(offset + 2);
+    if (type === DATA) {
+      if (length < 16) return false;
+    } else {
+      if (length < 16) return false;
+      const blocks = packet.readUInt16BE(offset + 12) + packet.readUInt16BE(offset + 14);
+      if (16 + 4 * blocks > length) return false;
+    }
+    offset += (length + 3) & ~3;
+  }
+  return true;
+}
+
+/**
+ * Hands a validated DATA/SACK packet to its association (call only after
+ * {@link fastPathEligible}). `source` is the peer's address, passed on as the
+ * generic path does.
+ */
+export function receiveFast(association: SctpAssociation, packet: Buffer, source: string): void {
+  const a = association as unknown as Emitter;
+  // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.
+  let lastData = -1;
+  let offset = 12;
+  while (offset + 4 <= packet.length) {
+    if (packet[offset] === DATA) lastData = offset;
+    offset += (packet.readUInt16BE(offset + 2) + 3) & ~3;
+  }
+  offset = 12;
+  while (offset + 4 <= packet.length) {
+    const type = packet[offset]!;
+    const length = packet.readUInt16BE(offset + 2);
+    if (type === DATA) {
+      const chunk: FastData = {
+        flags: DATA_FLAGS[packet[offset + 1]! & 15]!,
+        tsn: packet.readUInt32BE(offset + 4),
+        stream_id: packet.readUInt16BE(offset + 8),
+        ssn: packet.readUInt16BE(offset + 10),
+        ppid: packet.readUInt32BE(offset + 12),
+        user_data: packet.subarray(offset + 16, offset + length),
+        last_in_packet: offset === lastData,
+      };
+      a.emit('data', chunk, source);
+    } else {
+      const gaps = packet.readUInt16BE(offset + 12);
+      const dups = packet.readUInt16BE(offset + 14);
+      const gapBlocks: Array<{ start: number; finish: number }> = [];
+      let o = offset + 16;
+      for (let i = 0; i < gaps; i++, o += 4) gapBlocks.push({ start: packet.readUInt16BE(o), finish: packet.readUInt16BE(o + 2) });
+      const duplicates: number[] = [];
+      for (let i = 0; i < dups; i++, o += 4) duplicates.push(packet.readUInt32BE(o));
+      const chunk: FastSack = {
+        c_tsn_ack: packet.readUInt32BE(offset + 4),
+        a_rwnd: packet.readUInt32BE(offset + 8),
+        sack_info: { gap_blocks: gapBlocks, duplicate_tsn: duplicates },
+      };
+      a.emit('sack', chunk, source);
+    }
+    offset += (length + 3) & ~3;
+  }
+}
