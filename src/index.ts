@@ -75,3 +75,6 @@ export { attachEnrp, type EnrpAttachOptions, type EnrpAttachment } from './regis
 export { serve, type ServeHandle } from './services/serve.js';
 export { getService, SERVICE_NAMES, type ServiceName } from './services/registry.js';
 export type { Service } from './services/service.js';
+
+// Watching a running pool: metrics, health and the web view over HTTP (more in `rserpool/observe`).
+export { serveRegistrarHttp } from './observe/serve-http.js';

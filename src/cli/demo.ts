@@ -30,6 +30,8 @@ import { parseDuration, parseInteger } from './parse.js';
 import { hexPeId } from './server.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import type { TransportOptions } from '../transport/endpoint-factory.js';
+import { addHttpOption, httpAddress, httpUrl } from './http-option.js';
+import type { TransportAddress } from '../transport/types.js';
 
 /** A pool element child process. */
 export interface PeProcess {
@@ -174,6 +176,7 @@ interface DemoCliOptions extends TransportCliOptions {
   port: number;
   pool: string;
   verbose: boolean;
+  http?: TransportAddress | true;
 }
 
 /** Registers the `demo` subcommand on `program`. */
@@ -192,6 +195,7 @@ export function registerDemoCommand(program: Command): void {
     .action(async (opts: DemoCliOptions) => {
       process.exitCode = await runDemo(opts);
     });
+  addHttpOption(program.commands.find((c) => c.name() === 'demo')!, { optionalValue: true });
 }
 
 async function runDemo(opts: DemoCliOptions): Promise<number> {
@@ -222,6 +226,10 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
   await registrar.start();
   const registrarAddress = formatTransportAddress(registrar.addresses[0]!);
   out(`registrar listening on ${registrarAddress} (announces off)`);
+  const { serveRegistrarHttp } = await import('../observe/serve-http.js');
+  const listen = httpAddress(opts.http);
+  const http = listen ? await serveRegistrarHttp(registrar, { listen }) : undefined;
+  if (http) out(`web view: ${httpUrl(http.address)} (pool, PEs and failovers live; metrics at /metrics)`);
   const cookieKey = randomBytes(24).toString('base64');
   const fleet = new PeFleet({ registrar: registrarAddress, pool: opts.pool, cookieKey, extraArgs: ['--transport', transport.mode ?? 'udp'] });
   let session: PoolSession | undefined;
@@ -241,6 +249,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
     let lastReplyAt = 0;
     let lastPrinted = 0;
     session.on('failover', (e) => (failover = e));
+    session.on('failover', (e) => http?.feed.push('failover', `pool user failed over from PE ${hexPeId(e.from)} to ${hexPeId(e.to)} in ${e.durationMs.toFixed(0)} ms (${e.reason}, ${e.cookieEchoed ? 'cookie echoed' : 'no cookie'})`, { pe: hexPeId(e.to) }));
     const onReply = (r: PingPongReply): void => {
       const now = performance.now();
       lastReplyAt = now;
@@ -285,6 +294,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
         if (!pe || pe.exited) continue;
         kill = { peId: pe.peId, at: fleet.kill(pe.peId)!, counter: lastCounter };
         out(`SIGKILL PE ${hexPeId(pe.peId)} (pid ${pe.pid}), the one serving the session, at counter ${lastCounter}`);
+        http?.feed.push('killed', `demo: SIGKILL to PE ${hexPeId(pe.peId)} (pid ${pe.pid}), the one serving the session`, { pe: hexPeId(pe.peId) });
         fleet.start().then(
           (n) => out(`started replacement PE ${hexPeId(n.peId)} (pid ${n.pid})`),
           (err: unknown) => {
@@ -316,6 +326,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
   } finally {
     await session?.close().catch(() => undefined);
     await fleet.stopAll();
+    await http?.close();
     await registrar.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

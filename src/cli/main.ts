@@ -17,12 +17,25 @@ import { registerCalcAppCommand } from './calcapp.js';
 import { addTransportOptions } from './transport-option.js';
 import { registerResolveCommand } from './resolve.js';
 import { prefixCommanderErrors } from './common.js';
+import { registerMonitorCommand } from './monitor.js';
+import { registerFractalCommand } from './fractal.js';
 
 /** Adds one subcommand to the program. */
 export type SubcommandRegistration = (program: Command) => void;
 
 /** Every subcommand of `rsp`, in help order. Add a line per new subcommand. */
-export const SUBCOMMANDS: readonly SubcommandRegistration[] = [registerRegistrarCommand, registerHsdumpCommand, registerServerCommand, registerResolveCommand, registerTerminalCommand, registerPingPongCommand, registerCalcAppCommand, registerDemoCommand];
+export const SUBCOMMANDS: readonly SubcommandRegistration[] = [
+  registerRegistrarCommand,
+  registerHsdumpCommand,
+  registerServerCommand,
+  registerResolveCommand,
+  registerTerminalCommand,
+  registerPingPongCommand,
+  registerCalcAppCommand,
+  registerDemoCommand,
+  registerMonitorCommand,
+  registerFractalCommand,
+];
 
 /** Builds the `rsp` program with every subcommand. */
 export function createProgram(): Command {

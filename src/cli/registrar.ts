@@ -25,6 +25,12 @@ import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../regist
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import type { TransportOptions } from '../transport/endpoint-factory.js';
+import { addHttpOption, httpUrl } from './http-option.js';
+import type { ObservedHttp } from '../observe/serve-http.js';
+import { addCspListenOption, addCspOptions, startCspFromCli, startCspListenFromCli, type CspCliOptions } from './csp-option.js';
+import type { CspMonitor } from '../observe/csp.js';
+import { registrarCspStatus } from '../observe/csp-status.js';
+import { cspComponentId, type CspReporter } from '../observe/csp.js';
 
 /** Parsed command-line options of `rsp registrar`. */
 interface RegistrarCliOptions extends TransportCliOptions {
@@ -60,6 +66,8 @@ interface RegistrarCliOptions extends TransportCliOptions {
   statsInterval: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  http?: TransportAddress;
+  cspListen?: TransportAddress;
 }
 
 /** Registers the `registrar` subcommand on `program`. */
@@ -111,6 +119,9 @@ export function registerRegistrarCommand(program: Command): void {
   // Show rates and scope choices in the default column in a readable form.
   const cmd = program.commands.find((c) => c.name() === 'registrar')!;
   addEnrpOptions(cmd);
+  addHttpOption(cmd);
+  addCspOptions(cmd);
+  addCspListenOption(cmd);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -128,10 +139,16 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   let statsTimer: NodeJS.Timeout | undefined;
   let onIpc: ((msg: unknown) => void) | undefined;
   let transport: TransportOptions;
+  let http: ObservedHttp | undefined;
+  let monitor: CspMonitor | undefined;
+  let csp: CspReporter | undefined;
   onTerminationSignal(async (signal) => {
     logger.info('shutdown', { signal });
     if (statsTimer) clearInterval(statsTimer);
     if (onIpc) process.off('message', onIpc);
+    await http?.close();
+    await monitor?.close();
+    await csp?.close();
     await enrp?.close();
     await registrar?.close();
     if (registrar) logger.info('stopped', { registrar: formatId(registrar.id) });
@@ -192,6 +209,24 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     reportError('registrar', err);
     return;
   }
+  if (opts.http !== undefined) {
+    try {
+      monitor = await startCspListenFromCli(opts);
+      if (monitor) logger.info('csp-listening', { csp: formatTransportAddress(monitor.address) });
+      const { serveRegistrarHttp } = await import('../observe/serve-http.js');
+      http = await serveRegistrarHttp(registrar, { listen: opts.http, ...(enrp ? { enrp } : {}), ...(monitor ? { monitor } : {}) });
+      logger.info('http-listening', { url: httpUrl(http.address) });
+      process.send?.({ event: 'http', address: http.address });
+    } catch (err) {
+      logger.error('start-failed', { http: formatTransportAddress(opts.http), error: errorText(err) });
+      await monitor?.close();
+      await enrp?.close();
+      await registrar.close();
+      reportError('registrar', err);
+      return;
+    }
+  }
+  csp = startCspFromCli(opts as RegistrarCliOptions & CspCliOptions, cspComponentId('registrar', registrar.id), () => registrarCspStatus(registrar, enrp));
   const addresses = registrar.addresses.map(formatTransportAddress);
   logger.info('listening', { registrar: formatId(registrar.id), asap: addresses.join(','), announce: opts.announce === false ? 'off' : formatTransportAddress(opts.announce) });
 

@@ -24,6 +24,13 @@ import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration, parseInteger } from './parse.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import type { TransportOptions } from '../transport/endpoint-factory.js';
+import { addHttpOption, httpUrl } from './http-option.js';
+import type { TransportAddress } from '../transport/types.js';
+import type { ObservedHttp } from '../observe/serve-http.js';
+import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
+import { cspComponentId, type CspReporter } from '../observe/csp.js';
+import { poolElementCspStatus } from '../observe/csp-status.js';
+import { addFractalServerOption, fractalServiceFromCli } from './fractal.js';
 
 /** Parsed options of `rsp server`. */
 interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions {
@@ -42,6 +49,7 @@ interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions {
   name?: string;
   closeTimeout: number;
   quiet: boolean;
+  http?: TransportAddress;
 }
 
 /** Parses a fraction 0..1. */
@@ -79,12 +87,15 @@ export function registerServerCommand(program: Command): void {
     .action(async (opts: ServerCliOptions) => {
       await runServer(opts);
     });
+  addHttpOption(program.commands.find((c) => c.name() === 'server')!);
+  addCspOptions(program.commands.find((c) => c.name() === 'server')!);
+  addFractalServerOption(program.commands.find((c) => c.name() === 'server')!);
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
   // CalcApp's load (jobs / max jobs) is re-registered when it changed by 1 %, with adaptive policies only.
   let reportedLoad = opts.load ?? 0;
-  const service = serviceFromCli(opts, (load) => {
+  const service = opts.service === 'fractal' ? fractalServiceFromCli(opts as { fractalRate?: number }) : serviceFromCli(opts, (load) => {
     if (!opts.policy.includes('least-used') || Math.abs(load - reportedLoad) < 0.01 || pe.registration === undefined) return;
     reportedLoad = load;
     pe.update({ load }).catch(() => undefined);
@@ -128,7 +139,11 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
     ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
   };
   const stopping = new AbortController();
+  let http: ObservedHttp | undefined;
+  let csp: CspReporter | undefined;
   const stop = async (): Promise<void> => {
+    await http?.close();
+    await csp?.close();
     const timer = setTimeout(() => stopping.abort(), opts.closeTimeout);
     await pe.close();
     await Promise.race([handle?.done, new Promise((r) => stopping.signal.addEventListener('abort', r, { once: true }))]);
@@ -150,6 +165,19 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   }
   const id = formatId(pe.peId);
   const name = opts.name ?? id;
+  const registeredAt = performance.now();
+  csp = startCspFromCli(opts as ServerCliOptions & CspCliOptions, cspComponentId('pe', pe.peId!), () => poolElementCspStatus({ local: pe.local, sessionCount: pe.sessionCount, registration: pe.registration ? { policy: pe.registration.policy, homeRegistrarId: pe.asap.homeRegistrarId } : undefined }, registeredAt));
+  if (opts.http !== undefined) {
+    try {
+      const { servePoolElementHttp } = await import('../observe/serve-http.js');
+      http = await servePoolElementHttp(pe, { listen: opts.http, pool: opts.pool, service: service.name });
+      out(`http ${httpUrl(http.address)}`);
+    } catch (err) {
+      reportError('server', `--http ${formatTransportAddress(opts.http)}: ${errorText(err)}`);
+      await pe.close().catch(() => undefined);
+      return;
+    }
+  }
   out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${opts.cookieKey !== undefined ? ', sealed cookies' : ''}, pid ${process.pid})`);
   const log = (line: string): void => {
     if (!opts.quiet) out(line);
@@ -157,6 +185,8 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   handle = serve(pe, service, { name, log, signal: stopping.signal, ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}) }, (s) => {
     const from = formatTransportAddress(s.remote);
     log(`session from ${from}${s.cookie !== undefined ? ' (failover, cookie echoed)' : ''}`);
+    if (s.cookie !== undefined) http?.feed.push('failover', `session from ${from} taken over by failover (cookie echoed)`, { pe: id });
+    else http?.feed.push('session', `session from ${from}`, { pe: id });
     s.once('close', () => log(`session from ${from} closed`));
   });
   process.send?.({ event: 'registered', peId: pe.peId, address: pe.local });

@@ -84,6 +84,8 @@ export interface RegistrarEvents {
   violation: (violation: RegistrarViolation) => void;
   /** A registration was refused. */
   refused: (info: { poolHandle: PoolHandle; peId: number; cause: number; remote: TransportAddress }) => void;
+  /** A pool user reported a PE unreachable (Endpoint Unreachable); `reports` counts the reports so far. */
+  'failure-report': (info: { poolHandle: PoolHandle; peId: number; reports: number; remote: TransportAddress }) => void;
   /** A non-fatal internal problem. */
   error: (error: Error) => void;
 }
@@ -881,6 +883,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     if (!rec) return;
     const count = ++rec.stored.unreachableReports;
     this.logger.info('failure-report', { pool: handleText(poolHandle), pe: hex(peId), reports: count, remote: fmt(st.association.remote) });
+    if (this.listenerCount('failure-report') > 0) this.emit('failure-report', { poolHandle, peId, reports: count, remote: st.association.remote });
     if (count >= this.options.maxBadPeReports) {
       this.counters.pesRemovedUnreachable++;
       this.removePe(rec, 'unreachable');

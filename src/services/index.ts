@@ -21,6 +21,8 @@ export * from './pingpong.js';
 export * from './pingpong-client.js';
 export * from './rsplib-pingpong.js';
 export * from './calcapp.js';
+export * from './fractal.js';
+export * from './fractal-client.js';
 export * from './registry.js';
 export * from './serve.js';
 export * from './memory-session.js';

@@ -10,10 +10,11 @@ import { discardService } from './discard.js';
 import { echoService } from './echo.js';
 import { calcAppService } from './calcapp.js';
 import { rsplibPingPongService } from './rsplib-pingpong.js';
+import { fractalService } from './fractal.js';
 import type { Service } from './service.js';
 
 /** Names of the built-in services. */
-export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong' | 'calcapp';
+export type ServiceName = 'echo' | 'discard' | 'daytime' | 'chargen' | 'pingpong' | 'calcapp' | 'fractal';
 
 /** The built-in services by name. */
 export const SERVICES: Readonly<Record<ServiceName, Service>> = {
@@ -25,6 +26,7 @@ export const SERVICES: Readonly<Record<ServiceName, Service>> = {
   // the text pingpong of earlier versions is `pingpongService` (`--protocol text`).
   pingpong: rsplibPingPongService,
   calcapp: calcAppService,
+  fractal: fractalService,
 };
 
 /** Names of the built-in services, in help order. */

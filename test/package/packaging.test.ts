@@ -28,7 +28,7 @@ describe('the published package', () => {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     const { stdout } = await run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, timeout: 120_000, maxBuffer: 64 << 20 });
     const files = new Set((JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path));
-    for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/cli/main.js']) expect(files, f).toContain(f);
+    for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/cli/main.js', 'web/index.html', 'web/app.js', 'web/fractal.html', 'web/fractal.js', 'web/live.js', 'web/style.css']) expect(files, f).toContain(f);
     for (const entry of Object.values(pkg.exports)) {
       for (const target of typeof entry === 'string' ? [entry] : Object.values(entry)) expect(files, target).toContain(target.replace(/^\.\//, ''));
     }

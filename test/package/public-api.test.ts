@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as
 };
 const typedoc = JSON.parse(readFileSync(path.join(root, 'typedoc.json'), 'utf8')) as { entryPoints: string[] };
 
-const SUBPATHS = ['wire', 'transport', 'handlespace', 'asap', 'registrar', 'session', 'services', 'testing'];
+const SUBPATHS = ['wire', 'transport', 'handlespace', 'asap', 'registrar', 'session', 'services', 'observe', 'testing'];
 
 /** Every name (value or type) the root entry exports. Changing it is an API decision: update the list. */
 const ROOT_API = [
@@ -31,7 +31,8 @@ const ROOT_API = [
   'Registrar', 'RegistrarEvents', 'RegistrarOptions', 'Registration', 'RegistrationRefusedError', 'SERVICE_NAMES',
   'ServeHandle', 'Service', 'ServiceName', 'SessionMessage', 'SessionOptions', 'SocketOptions',
   'SocketRegisterOptions', 'TimeoutError', 'TransportError', 'TransportMode', 'TransportOptions', 'VERSION', 'attachEnrp', 'connect', 'cookie',
-  'createInstance', 'createLogger', 'getService', 'register', 'reportFailure', 'resolve', 'serve', 'socket',
+  'createInstance', 'createLogger', 'getService', 'register', 'reportFailure', 'resolve', 'serve',
+  'serveRegistrarHttp', 'socket',
 ];
 
 /** Names (types included) exported by a source entry file, read by the TypeScript checker. */

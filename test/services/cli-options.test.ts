@@ -1,5 +1,5 @@
 /**
- * Option parsing of `rsp server`/`terminal`/`pingpong`/`demo`/`resolve`/`hsdump`, in process
+ * Option parsing of `rsp server`/`terminal`/`pingpong`/`demo`/`resolve`/`hsdump`/`monitor`/`fractal`, in process
  * (no subcommand action runs).
  */
 import { Command } from 'commander';
@@ -11,10 +11,12 @@ import { registerPingPongCommand } from '../../src/cli/pingpong.js';
 import { registerDemoCommand } from '../../src/cli/demo.js';
 import { registerResolveCommand } from '../../src/cli/resolve.js';
 import { registerHsdumpCommand } from '../../src/cli/hsdump.js';
+import { registerMonitorCommand } from '../../src/cli/monitor.js';
+import { registerFractalCommand } from '../../src/cli/fractal.js';
 
 function program(): Command {
   const p = new Command('rsp').exitOverride();
-  for (const r of [registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand, registerResolveCommand, registerHsdumpCommand]) r(p);
+  for (const r of [registerServerCommand, registerTerminalCommand, registerPingPongCommand, registerDemoCommand, registerResolveCommand, registerHsdumpCommand, registerMonitorCommand, registerFractalCommand]) r(p);
   for (const c of p.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   return p;
 }
@@ -32,7 +34,7 @@ describe('rsp service command options', () => {
 
   it('documents a default for every option of every command', () => {
     const p = program();
-    for (const name of ['server', 'terminal', 'pingpong', 'demo', 'resolve', 'hsdump']) {
+    for (const name of ['server', 'terminal', 'pingpong', 'demo', 'resolve', 'hsdump', 'monitor', 'fractal']) {
       const cmd = p.commands.find((c) => c.name() === name)!;
       const help = cmd.helpInformation();
       for (const o of cmd.options) {

@@ -24,7 +24,7 @@ const KEY = 'a pool-wide secret of enough length';
 
 describe('services', () => {
   it('registry knows every service and refuses unknown names', () => {
-    expect(SERVICE_NAMES).toEqual(['echo', 'discard', 'daytime', 'chargen', 'pingpong', 'calcapp']);
+    expect(SERVICE_NAMES).toEqual(['echo', 'discard', 'daytime', 'chargen', 'pingpong', 'calcapp', 'fractal']);
     for (const n of SERVICE_NAMES) expect(getService(n).name).toBe(n);
     expect(() => getService('nope')).toThrow(/Unknown service/);
   });
