@@ -30,7 +30,11 @@ import { SctpPeerLink, type PresenceChannel } from './sctp-peer-link.js';
 
 /** Options of {@link attachEnrp}: the protocol options plus where to listen and announce. */
 export interface EnrpAttachOptions extends EnrpOptions {
-  /** ENRP endpoint to listen on (default `0.0.0.0:9901`; port 0 = ephemeral). */
+  /**
+   * ENRP endpoint to listen on (default: the registrar's first ASAP address
+   * with port 9901, so a registrar bound to loopback does not expose ENRP
+   * elsewhere; port 0 = ephemeral).
+   */
   listen?: TransportAddress;
   /** Address advertised in Server Information (default: the listening address). */
   advertise?: TransportAddress;
@@ -72,6 +76,11 @@ function hex(n: number): string {
   return '0x' + (n >>> 0).toString(16).padStart(8, '0');
 }
 
+/** The ENRP address a registrar listens on by default: its first ASAP address, port 9901. */
+export function defaultEnrpListen(registrar: Registrar): TransportAddress {
+  return { address: registrar.addresses[0]?.address ?? '0.0.0.0', port: ENRP_PORT };
+}
+
 /**
  * Starts ENRP for a started registrar.
  *
@@ -81,7 +90,7 @@ function hex(n: number): string {
 export async function attachEnrp(registrar: Registrar, options: EnrpAttachOptions = {}): Promise<EnrpAttachment> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const listen = options.listen ?? { address: '0.0.0.0', port: ENRP_PORT };
+  const listen = options.listen ?? defaultEnrpListen(registrar);
   const createEndpoint =
     options.createEndpoint ??
     (async (a: TransportAddress): Promise<Endpoint> => {
@@ -161,7 +170,8 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
     }
   };
 
-  server = new EnrpServer({ serverId: registrar.id, handlespace: hs, adopt }, link, options, clock, options.random);
+  server = new EnrpServer({ serverId: registrar.id, handlespace: hs, adopt }, link, { ...options, multicastDiscovery: multicast !== undefined && options.multicastDiscovery !== false }, clock, options.random);
+  await server.access.resolveNames(options.peers ?? []);
   const onChange = (c: { action: 'add' | 'del'; poolHandle: Uint8Array; pe: import('../../wire/types.js').PoolElementParam; reason: string }): void => {
     if (c.reason !== 'registrar-closed') server.localChange(c.action, c.poolHandle, c.pe);
   };
