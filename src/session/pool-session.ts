@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isNewerCookie } from './cookie.js';
 import net from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { raceSignal, toAbortError } from '../asap/abortable.js';
@@ -407,6 +408,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       case 'cookie': {
         // The cookie covers what was transmitted before the PE's previous message arrived
         // (see "Delivery guarantee" in the README).
+        if (!isNewerCookie(this.latestCookie, control.cookie)) return; // an older sealed cookie: no rollback
         const k = ++this.rxCount;
         this.latestCookie = control.cookie;
         if (this.replayLog.length > 0) this.replayLog = this.replayLog.filter((e) => e.stamp > k - 2);
