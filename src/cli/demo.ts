@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { COOKIE_KEY_ENV } from './security-options.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -44,7 +45,7 @@ export interface PeFleetOptions {
   pool: string;
   /** Service to run. Default `'pingpong'`. */
   service?: string;
-  /** Shared cookie secret passed as `--cookie-key`. */
+  /** Shared cookie secret, passed to the PEs in `RSP_COOKIE_KEY`. */
   cookieKey?: string;
   /** Further `rsp server` arguments. */
   extraArgs?: string[];
@@ -94,9 +95,10 @@ export class PeFleet {
   start(): Promise<PeProcess> {
     const o = this.options;
     const args = [...this.command.slice(1), 'server', '--service', o.service ?? 'pingpong', '--pool', o.pool, '--registrar', o.registrar, '--quiet'];
-    if (o.cookieKey !== undefined) args.push('--cookie-key', o.cookieKey);
     args.push(...(o.extraArgs ?? []));
-    const child = spawn(this.command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The key goes by environment, not on the command line where ps shows it.
+    const env = o.cookieKey !== undefined ? { ...process.env, [COOKIE_KEY_ENV]: o.cookieKey } : process.env;
+    const child = spawn(this.command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return new Promise<PeProcess>((resolve, reject) => {

@@ -18,6 +18,7 @@ import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../regi
 import type { MinAddressScope } from '../registrar/address-filter.js';
 import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { TransportAddress } from '../transport/types.js';
+import { addRegistrarSecurityOptions, registrarSecurityFromCli, type RegistrarSecurityCliOptions } from './security-options.js';
 import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDuration, parseInteger, parseRate } from './parse.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
@@ -108,6 +109,7 @@ export function registerRegistrarCommand(program: Command): void {
   // Show rates and scope choices in the default column in a readable form.
   const cmd = program.commands.find((c) => c.name() === 'registrar')!;
   addEnrpOptions(cmd);
+  addRegistrarSecurityOptions(cmd);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -146,6 +148,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     registrationRate: opts.registrationRate,
     idleAssociationTimeout: opts.idleTimeout,
     failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
+    ...registrarSecurityFromCli(opts as RegistrarSecurityCliOptions),
     logger,
   };
   let registrar: Registrar;

@@ -20,9 +20,10 @@ import type { PolicyOptions } from '../asap/policy-options.js';
 import { POLICY_TYPE_CODES, type PolicyName } from '../wire/types.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseAddress, parseDuration, parseInteger } from './parse.js';
+import { addCookieOptions, cookieSettingsFromCli, type CookieCliOptions } from './security-options.js';
 
 /** Parsed options of `rsp server`. */
-interface ServerCliOptions {
+interface ServerCliOptions extends CookieCliOptions {
   service: string;
   pool: string;
   registrar?: string[];
@@ -33,7 +34,6 @@ interface ServerCliOptions {
   port: number;
   address?: string;
   peId?: number;
-  cookieKey?: string;
   requireCookie: boolean;
   name?: string;
   closeTimeout: number;
@@ -76,7 +76,7 @@ export function registerServerCommand(program: Command): void {
     .option('--port <n>', 'SCTP-over-UDP port to serve on (0 = ephemeral)', parseInteger, 0)
     .option('--address <addr>', 'local address to serve on (default: 127.0.0.1 when every registrar is on loopback, else the wildcard)')
     .option('--pe-id <id>', 'PE identifier, decimal or 0x hex (default: random)', parseInteger)
-    .option('--cookie-key <secret>', 'shared secret (≥ 16 bytes) for sealed cookies; echoed cookies that do not open with it are refused (default: plain cookies)')
+    .option('--cookie-key <secret>', 'shared secret (≥ 16 bytes) for sealed cookies; echoed cookies that do not open with it are refused (visible in ps: prefer --cookie-key-file; default: plain cookies)')
     .option('--require-cookie', 'refuse sessions that do not start with a valid cookie echo', false)
     .option('--name <text>', 'name of this PE in replies that name their sender (default: the PE id in hex)')
     .option('--close-timeout <ms>', 'on SIGINT/SIGTERM, longest wait for sessions to close', parseDuration, 2000)
@@ -85,22 +85,26 @@ export function registerServerCommand(program: Command): void {
     .action(async (opts: ServerCliOptions) => {
       await runServer(opts);
     });
+  addCookieOptions(program.commands.find((c) => c.name() === 'server')!);
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
   const service = getService(opts.service);
-  if (opts.cookieKey !== undefined && Buffer.byteLength(opts.cookieKey) < 16) {
-    process.stderr.write('error: --cookie-key must be at least 16 bytes\n');
+  const cookie = cookieSettingsFromCli(opts);
+  if (!cookie.ok) {
+    process.stderr.write(`error: ${cookie.error}\n`);
     process.exitCode = 2;
     return;
   }
+  const cookieKey = cookie.key;
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
   const pe = socket({
     ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}),
     ...(opts.address !== undefined ? { address: opts.address } : {}),
-    ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}),
+    ...(cookieKey !== undefined ? { cookieKey } : {}),
+    ...(cookie.maxAge !== undefined ? { cookieOpenOptions: { maxAge: cookie.maxAge } } : {}),
     requireCookie: opts.requireCookie,
   });
   pe.on('error', () => undefined);
@@ -135,11 +139,11 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   }
   const id = hexPeId(pe.peId);
   const name = opts.name ?? id;
-  out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${opts.cookieKey !== undefined ? ', sealed cookies' : ''})`);
+  out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${cookieKey !== undefined ? ', sealed cookies' : ''})`);
   const log = (line: string): void => {
     if (!opts.quiet) out(line);
   };
-  handle = serve(pe, service, { name, log, signal: stopping.signal, ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}) }, (s) => {
+  handle = serve(pe, service, { name, log, signal: stopping.signal, ...(cookieKey !== undefined ? { cookieKey } : {}) }, (s) => {
     const from = formatTransportAddress(s.remote);
     log(`session from ${from}${s.cookie !== undefined ? ' (failover, cookie echoed)' : ''}`);
     s.once('close', () => log(`session from ${from} closed`));
