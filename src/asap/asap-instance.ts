@@ -52,6 +52,7 @@ import { Registration, randomPeId, type RegistrarChangeInfo, type RegistrationHo
 import { RequestTracker, poolHandleKey, requestKey } from './request-tracker.js';
 import { RequestWindow } from './request-window.js';
 import { huntRegistrar } from './server-hunt.js';
+import { identityMatches, peerIdentityOf, tlsEndpoint, type PeerIdentity } from '../transport/tls.js';
 
 /** Events of an {@link AsapInstance}. */
 export interface AsapInstanceEvents {
@@ -417,7 +418,8 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private getEndpoint(): Promise<Endpoint> {
     if (!this.endpointPromise) {
       const factory: EndpointFactory = this.options.endpointFactory ?? defaultEndpointFactory;
-      this.endpointPromise = factory({ address: this.localAddress, port: this.options.localPort ?? 0 }).then((ep) => {
+      this.endpointPromise = factory({ address: this.localAddress, port: this.options.localPort ?? 0 }).then((plain) => {
+        const ep = this.options.tls !== undefined ? tlsEndpoint(plain, { ...this.options.tls, authorize: (id, role) => this.isRegistrarIdentity(id) && (this.options.tls?.authorize?.(id, role) ?? true) }) : plain;
         this.endpoint = ep;
         ep.on('association', (a) => this.onIncoming(a));
         ep.on('error', (e) => this.emit('error', e));
@@ -629,7 +631,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
    */
   private mayAdopt(association: Association, msg: Extract<AsapMessage, { type: 'endpoint-keep-alive' }>): boolean {
     const name = formatTransportAddress(association.remote);
-    if (!this.knowsRegistrar(association.remote.address)) {
+    if (!this.knowsRegistrar(association)) {
       this.refuseAdoption(name, msg.serverId, 'unknown-registrar');
       return false;
     }
@@ -651,9 +653,20 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     return false;
   }
 
-  /** True when `address` is the address of a registrar in the table (static or announced). */
-  private knowsRegistrar(address: string): boolean {
-    const want = normalizeHost(address);
+  /** With TLS: may this certificate identity act as a registrar? */
+  private isRegistrarIdentity(identity: PeerIdentity): boolean {
+    const names = this.options.tls?.registrarNames;
+    return names === undefined || identityMatches(identity, names);
+  }
+
+  /**
+   * True when the registrar at the other end of `association` is known: it
+   * authenticated with TLS as a registrar, or its address is that of a
+   * registrar in the table (static or announced).
+   */
+  private knowsRegistrar(association: Association): boolean {
+    if (peerIdentityOf(association) !== undefined) return true; // checked by isRegistrarIdentity during the handshake
+    const want = normalizeHost(association.remote.address);
     return this.table.list().some((e) => normalizeHost(e.address.address) === want);
   }
 

@@ -18,7 +18,7 @@ import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../regi
 import type { MinAddressScope } from '../registrar/address-filter.js';
 import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { TransportAddress } from '../transport/types.js';
-import { addRegistrarSecurityOptions, registrarSecurityFromCli, type RegistrarSecurityCliOptions } from './security-options.js';
+import { addRegistrarSecurityOptions, addTlsOptions, registrarSecurityFromCli, tlsFromCli, type RegistrarSecurityCliOptions, type TlsCliOptions } from './security-options.js';
 import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDuration, parseInteger, parseRate } from './parse.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../registrar/enrp/command-line.js';
@@ -110,6 +110,7 @@ export function registerRegistrarCommand(program: Command): void {
   const cmd = program.commands.find((c) => c.name() === 'registrar')!;
   addEnrpOptions(cmd);
   addRegistrarSecurityOptions(cmd);
+  addTlsOptions(cmd, true);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -120,6 +121,12 @@ export function registerRegistrarCommand(program: Command): void {
 
 async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, stream: process.stdout });
+  const security = tlsFromCli(opts as TlsCliOptions);
+  if (!security.ok) {
+    logger.error('start-failed', { error: security.error });
+    process.exitCode = 2;
+    return;
+  }
   const options: RegistrarOptions = {
     asap: opts.asap,
     announce: opts.announce,
@@ -149,6 +156,8 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     idleAssociationTimeout: opts.idleTimeout,
     failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
     ...registrarSecurityFromCli(opts as RegistrarSecurityCliOptions),
+    ...(security.tls ? { tls: security.tls } : {}),
+    ...(security.authorization ? { authorization: security.authorization } : {}),
     logger,
   };
   let registrar: Registrar;
@@ -162,7 +171,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
   }
   let enrp: EnrpAttachment | undefined;
   try {
-    enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger);
+    enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger, { ...(security.tls ? { tls: security.tls } : {}), ...(security.authorization ? { authorization: security.authorization } : {}) });
   } catch (err) {
     logger.error('start-failed', { error: err instanceof Error ? err.message : String(err) });
     await registrar.close();

@@ -5,7 +5,9 @@
  *
  * - registrar: limits per remote host and the unsent-queue cap;
  * - server: the cookie key from a file or the `RSP_COOKIE_KEY` environment
- *   variable (so it does not show in `ps`), and the cookie maximum age.
+ *   variable (so it does not show in `ps`), and the cookie maximum age;
+ * - both: mutual TLS (`--tls-cert`, `--tls-key`, `--tls-ca`) and, for the
+ *   registrar, the authorisation file (`--tls-auth`).
  *
  * @module
  */
@@ -13,6 +15,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { RegistrarOptions } from '../registrar/options.js';
+import { Authorization } from '../registrar/authorization.js';
+import type { TlsOptions } from '../transport/tls.js';
 import { parseDuration, parseInteger, parseRate } from './parse.js';
 
 /** Environment variable that may hold the cookie key of `rsp server`. */
@@ -93,4 +97,37 @@ export function cookieSettingsFromCli(opts: CookieCliOptions, env: NodeJS.Proces
   }
   if (opts.cookieMaxAge !== undefined && key === undefined) return { ok: false, error: '--cookie-max-age needs a cookie key' };
   return { ok: true, ...(key !== undefined ? { key, source } : {}), ...(opts.cookieMaxAge !== undefined ? { maxAge: opts.cookieMaxAge } : {}) };
+}
+
+/** Parsed TLS options. */
+export interface TlsCliOptions {
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsAuth?: string;
+}
+
+/** Adds `--tls-cert/--tls-key/--tls-ca` (and `--tls-auth` for registrars). */
+export function addTlsOptions(cmd: Command, registrar: boolean): void {
+  cmd
+    .option('--tls-cert <file>', 'certificate (PEM) for mutual TLS on every ASAP' + (registrar ? ' and ENRP' : '') + ' association (default: no TLS, as the reference implementation)')
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--tls-ca <file>', 'CA certificate(s) (PEM) that peers must be signed by');
+  if (registrar) cmd.option('--tls-auth <file>', 'authorisation file (JSON): which certificate identities may be registrars and register into which pools');
+}
+
+/** TLS settings from the command line, or an error text. */
+export type TlsSettings = { ok: true; tls?: TlsOptions; authorization?: Authorization } | { ok: false; error: string };
+
+/** Reads the TLS files named on the command line. */
+export function tlsFromCli(opts: TlsCliOptions): TlsSettings {
+  const given = [opts.tlsCert, opts.tlsKey, opts.tlsCa].filter((x) => x !== undefined).length;
+  if (given === 0) return opts.tlsAuth !== undefined ? { ok: false, error: '--tls-auth needs --tls-cert, --tls-key and --tls-ca' } : { ok: true };
+  if (given !== 3) return { ok: false, error: '--tls-cert, --tls-key and --tls-ca go together' };
+  try {
+    const tls: TlsOptions = { cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!), ca: readFileSync(opts.tlsCa!) };
+    return { ok: true, tls, ...(opts.tlsAuth !== undefined ? { authorization: Authorization.load(opts.tlsAuth) } : {}) };
+  } catch (err) {
+    return { ok: false, error: `TLS: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }

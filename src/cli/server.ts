@@ -20,10 +20,10 @@ import type { PolicyOptions } from '../asap/policy-options.js';
 import { POLICY_TYPE_CODES, type PolicyName } from '../wire/types.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseAddress, parseDuration, parseInteger } from './parse.js';
-import { addCookieOptions, cookieSettingsFromCli, type CookieCliOptions } from './security-options.js';
+import { addCookieOptions, addTlsOptions, cookieSettingsFromCli, tlsFromCli, type CookieCliOptions, type TlsCliOptions } from './security-options.js';
 
 /** Parsed options of `rsp server`. */
-interface ServerCliOptions extends CookieCliOptions {
+interface ServerCliOptions extends CookieCliOptions, TlsCliOptions {
   service: string;
   pool: string;
   registrar?: string[];
@@ -85,7 +85,9 @@ export function registerServerCommand(program: Command): void {
     .action(async (opts: ServerCliOptions) => {
       await runServer(opts);
     });
-  addCookieOptions(program.commands.find((c) => c.name() === 'server')!);
+  const cmd = program.commands.find((c) => c.name() === 'server')!;
+  addCookieOptions(cmd);
+  addTlsOptions(cmd, false);
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
@@ -97,6 +99,12 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
     return;
   }
   const cookieKey = cookie.key;
+  const security = tlsFromCli(opts);
+  if (!security.ok) {
+    process.stderr.write(`error: ${security.error}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
@@ -106,6 +114,7 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
     ...(cookieKey !== undefined ? { cookieKey } : {}),
     ...(cookie.maxAge !== undefined ? { cookieOpenOptions: { maxAge: cookie.maxAge } } : {}),
     requireCookie: opts.requireCookie,
+    ...(security.tls ? { asapOptions: { tls: security.tls } } : {}),
   });
   pe.on('error', () => undefined);
   pe.on('cookieRefused', (err, remote) => out(`cookie refused from ${formatTransportAddress(remote)}: ${err.message}`));

@@ -13,6 +13,8 @@ import type { Endpoint, FailureDetectionOptions, TransportAddress } from '../tra
 import type { Logger } from './logger.js';
 import type { MinAddressScope } from './address-filter.js';
 import type { RateLimit } from './rate-limiter.js';
+import type { TlsOptions } from '../transport/tls.js';
+import type { Authorization } from './authorization.js';
 
 /** Default ASAP port (SCTP, and UDP for announces). */
 export const ASAP_PORT = 3863;
@@ -138,6 +140,17 @@ export interface RegistrarOptions {
    * read its replies beyond that is aborted (default 2 MiB).
    */
   maxUnsentBytes?: number;
+  /**
+   * Mutual TLS on every ASAP association (off by default, so the reference
+   * implementation interoperates). Peers without a certificate signed by
+   * `ca` are refused.
+   */
+  tls?: TlsOptions;
+  /**
+   * With TLS: which certificate identities may register into which pools
+   * (see `Authorization`). Without it any valid certificate may register.
+   */
+  authorization?: Authorization;
   /** Handle resolutions per association (default 1000/s, burst 2000). `{ rate: 0 }` disables. */
   handleResolutionRate?: RateLimit;
   /** Endpoint Unreachable reports per association (default 100/s, burst 200). */
@@ -172,7 +185,9 @@ export interface RegistrarOptions {
 
 /** {@link RegistrarOptions} with every default filled in. */
 export interface ResolvedRegistrarOptions
-  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate' | 'hostHandleResolutionRate' | 'hostFailureReportRate'>> {
+  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate' | 'hostHandleResolutionRate' | 'hostFailureReportRate' | 'tls' | 'authorization'>> {
+  tls: TlsOptions | undefined;
+  authorization: Authorization | undefined;
   hostHandleResolutionRate: RateLimit;
   hostFailureReportRate: RateLimit;
   asap: TransportAddress[];
@@ -333,6 +348,8 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     hostHandleResolutionRate: rate('hostHandleResolutionRate', o.hostHandleResolutionRate ?? d.hostHandleResolutionRate),
     hostFailureReportRate: rate('hostFailureReportRate', o.hostFailureReportRate ?? d.hostFailureReportRate),
     maxUnsentBytes: integer('maxUnsentBytes', o.maxUnsentBytes ?? d.maxUnsentBytes, 1024),
+    tls: o.tls,
+    authorization: o.authorization,
     maxMessageSize: integer('maxMessageSize', o.maxMessageSize ?? d.maxMessageSize, 64),
     handleResolutionRate: rate('handleResolutionRate', o.handleResolutionRate ?? d.handleResolutionRate),
     failureReportRate: rate('failureReportRate', o.failureReportRate ?? d.failureReportRate),

@@ -25,6 +25,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { MAX_MAX_HRES_ITEMS, resolveRegistrarOptions, type RegistrarOptions, type ResolvedRegistrarOptions } from './options.js';
 import { TokenBucket } from './rate-limiter.js';
 import { HostTable, type HostState } from './host-limits.js';
+import { peerIdentityOf, tlsEndpoint } from '../transport/tls.js';
 import { RegistrarCodec, type AsapRequest } from './registrar-codec.js';
 import { Handlespace } from '../handlespace/handlespace.js';
 import type { PoolElement } from '../handlespace/pool-element.js';
@@ -73,7 +74,8 @@ export interface RegistrarViolation {
     | 'foreign-pe'
     | 'host-association-limit'
     | 'host-pool-limit'
-    | 'unsent-limit';
+    | 'unsent-limit'
+    | 'unauthorized';
   remote: TransportAddress;
   detail?: string;
 }
@@ -350,7 +352,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     try {
       const factory = this.createEndpoint ?? (await defaultEndpointFactory(this.options.failureDetection));
       for (const address of this.options.asap) {
-        const endpoint = await factory(address);
+        const plain = await factory(address);
+        const endpoint = this.options.tls !== undefined ? tlsEndpoint(plain, this.options.tls) : plain;
         this.endpoints.push(endpoint);
         endpoint.on('association', (a) => this.addAssociation(a));
         endpoint.on('error', (e) => this.logger.warn('endpoint-error', { error: e }));
@@ -538,6 +541,14 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       this.counters.limitViolations++;
       this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.poolHandleParameter(poolHandle) }, 'pool-handle-length', `${poolHandle.length} bytes`);
       return;
+    }
+    const auth = this.options.authorization;
+    if (auth !== undefined) {
+      const identity = peerIdentityOf(st.association);
+      if (identity === undefined || !auth.mayRegister(identity, poolHandle)) {
+        this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }, 'unauthorized', identity ? `"${identity.commonName}" may not register here` : 'no TLS identity');
+        return;
+      }
     }
     if (pe.peId === 0) {
       this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.peIdParameter(0) }, undefined, 'PE identifier 0');

@@ -343,6 +343,17 @@ export function tlsEndpoint(endpoint: Endpoint, options: TlsOptions): TlsEndpoin
   return new TlsEndpoint(endpoint, options);
 }
 
+/**
+ * True when one of the identity's names matches one of `patterns` (whole
+ * names, case-insensitive; `*` stands for any run of characters).
+ */
+export function identityMatches(identity: PeerIdentity, patterns: readonly string[]): boolean {
+  return patterns.some((p) => {
+    const re = new RegExp('^' + p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
+    return identity.names.some((n) => re.test(n));
+  });
+}
+
 /** The verified TLS identity of an association's peer, if it is a TLS association. */
 export function peerIdentityOf(association: Association): PeerIdentity | undefined {
   return association instanceof TlsAssociation ? association.peerIdentity : undefined;

@@ -18,7 +18,7 @@
  */
 import { systemClock, type Clock } from '../../clock.js';
 import type { PoolElement } from '../../handlespace/pool-element.js';
-import type { Endpoint, TransportAddress } from '../../transport/types.js';
+import type { Association, Endpoint, TransportAddress } from '../../transport/types.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Registrar } from '../registrar.js';
 import { EnrpServer } from './enrp-server.js';
@@ -27,6 +27,8 @@ import { ENRP_PORT, type EnrpOptions } from './options.js';
 import { addressKey } from './peer-link.js';
 import { RegistrarHandlespace } from './registrar-handlespace.js';
 import { SctpPeerLink, type PresenceChannel } from './sctp-peer-link.js';
+import { peerIdentityOf, tlsEndpoint, type TlsOptions } from '../../transport/tls.js';
+import type { Authorization } from '../authorization.js';
 
 /** Options of {@link attachEnrp}: the protocol options plus where to listen and announce. */
 export interface EnrpAttachOptions extends EnrpOptions {
@@ -48,6 +50,13 @@ export interface EnrpAttachOptions extends EnrpOptions {
   createEndpoint?: (address: TransportAddress) => Promise<Endpoint>;
   /** Creates the multicast channel (default: `src/transport/multicast.ts`). */
   createMulticast?: (group: TransportAddress, options: { interface?: string; ttl: number }) => Promise<PresenceChannel>;
+  /**
+   * Mutual TLS on every ENRP association (and on the associations opened to
+   * adopted PEs). Off by default.
+   */
+  tls?: TlsOptions;
+  /** With TLS: only these certificate identities are accepted as peers (see `Authorization.mayBeRegistrar`). */
+  authorization?: Authorization;
   /** Time-out in ms for opening an association to an adopted PE (default 3000). */
   adoptConnectTimeout?: number;
   /** Time source (default: the system clock). */
@@ -97,7 +106,12 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
       const mod = await import('../../transport/udp-endpoint.js');
       return mod.createUdpEndpoint({ address: a.address, port: a.port, listen: true });
     });
-  const endpoint = await createEndpoint(listen);
+  const plainEndpoint = await createEndpoint(listen);
+  const tls = options.tls;
+  const auth = options.authorization;
+  // Adopted PEs are reached from this endpoint too: a PE is no registrar, so the
+  // registrar check applies only to associations that carry ENRP (checked on the first message).
+  const endpoint: Endpoint = tls !== undefined ? tlsEndpoint(plainEndpoint, tls) : plainEndpoint;
   let multicast: PresenceChannel | undefined;
   if (options.multicast !== false) {
     const group = options.multicast ?? { address: '239.0.0.51', port: ENRP_PORT };
@@ -123,6 +137,7 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
     serverId: registrar.id,
     endpoint,
     advertise,
+    ...(auth !== undefined ? { admit: (a: Association) => { const id = peerIdentityOf(a); return id !== undefined && auth.mayBeRegistrar(id); } } : {}),
     ...(multicast ? { multicast } : {}),
     onError: (what, err) => logger.debug('enrp-link-error', { what, error: err instanceof Error ? err.message : String(err) }),
   });

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import type { Registrar } from '../registrar.js';
 import { addNetwork } from './access.js';
 import { BlockList } from 'node:net';
-import { attachEnrp, defaultEnrpListen, type EnrpAttachment } from './attach.js';
+import { attachEnrp, defaultEnrpListen, type EnrpAttachment, type EnrpAttachOptions } from './attach.js';
 import { ENRP_DEFAULTS, ENRP_MULTICAST_GROUP, ENRP_PORT } from './options.js';
 import { addressKey } from './peer-link.js';
 
@@ -96,7 +96,7 @@ export function addEnrpOptions(cmd: Command): void {
  *
  * @throws when an explicitly given ENRP address cannot be opened
  */
-export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOptions, logger: Logger): Promise<EnrpAttachment | undefined> {
+export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOptions, logger: Logger, extra: Partial<EnrpAttachOptions> = {}): Promise<EnrpAttachment | undefined> {
   if (opts.enrp === false) return undefined;
   const explicit = opts.enrp !== undefined;
   const listen = opts.enrp ?? defaultEnrpListen(registrar);
@@ -117,6 +117,7 @@ export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOption
       mentorDiscoveryTimeout: opts.mentorDiscoveryTimeout,
       maxElementsPerResponse: opts.maxHtElements,
       maxResponseBytes: opts.maxHtBytes,
+      ...extra,
       logger,
     });
     if (process.send) {
