@@ -145,7 +145,8 @@ export class TlsAssociation extends EventEmitter<AssociationEvents> implements A
     this.remote = inner.remote;
     this.peerIdentity = identity;
     this.remoteAddresses = (inner as { remoteAddresses?: readonly string[] }).remoteAddresses;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Start reading once the creator had a chance to add its 'message' listener.
+    setImmediate(() => socket.on('data', (chunk: Buffer) => this.onData(chunk)));
     socket.on('error', (err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
       this.finish('abort');
