@@ -59,7 +59,7 @@ interface Node {
 async function node(peers: TransportAddress[], extra: Record<string, unknown> = {}): Promise<Node> {
   const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback' });
   await registrar.start();
-  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, peers, mentorDiscoveryTimeout: 200, ...extra });
+  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, peers, allow: ['127.0.0.1'], mentorDiscoveryTimeout: 200, ...extra });
   return {
     registrar,
     enrp,
@@ -131,7 +131,7 @@ interface Child {
 }
 
 async function child(peers: TransportAddress[], timers: string[]): Promise<Child> {
-  const args = ['registrar', '--asap', '127.0.0.1:0', '--enrp', '127.0.0.1:0', '--announce', 'off', '--min-address-scope', 'loopback', '--log-format', 'json', ...timers, ...peers.flatMap((p) => ['--peer', `${p.address}:${p.port}`])];
+  const args = ['registrar', '--asap', '127.0.0.1:0', '--enrp', '127.0.0.1:0', '--announce', 'off', '--min-address-scope', 'loopback', '--log-format', 'json', '--enrp-allow', '127.0.0.1', ...timers, ...peers.flatMap((p) => ['--peer', `${p.address}:${p.port}`])];
   const proc = fork(CLI, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.add(proc);
   proc.once('exit', () => children.delete(proc));

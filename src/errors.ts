@@ -22,6 +22,7 @@ export type RSerPoolErrorCode =
   | 'ERR_RSP_HOST_NOT_FOUND'
   | 'ERR_RSP_NO_POOL_ELEMENT'
   | 'ERR_RSP_COOKIE_INVALID'
+  | 'ERR_RSP_SECURITY'
   | (string & {});
 
 /** Base class of every error this library throws or emits. */

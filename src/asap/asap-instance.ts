@@ -24,7 +24,7 @@ import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
 import { EventEmitter } from 'eventemitter3';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { ClosedError, InvalidArgumentError, PoolNotFoundError, RSerPoolError, RegistrationRefusedError, TimeoutError } from '../errors.js';
 import type { Association, Endpoint, MessageInfo, TransportAddress } from '../transport/types.js';
 import { ErrorCauseCode, type ErrorCause, type TransportParam } from '../wire/types.js';
@@ -53,6 +53,7 @@ import { Registration, randomPeId, type RegistrarChangeInfo, type RegistrationHo
 import { RequestTracker, poolHandleKey, requestKey } from './request-tracker.js';
 import { RequestWindow } from './request-window.js';
 import { huntRegistrar } from './server-hunt.js';
+import { identityMatches, peerIdentityOf, tlsEndpoint, type PeerIdentity } from '../transport/tls.js';
 
 /** Events of an {@link AsapInstance}. */
 export interface AsapInstanceEvents {
@@ -62,6 +63,12 @@ export interface AsapInstanceEvents {
   error: (error: Error) => void;
   /** The instance closed. */
   closed: () => void;
+  /**
+   * A keep-alive with the H bit ("adopt me as your home") was ignored: it
+   * came from a registrar this instance does not know, or the current home
+   * registrar answered a probe (RFC 5355 §3.3).
+   */
+  adoptionRefused: (info: { registrar: string; serverId: number; reason: 'unknown-registrar' | 'home-alive' }) => void;
 }
 
 interface Home {
@@ -70,6 +77,8 @@ interface Home {
   tracker: RequestTracker<AsapMessage>;
   /** Clock time of the last message received from the registrar. */
   lastHeard: number;
+  /** Messages received from the registrar. */
+  received: number;
 }
 
 /** Pool handles may be given as text (UTF-8) or bytes. */
@@ -131,6 +140,10 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   private readonly window: RequestWindow;
   private closing: Promise<void> | undefined;
   private busy = 0;
+  /** Foreign associations whose H-bit keep-alive waits for the probe of the home registrar. */
+  private readonly adoptionProbes = new Map<Association, TimerHandle>();
+  /** H-bit keep-alives ignored (unknown registrar, or the home registrar answered). */
+  adoptionsRefused = 0;
 
   constructor(options: AsapInstanceOptions = {}) {
     super();
@@ -395,6 +408,8 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     await listener?.close();
     const ep = await this.endpointPromise?.catch(() => undefined);
     if (home?.association.open) await Promise.race([home.association.close().catch(() => undefined), new Promise((r) => setTimeout(r, 500).unref())]);
+    for (const t of this.adoptionProbes.values()) this.clock.clearTimeout(t);
+    this.adoptionProbes.clear();
     for (const a of this.foreign) a.abort();
     this.foreign.clear();
     await ep?.close().catch(() => undefined);
@@ -413,7 +428,8 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       const transport = this.options.transport;
       const factory: EndpointFactory =
         this.options.endpointFactory ?? ((a) => createTransportEndpoint(transport, { address: a.address, port: a.port, listen: true }));
-      this.endpointPromise = factory({ address: this.localAddress, port: this.options.localPort ?? 0 }).then((ep) => {
+      this.endpointPromise = factory({ address: this.localAddress, port: this.options.localPort ?? 0 }).then((plain) => {
+        const ep = this.options.tls !== undefined ? tlsEndpoint(plain, { ...this.options.tls, authorize: (id, role) => this.isRegistrarIdentity(id) && (this.options.tls?.authorize?.(id, role) ?? true) }) : plain;
         this.endpoint = ep;
         ep.on('association', (a) => this.onIncoming(a));
         ep.on('error', (e) => this.emit('error', e));
@@ -503,7 +519,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     const previousId = this._homeRegistrarId;
     this._homeRegistrarId = serverId >>> 0;
     this.foreign.delete(association);
-    const home: Home = { association, name: formatTransportAddress(association.remote), tracker: new RequestTracker<AsapMessage>(this.clock), lastHeard: this.clock.now() };
+    const home: Home = { association, name: formatTransportAddress(association.remote), tracker: new RequestTracker<AsapMessage>(this.clock), lastHeard: this.clock.now(), received: 0 };
     this.home = home;
     if (!association.listenerCount('message')) association.on('message', (data, info) => this.onMessage(association, data, info));
     association.on('close', () => this.lose(home, 'association closed'));
@@ -600,7 +616,10 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       return;
     }
     const home = this.home && this.home.association === association ? this.home : undefined;
-    if (home) home.lastHeard = this.clock.now();
+    if (home) {
+      home.lastHeard = this.clock.now();
+      home.received++;
+    }
     switch (msg.type) {
       case 'registration-response':
         home?.tracker.resolve(requestKey('registration', msg.poolHandle, msg.peId), msg);
@@ -623,6 +642,65 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
   }
 
   private onKeepAlive(association: Association, onHome: boolean, msg: Extract<AsapMessage, { type: 'endpoint-keep-alive' }>): void {
+    if (!onHome && msg.home === true && !this.mayAdopt(association, msg)) return;
+    this.answerKeepAlive(association, onHome, msg);
+  }
+
+  /**
+   * The adoption rule for an H-bit keep-alive on an association a registrar
+   * opened to us: only a registrar this instance knows (configured or
+   * announced; matched by address) may become home, and only when the
+   * current home registrar is gone or does not answer a probe within the
+   * request timeout. While the probe runs the keep-alive stays unanswered
+   * (the registrar retries); returns true to adopt now.
+   */
+  private mayAdopt(association: Association, msg: Extract<AsapMessage, { type: 'endpoint-keep-alive' }>): boolean {
+    const name = formatTransportAddress(association.remote);
+    if (!this.knowsRegistrar(association)) {
+      this.refuseAdoption(name, msg.serverId, 'unknown-registrar');
+      return false;
+    }
+    const home = this.home;
+    if (home === undefined || !home.association.open) return true;
+    if (this.adoptionProbes.has(association)) return false;
+    const mark = home.received;
+    home.association.send(encodeAsap({ protocol: 'asap', type: 'handle-resolution', poolHandle: msg.poolHandle }), { ppid: ASAP_PPID }).catch(() => undefined);
+    this.adoptionProbes.set(association, this.clock.setTimeout(() => {
+      this.adoptionProbes.delete(association);
+      if (this.closed || !association.open) return;
+      if (this.home === home && home.association.open && home.received > mark) {
+        this.refuseAdoption(name, msg.serverId, 'home-alive');
+        return;
+      }
+      // Adopting drops the silent home association (spec §12.5 step 4).
+      this.answerKeepAlive(association, false, msg);
+    }, this.requestTimeout));
+    return false;
+  }
+
+  /** With TLS: may this certificate identity act as a registrar? */
+  private isRegistrarIdentity(identity: PeerIdentity): boolean {
+    const names = this.options.tls?.registrarNames;
+    return names === undefined || identityMatches(identity, names);
+  }
+
+  /**
+   * True when the registrar at the other end of `association` is known: it
+   * authenticated with TLS as a registrar, or its address is that of a
+   * registrar in the table (static or announced).
+   */
+  private knowsRegistrar(association: Association): boolean {
+    if (peerIdentityOf(association) !== undefined) return true; // checked by isRegistrarIdentity during the handshake
+    const want = normalizeHost(association.remote.address);
+    return this.table.list().some((e) => normalizeHost(e.address.address) === want);
+  }
+
+  private refuseAdoption(registrar: string, serverId: number, reason: 'unknown-registrar' | 'home-alive'): void {
+    this.adoptionsRefused++;
+    this.emit('adoptionRefused', { registrar, serverId: serverId >>> 0, reason });
+  }
+
+  private answerKeepAlive(association: Association, onHome: boolean, msg: Extract<AsapMessage, { type: 'endpoint-keep-alive' }>): void {
     const d = decideKeepAlive(
       { serverId: msg.serverId, homeFlag: msg.home === true, poolHandle: msg.poolHandle, ...(msg.peId !== undefined ? { peId: msg.peId } : {}) },
       {
@@ -661,6 +739,12 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
 // ---------------------------------------------------------------- helpers
 
 
+
+/** Canonical form of an IP address for comparisons (IPv4-mapped IPv6 as IPv4, lower case). */
+function normalizeHost(address: string): string {
+  const a = address.toLowerCase();
+  return a.startsWith('::ffff:') && net.isIPv4(a.slice(7)) ? a.slice(7) : a;
+}
 
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;

@@ -8,6 +8,7 @@
 import type { TransportOptions } from '../transport/endpoint-factory.js';
 import type { Clock } from '../clock.js';
 import type { Endpoint, FailureDetectionOptions, TransportAddress } from '../transport/types.js';
+import type { TlsOptions } from '../transport/tls.js';
 import type { PolicyName, TransportParam } from '../wire/types.js';
 import type { PolicyOptions } from './policy-options.js';
 import type { ServerHuntOptions } from './server-hunt.js';
@@ -94,6 +95,23 @@ export interface AsapInstanceOptions {
   endpointFactory?: EndpointFactory;
   /** Opens the announce listener; default: the UDP multicast channel of `src/transport`. */
   announceListenerFactory?: AnnounceListenerFactory;
+  /**
+   * Mutual TLS on every association with registrars (off by default). A
+   * registrar that opens an association to this instance (takeover) must
+   * present a valid certificate too; `registrarNames` narrows which
+   * identities count as registrars.
+   */
+  tls?: AsapTlsOptions;
+}
+
+/** TLS settings of an ASAP instance. */
+export interface AsapTlsOptions extends TlsOptions {
+  /**
+   * Certificate identities (patterns, `*` = any run of characters) that may
+   * act as registrars: serve this instance and adopt its PEs. Default: every
+   * identity with a valid certificate.
+   */
+  registrarNames?: string[];
 }
 
 /** Resolved numeric defaults of {@link AsapInstanceOptions}. */

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { COOKIE_KEY_ENV } from './security-options.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -49,7 +50,7 @@ export interface PeFleetOptions {
   pool: string;
   /** Service to run. Default `'pingpong'`. */
   service?: string;
-  /** Shared cookie secret passed as `--cookie-key`. */
+  /** Shared cookie secret, passed to the PEs in `RSP_COOKIE_KEY`. */
   cookieKey?: string;
   /** Further `rsp server` arguments. */
   extraArgs?: string[];
@@ -100,11 +101,12 @@ export class PeFleet {
   start(): Promise<PeProcess> {
     const o = this.options;
     const args = [...this.command.slice(1), 'server', '--service', o.service ?? 'pingpong', '--pool', o.pool, '--registrar', o.registrar, '--quiet'];
-    if (o.cookieKey !== undefined) args.push('--cookie-key', o.cookieKey);
     args.push(...(o.extraArgs ?? []));
+    // The key goes by environment, not on the command line where ps shows it.
+    const env = o.cookieKey !== undefined ? { ...process.env, [COOKIE_KEY_ENV]: o.cookieKey } : process.env;
     // The IPC channel is the child's lifeline: it closes when this process dies, even by SIGKILL,
     // and `rsp server` then deregisters and exits (see cli/lifecycle.ts).
-    const child = spawn(this.command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(this.command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
     child.channel?.unref();
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));

@@ -18,6 +18,7 @@ import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../regi
 import type { MinAddressScope } from '../registrar/address-filter.js';
 import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { TransportAddress } from '../transport/types.js';
+import { addRegistrarSecurityOptions, addTlsOptions, registrarSecurityFromCli, tlsFromCli, type RegistrarSecurityCliOptions, type TlsCliOptions } from './security-options.js';
 import { collectAddress, formatRate, parseAddress, parseAddressOrOff, parseDuration, parseInteger, parseRate } from './parse.js';
 import { errorText, formatId, reportError, resolveAddressOptions } from './common.js';
 import { onTerminationSignal } from './lifecycle.js';
@@ -122,6 +123,8 @@ export function registerRegistrarCommand(program: Command): void {
   addHttpOption(cmd);
   addCspOptions(cmd);
   addCspListenOption(cmd);
+  addRegistrarSecurityOptions(cmd);
+  addTlsOptions(cmd, true);
   for (const o of cmd.options) {
     if (o.defaultValue !== undefined && typeof o.defaultValue === 'object' && o.defaultValue !== null) {
       if ('rate' in o.defaultValue) o.defaultValueDescription = formatRate(o.defaultValue as RateLimit);
@@ -162,6 +165,12 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     reportError('registrar', err);
     return;
   }
+  const security = tlsFromCli(opts as TlsCliOptions);
+  if (!security.ok) {
+    logger.error('start-failed', { error: security.error });
+    process.exitCode = 2;
+    return;
+  }
   const options: RegistrarOptions = {
     asap: opts.asap,
     announce: opts.announce,
@@ -191,6 +200,9 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     idleAssociationTimeout: opts.idleTimeout,
     failureDetection: { heartbeatInterval: opts.sctpHeartbeatInterval, rtoMax: opts.sctpRtoMax, maxRetransmissions: opts.sctpMaxRetransmissions },
     transport,
+    ...registrarSecurityFromCli(opts as RegistrarSecurityCliOptions),
+    ...(security.tls ? { tls: security.tls } : {}),
+    ...(security.authorization ? { authorization: security.authorization } : {}),
     logger,
   };
   try {
@@ -202,7 +214,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     return;
   }
   try {
-    enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger);
+    enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger, { ...(security.tls ? { tls: security.tls } : {}), ...(security.authorization ? { authorization: security.authorization } : {}) });
   } catch (err) {
     logger.error('start-failed', { error: errorText(err) });
     await registrar.close();

@@ -22,6 +22,7 @@ import { collectRegistrar, errorText, formatId, REGISTRAR_HELP, reportError } fr
 import { resolveHost } from '../transport/resolve-host.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseDuration, parseInteger } from './parse.js';
+import { addCookieOptions, addTlsOptions, cookieSettingsFromCli, tlsFromCli, type CookieCliOptions, type TlsCliOptions } from './security-options.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import type { TransportOptions } from '../transport/endpoint-factory.js';
 import { addHttpOption, httpUrl } from './http-option.js';
@@ -33,7 +34,7 @@ import { poolElementCspStatus } from '../observe/csp-status.js';
 import { addFractalServerOption, fractalServiceFromCli } from './fractal.js';
 
 /** Parsed options of `rsp server`. */
-interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions {
+interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions, CookieCliOptions, TlsCliOptions {
   service: string;
   pool: string;
   registrar?: string[];
@@ -44,7 +45,6 @@ interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions {
   port: number;
   address?: string;
   peId?: number;
-  cookieKey?: string;
   requireCookie: boolean;
   name?: string;
   closeTimeout: number;
@@ -77,7 +77,7 @@ export function registerServerCommand(program: Command): void {
     .option('--port <n>', 'SCTP-over-UDP port to serve on (0 = ephemeral)', parseInteger, 0)
     .option('--address <addr>', 'local address (or host name) to serve on (default: 127.0.0.1 when every registrar is on loopback, else the wildcard)')
     .option('--pe-id <id>', 'PE identifier, decimal or 0x hex (default: random)', parseInteger)
-    .option('--cookie-key <secret>', 'shared secret (≥ 16 bytes) for sealed cookies; echoed cookies that do not open with it are refused (default: plain cookies)')
+    .option('--cookie-key <secret>', 'shared secret (≥ 16 bytes) for sealed cookies; echoed cookies that do not open with it are refused (visible in ps: prefer --cookie-key-file; default: plain cookies)')
     .option('--require-cookie', 'refuse sessions that do not start with a valid cookie echo', false)
     .option('--name <text>', 'name of this PE in replies that name their sender (default: the PE id in hex)')
     .option('--close-timeout <ms>', 'on SIGINT/SIGTERM, longest wait for sessions to close', parseDuration, 2000)
@@ -87,9 +87,12 @@ export function registerServerCommand(program: Command): void {
     .action(async (opts: ServerCliOptions) => {
       await runServer(opts);
     });
-  addHttpOption(program.commands.find((c) => c.name() === 'server')!);
-  addCspOptions(program.commands.find((c) => c.name() === 'server')!);
-  addFractalServerOption(program.commands.find((c) => c.name() === 'server')!);
+  const serverCmd = program.commands.find((c) => c.name() === 'server')!;
+  addHttpOption(serverCmd);
+  addCspOptions(serverCmd);
+  addFractalServerOption(serverCmd);
+  addCookieOptions(serverCmd);
+  addTlsOptions(serverCmd, false);
 }
 
 async function runServer(opts: ServerCliOptions): Promise<void> {
@@ -100,8 +103,15 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
     reportedLoad = load;
     pe.update({ load }).catch(() => undefined);
   });
-  if (opts.cookieKey !== undefined && Buffer.byteLength(opts.cookieKey) < 16) {
-    reportError('server', '--cookie-key must be at least 16 bytes', 2);
+  const cookie = cookieSettingsFromCli(opts);
+  if (!cookie.ok) {
+    reportError('server', cookie.error, 2);
+    return;
+  }
+  const cookieKey = cookie.key;
+  const security = tlsFromCli(opts);
+  if (!security.ok) {
+    reportError('server', security.error, 2);
     return;
   }
   if (opts.address !== undefined) {
@@ -127,8 +137,10 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
     transport,
     ...(opts.registrar !== undefined ? { registrars: opts.registrar } : {}),
     ...(opts.address !== undefined ? { address: opts.address } : {}),
-    ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}),
+    ...(cookieKey !== undefined ? { cookieKey } : {}),
+    ...(cookie.maxAge !== undefined ? { cookieOpenOptions: { maxAge: cookie.maxAge } } : {}),
     requireCookie: opts.requireCookie,
+    ...(security.tls ? { asapOptions: { tls: security.tls } } : {}),
   });
   pe.on('error', () => undefined);
   pe.on('cookieRefused', (err, remote) => out(`cookie refused from ${formatTransportAddress(remote)}: ${err.message}`));
@@ -178,11 +190,11 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
       return;
     }
   }
-  out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${opts.cookieKey !== undefined ? ', sealed cookies' : ''}, pid ${process.pid})`);
+  out(`registered PE ${id} in pool ${opts.pool} at ${pe.local ? formatTransportAddress(pe.local) : '?'} (service ${service.name}, policy ${opts.policy}${cookieKey !== undefined ? ', sealed cookies' : ''}, pid ${process.pid})`);
   const log = (line: string): void => {
     if (!opts.quiet) out(line);
   };
-  handle = serve(pe, service, { name, log, signal: stopping.signal, ...(opts.cookieKey !== undefined ? { cookieKey: opts.cookieKey } : {}) }, (s) => {
+  handle = serve(pe, service, { name, log, signal: stopping.signal, ...(cookieKey !== undefined ? { cookieKey } : {}) }, (s) => {
     const from = formatTransportAddress(s.remote);
     log(`session from ${from}${s.cookie !== undefined ? ' (failover, cookie echoed)' : ''}`);
     if (s.cookie !== undefined) http?.feed.push('failover', `session from ${from} taken over by failover (cookie echoed)`, { pe: id });

@@ -14,6 +14,8 @@ import type { Endpoint, FailureDetectionOptions, TransportAddress } from '../tra
 import type { Logger } from './logger.js';
 import type { MinAddressScope } from './address-filter.js';
 import type { RateLimit } from './rate-limiter.js';
+import type { TlsOptions } from '../transport/tls.js';
+import type { Authorization } from './authorization.js';
 
 /** Default ASAP port (SCTP, and UDP for announces). */
 export const ASAP_PORT = 3863;
@@ -124,6 +126,33 @@ export interface RegistrarOptions {
   maxAssociations?: number;
   /** Largest accepted ASAP message in bytes (default 16384); larger ones are refused. */
   maxMessageSize?: number;
+  /**
+   * Most concurrent ASAP associations from one remote host (default: half of
+   * `maxAssociations`, so one host cannot lock out the others).
+   */
+  maxAssociationsPerHost?: number;
+  /** Most pools one remote host may have PEs in (default: half of `maxPools`). */
+  maxPoolsPerHost?: number;
+  /** Handle resolutions per remote host over all its associations (default 5000/s, burst 10,000). */
+  hostHandleResolutionRate?: RateLimit;
+  /** Endpoint Unreachable reports per remote host over all its associations (default 100/s, burst 200). */
+  hostFailureReportRate?: RateLimit;
+  /**
+   * Most bytes waiting to be sent on one association; a peer that does not
+   * read its replies beyond that is aborted (default 2 MiB).
+   */
+  maxUnsentBytes?: number;
+  /**
+   * Mutual TLS on every ASAP association (off by default, so the reference
+   * implementation interoperates). Peers without a certificate signed by
+   * `ca` are refused.
+   */
+  tls?: TlsOptions;
+  /**
+   * With TLS: which certificate identities may register into which pools
+   * (see `Authorization`). Without it any valid certificate may register.
+   */
+  authorization?: Authorization;
   /** Handle resolutions per association (default 1000/s, burst 2000). `{ rate: 0 }` disables. */
   handleResolutionRate?: RateLimit;
   /** Endpoint Unreachable reports per association (default 100/s, burst 200). */
@@ -165,7 +194,11 @@ export interface RegistrarOptions {
 
 /** {@link RegistrarOptions} with every default filled in. */
 export interface ResolvedRegistrarOptions
-  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'transport' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate'>> {
+  extends Required<Omit<RegistrarOptions, 'failureDetection' | 'transport' | 'asap' | 'announce' | 'announceInterface' | 'announceAddresses' | 'clock' | 'logger' | 'createEndpoint' | 'createAnnounceSender' | 'handleResolutionRate' | 'failureReportRate' | 'registrationRate' | 'errorReplyRate' | 'hostHandleResolutionRate' | 'hostFailureReportRate' | 'tls' | 'authorization'>> {
+  tls: TlsOptions | undefined;
+  authorization: Authorization | undefined;
+  hostHandleResolutionRate: RateLimit;
+  hostFailureReportRate: RateLimit;
   asap: TransportAddress[];
   announce: TransportAddress | false;
   failureDetection: FailureDetectionOptions;
@@ -206,6 +239,9 @@ export const REGISTRAR_DEFAULTS = {
   failureReportRate: { rate: 100, burst: 200 } as RateLimit,
   registrationRate: { rate: 10_000, burst: 70_000 } as RateLimit,
   errorReplyRate: { rate: 10, burst: 20 } as RateLimit,
+  hostHandleResolutionRate: { rate: 5000, burst: 10_000 } as RateLimit,
+  hostFailureReportRate: { rate: 100, burst: 200 } as RateLimit,
+  maxUnsentBytes: 2 * 1024 * 1024,
   idleAssociationTimeout: 300_000,
   failureDetection: { heartbeatInterval: 1000, rtoMin: 100, rtoMax: 1000, maxRetransmissions: 8 } as FailureDetectionOptions,
 } as const;
@@ -289,6 +325,8 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     throw new InvalidArgumentError(`Registrar option minAddressScope must be loopback, link-local, site-local or global (got ${String(minAddressScope)})`);
   }
   const jitter = o.keepAliveJitter ?? d.keepAliveJitter;
+  const maxAssociations = integer('maxAssociations', o.maxAssociations ?? d.maxAssociations, 1);
+  const maxPools = integer('maxPools', o.maxPools ?? d.maxPools, 1);
   if (!(jitter >= 0 && jitter < 1)) throw new InvalidArgumentError(`Registrar option keepAliveJitter must be in [0, 1) (got ${jitter})`);
   return {
     asap,
@@ -313,8 +351,15 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     maxPoolHandleLength: integer('maxPoolHandleLength', o.maxPoolHandleLength ?? d.maxPoolHandleLength, 1, 65000),
     maxPesPerAssociation: integer('maxPesPerAssociation', o.maxPesPerAssociation ?? d.maxPesPerAssociation, 1),
     maxPes: integer('maxPes', o.maxPes ?? d.maxPes, 1),
-    maxPools: integer('maxPools', o.maxPools ?? d.maxPools, 1),
-    maxAssociations: integer('maxAssociations', o.maxAssociations ?? d.maxAssociations, 1),
+    maxPools,
+    maxAssociations,
+    maxAssociationsPerHost: integer('maxAssociationsPerHost', o.maxAssociationsPerHost ?? Math.max(1, Math.floor(maxAssociations / 2)), 1),
+    maxPoolsPerHost: integer('maxPoolsPerHost', o.maxPoolsPerHost ?? Math.max(1, Math.floor(maxPools / 2)), 1),
+    hostHandleResolutionRate: rate('hostHandleResolutionRate', o.hostHandleResolutionRate ?? d.hostHandleResolutionRate),
+    hostFailureReportRate: rate('hostFailureReportRate', o.hostFailureReportRate ?? d.hostFailureReportRate),
+    maxUnsentBytes: integer('maxUnsentBytes', o.maxUnsentBytes ?? d.maxUnsentBytes, 1024),
+    tls: o.tls,
+    authorization: o.authorization,
     maxMessageSize: integer('maxMessageSize', o.maxMessageSize ?? d.maxMessageSize, 64),
     handleResolutionRate: rate('handleResolutionRate', o.handleResolutionRate ?? d.handleResolutionRate),
     failureReportRate: rate('failureReportRate', o.failureReportRate ?? d.failureReportRate),

@@ -26,6 +26,8 @@ import { KeepAliveScheduler, jitteredDelay, type Schedulable } from './keep-aliv
 import { silentLogger, type Logger } from './logger.js';
 import { MAX_MAX_HRES_ITEMS, resolveRegistrarOptions, type RegistrarOptions, type ResolvedRegistrarOptions } from './options.js';
 import { TokenBucket } from './rate-limiter.js';
+import { HostTable, type HostState } from './host-limits.js';
+import { peerIdentityOf, tlsEndpoint } from '../transport/tls.js';
 import { RegistrarCodec, type AsapRequest } from './registrar-codec.js';
 import { Handlespace } from '../handlespace/handlespace.js';
 import type { PoolElement } from '../handlespace/pool-element.js';
@@ -71,7 +73,11 @@ export interface RegistrarViolation {
     | 'handle-resolution-rate'
     | 'failure-report-rate'
     | 'registration-rate'
-    | 'foreign-pe';
+    | 'foreign-pe'
+    | 'host-association-limit'
+    | 'host-pool-limit'
+    | 'unsent-limit'
+    | 'unauthorized';
   remote: TransportAddress;
   detail?: string;
 }
@@ -111,6 +117,10 @@ export interface RegistrarStats {
   keepAlivesDeferred: number;
   associationsAbortedByKeepAlive: number;
   failureReports: number;
+  /** Failure reports that started a keep-alive probe of the PE. */
+  unreachableProbes: number;
+  /** PEs reported unreachable that answered the probe and stayed. */
+  unreachableProbesAnswered: number;
   pesRemovedUnreachable: number;
   pesExpired: number;
   pesRemovedAssociationClosed: number;
@@ -118,6 +128,12 @@ export interface RegistrarStats {
   associationsClosed: number;
   associationsRefused: number;
   associationsIdleClosed: number;
+  /** Associations refused because their host had its maximum already. */
+  associationsRefusedPerHost: number;
+  /** Associations aborted because their peer did not read (unsent queue over `maxUnsentBytes`). */
+  associationsAbortedUnsent: number;
+  /** Registrations or deregistrations of a PE owned by another association, refused. */
+  foreignPeRefused: number;
   messagesReceived: number;
   malformedMessages: number;
   oversizedMessages: number;
@@ -151,6 +167,8 @@ function emptyStats(): RegistrarStats {
     keepAlivesDeferred: 0,
     associationsAbortedByKeepAlive: 0,
     failureReports: 0,
+    unreachableProbes: 0,
+    unreachableProbesAnswered: 0,
     pesRemovedUnreachable: 0,
     pesExpired: 0,
     pesRemovedAssociationClosed: 0,
@@ -158,6 +176,9 @@ function emptyStats(): RegistrarStats {
     associationsClosed: 0,
     associationsRefused: 0,
     associationsIdleClosed: 0,
+    associationsRefusedPerHost: 0,
+    associationsAbortedUnsent: 0,
+    foreignPeRefused: 0,
     messagesReceived: 0,
     malformedMessages: 0,
     oversizedMessages: 0,
@@ -197,6 +218,7 @@ class AssociationState {
 
   constructor(
     readonly association: Association,
+    readonly host: HostState,
     readonly hrBucket: TokenBucket,
     readonly euBucket: TokenBucket,
     readonly regBucket: TokenBucket,
@@ -236,6 +258,10 @@ interface PeRecord extends Schedulable {
   confirmedAt: number;
   /** Clock time when the registration life runs out. */
   expiresAt: number;
+  /** Hosts that reported the PE unreachable since it last answered a keep-alive. */
+  reporters?: Set<string>;
+  /** A keep-alive probe after failure reports is outstanding. */
+  euProbe?: boolean;
 }
 
 /**
@@ -263,6 +289,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   private readonly scheduler: KeepAliveScheduler<PeRecord>;
   private readonly records = new Map<PoolElement, PeRecord>();
   private readonly associations = new Set<AssociationState>();
+  private readonly hosts: HostTable;
   private readonly endpoints: Endpoint[] = [];
   private readonly counters = emptyStats();
   private addressFilter: AddressFilter;
@@ -293,6 +320,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       maxRate: this.options.maxKeepAliveRate,
     });
     this.addressFilter = this.makeAddressFilter(this.options.asap);
+    this.hosts = new HostTable(this.options, this.clock);
     this.violationLog = new TokenBucket({ rate: 20, burst: 50 }, this.clock);
   }
 
@@ -334,7 +362,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       const factory = this.createEndpoint ?? endpointFactoryFor(this.options.transport);
       for (const address of this.options.asap) {
         // A host name ('localhost:3863') is looked up here; one that does not resolve fails the start.
-        const endpoint = await factory(await resolveTransportAddress(address));
+        const plain = await factory(await resolveTransportAddress(address));
+        const endpoint = this.options.tls !== undefined ? tlsEndpoint(plain, this.options.tls) : plain;
         this.endpoints.push(endpoint);
         endpoint.on('association', (a) => this.addAssociation(a));
         endpoint.on('error', (e) => this.logger.warn('endpoint-error', { error: e }));
@@ -392,8 +421,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     await announcer?.close().catch(() => {});
     for (const st of this.associations) for (const rec of [...st.pes]) this.removePe(rec, 'registrar-closed');
     for (const st of [...this.associations]) {
-      st.closed = true;
-      this.associations.delete(st);
+      this.retire(st);
       try {
         st.association.abort('registrar closing');
       } catch {
@@ -423,9 +451,18 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       association.abort('too many associations');
       return;
     }
+    const host = this.hosts.acquire(remote.address);
+    if (host === undefined) {
+      this.counters.associationsRefused++;
+      this.counters.associationsRefusedPerHost++;
+      this.violation({ kind: 'host-association-limit', remote, detail: `${this.options.maxAssociationsPerHost} associations from this host` });
+      association.abort('too many associations from this host');
+      return;
+    }
     const o = this.options;
     const st = new AssociationState(
       association,
+      host,
       new TokenBucket(o.handleResolutionRate, this.clock),
       new TokenBucket(o.failureReportRate, this.clock),
       new TokenBucket(o.registrationRate, this.clock),
@@ -515,6 +552,14 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.poolHandleParameter(poolHandle) }, 'pool-handle-length', `${poolHandle.length} bytes`);
       return;
     }
+    const auth = this.options.authorization;
+    if (auth !== undefined) {
+      const identity = peerIdentityOf(st.association);
+      if (identity === undefined || !auth.mayRegister(identity, poolHandle)) {
+        this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }, 'unauthorized', identity ? `"${identity.commonName}" may not register here` : 'no TLS identity');
+        return;
+      }
+    }
     if (pe.peId === 0) {
       this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.INVALID_VALUES, info: this.codec.peIdParameter(0) }, undefined, 'PE identifier 0');
       return;
@@ -544,8 +589,12 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }
     const existing = this.handlespace.find(poolHandle, pe.peId);
     const existingRec = existing ? this.records.get(existing) : undefined;
-    if (existingRec && existingRec.assoc !== st && !this.sameHost(existingRec.assoc, st)) {
-      // RFC 5355: another host must not take over (overwrite) a registered PE.
+    if (existingRec && existingRec.assoc !== st) {
+      // RFC 5355: a PE identity belongs to the association that registered it
+      // while that association lives; nobody else overwrites it, not even from
+      // the same host. The owner is probed so that a dead one is found soon.
+      this.counters.foreignPeRefused++;
+      this.probeOwner(existingRec);
       this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }, 'foreign-pe', `PE ${hex(pe.peId)} belongs to ${fmt(existingRec.assoc.association.remote)}`);
       return;
     }
@@ -555,6 +604,11 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'pes-per-association', `${st.pes.size} PEs`);
         return;
       }
+    }
+    if (!existingRec && !this.hosts.mayJoin(st.host, this.handlespace.getPool(poolHandle))) {
+      this.counters.limitViolations++;
+      this.refuseRegistration(st, poolHandle, pe.peId, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }, 'host-pool-limit', `${st.host.pools.size} pools from this host`);
+      return;
     }
     if (!existing) {
       if (this.records.size >= this.options.maxPes) {
@@ -607,14 +661,18 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       };
       this.records.set(stored, rec);
       st.pes.add(rec);
+      st.host.addPe(stored.pool);
       this.counters.registrations++;
     } else {
       this.clearAwaiting(rec);
       if (rec.assoc !== st) {
         rec.assoc.pes.delete(rec);
+        rec.assoc.host.removePe(stored.pool);
         rec.assoc = st;
         st.pes.add(rec);
+        st.host.addPe(stored.pool);
       }
+      this.proofOfLife(rec);
       rec.confirmedAt = now;
       rec.expiresAt = now + pe.registrationLife;
       rec.kaRetries = 0;
@@ -623,6 +681,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     // (Re)start the keep-alive timer (spec §12.2 PR step 5).
     this.scheduleIdle(rec, now);
     this.send(st, this.codec.registrationResponse(poolHandle, pe.peId));
+    if (st.closed) return; // aborted as a peer that does not read: the PE is gone again
     if (this.logger.enabled(isNew ? 'info' : 'debug')) {
       this.logger[isNew ? 'info' : 'debug'](isNew ? 'registered' : 're-registered', {
         pool: handleText(poolHandle),
@@ -657,7 +716,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }
     const stored = this.handlespace.find(poolHandle, peId);
     const rec = stored ? this.records.get(stored) : undefined;
-    if (rec && rec.assoc !== st && !this.sameHost(rec.assoc, st)) {
+    if (rec && rec.assoc !== st) {
+      this.counters.foreignPeRefused++;
       this.violation({ kind: 'foreign-pe', remote: st.association.remote, detail: `deregistration of ${hex(peId)}` });
       this.send(st, this.codec.deregistrationResponse(poolHandle, peId, { code: ErrorCauseCode.SECURITY_REJECTION, info: new Uint8Array(0) }));
       return;
@@ -673,7 +733,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   // -------------------------------------------------------- handle resolution
 
   private onHandleResolution(st: AssociationState, poolHandle: PoolHandle, items: number | undefined): void {
-    if (!st.hrBucket.take()) {
+    if (!st.hrBucket.take() || !st.host.hrBucket.take()) {
       this.counters.rateLimited++;
       this.violation({ kind: 'handle-resolution-rate', remote: st.association.remote });
       this.send(st, this.codec.handleResolutionError(poolHandle, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) }));
@@ -732,7 +792,13 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         return;
       }
       this.logger.info('keep-alive-timeout', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId), remote: fmt(st.association.remote), action: 'remove-pe' });
-      this.removePe(rec, 'keep-alive-timeout');
+      if (rec.euProbe) {
+        // Reported unreachable and silent when asked: now it goes.
+        this.counters.pesRemovedUnreachable++;
+        this.removePe(rec, 'unreachable');
+      } else {
+        this.removePe(rec, 'keep-alive-timeout');
+      }
       return;
     }
     // Idle: a keep-alive is due, unless the PE proved itself recently.
@@ -818,11 +884,13 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }
     const now = this.clock.now();
     for (const stored of pes) {
+      if (st.closed) break;
       if (!stored.active || stored.homeRegistrarId !== this.id || this.records.has(stored)) continue;
       this.handlespace.setExpiry(stored, Infinity);
       const rec: PeRecord = { stored, assoc: st, kaState: KaState.Idle, kaRetries: 0, kaSentAt: 0, kaRxMark: 0, confirmedAt: now, expiresAt: now + stored.registrationLife, dueAt: 0, heapIndex: -1 };
       this.records.set(stored, rec);
       st.pes.add(rec);
+      st.host.addPe(stored.pool);
       this.sendKeepAlive(rec, now, true);
     }
   }
@@ -861,6 +929,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.counters.keepAliveAcks++;
     const now = this.clock.now();
     rec.confirmedAt = now;
+    this.proofOfLife(rec);
     if (rec.kaState === KaState.AwaitingAck) {
       this.clearAwaiting(rec);
       rec.kaRetries = 0;
@@ -871,7 +940,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   // ------------------------------------------------------ endpoint unreachable
 
   private onEndpointUnreachable(st: AssociationState, poolHandle: PoolHandle, peId: number): void {
-    if (!st.euBucket.take()) {
+    if (!st.euBucket.take() || !st.host.euBucket.take()) {
       this.counters.rateLimited++;
       this.violation({ kind: 'failure-report-rate', remote: st.association.remote });
       this.replyError(st, { code: ErrorCauseCode.LACK_OF_RESOURCES, info: new Uint8Array(0) });
@@ -881,13 +950,34 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     const stored = this.handlespace.find(poolHandle, peId);
     const rec = stored ? this.records.get(stored) : undefined;
     if (!rec) return;
-    const count = ++rec.stored.unreachableReports;
+    // Reports count once per reporting host, and only until the PE answers
+    // a keep-alive again (RFC 5355 §3.5: false reports must not remove a
+    // healthy PE).
+    const reporters = (rec.reporters ??= new Set());
+    if (!reporters.has(st.host.key) && reporters.size < this.options.maxBadPeReports) reporters.add(st.host.key);
+    const count = reporters.size;
+    rec.stored.unreachableReports = count;
     this.logger.info('failure-report', { pool: handleText(poolHandle), pe: hex(peId), reports: count, remote: fmt(st.association.remote) });
     if (this.listenerCount('failure-report') > 0) this.emit('failure-report', { poolHandle, peId, reports: count, remote: st.association.remote });
-    if (count >= this.options.maxBadPeReports) {
-      this.counters.pesRemovedUnreachable++;
-      this.removePe(rec, 'unreachable');
+    if (count >= this.options.maxBadPeReports && !rec.euProbe) {
+      // Ask the PE itself before removing it: one that answers stays.
+      rec.euProbe = true;
+      this.counters.unreachableProbes++;
+      if (rec.kaState !== KaState.AwaitingAck) this.sendKeepAlive(rec, this.clock.now());
     }
+  }
+
+  /** The PE answered (keep-alive ack or re-registration): failure reports start over. */
+  private proofOfLife(rec: PeRecord): void {
+    if (rec.euProbe) this.counters.unreachableProbesAnswered++;
+    rec.euProbe = false;
+    rec.reporters = undefined;
+    rec.stored.unreachableReports = 0;
+  }
+
+  /** Probes the PE of a (possibly dead) owner association with a keep-alive unless one is outstanding. */
+  private probeOwner(rec: PeRecord): void {
+    if (rec.kaState !== KaState.AwaitingAck && !rec.assoc.closed) this.sendKeepAlive(rec, this.clock.now());
   }
 
   // ------------------------------------------------------- removal and closing
@@ -899,6 +989,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.scheduler.cancel(rec);
     this.records.delete(rec.stored);
     rec.assoc.pes.delete(rec);
+    rec.assoc.host.removePe(rec.stored.pool);
     this.handlespace.remove(rec.stored);
     if (reason !== 'registrar-closed' && reason !== 'association-closed' && this.logger.enabled('info')) {
       this.logger.info('removed', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId), reason });
@@ -921,10 +1012,17 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.onAssociationClose(st, 'abort');
   }
 
-  private onAssociationClose(st: AssociationState, reason: CloseReason): void {
+  /** Marks an association closed and gives its host slot back (once). */
+  private retire(st: AssociationState): void {
     if (st.closed) return;
     st.closed = true;
     this.associations.delete(st);
+    this.hosts.release(st.host);
+  }
+
+  private onAssociationClose(st: AssociationState, reason: CloseReason): void {
+    if (st.closed) return;
+    this.retire(st);
     this.counters.associationsClosed++;
     const n = st.pes.size;
     for (const rec of [...st.pes]) {
@@ -948,8 +1046,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         if (st.pes.size === 0 && now - st.lastReceived >= timeout) {
           this.counters.associationsIdleClosed++;
           this.logger.debug('association-idle', { remote: fmt(st.association.remote) });
-          st.closed = true;
-          this.associations.delete(st);
+          this.retire(st);
           this.counters.associationsClosed++;
           st.association.close().catch(() => st.association.abort('idle'));
         }
@@ -962,6 +1059,13 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
 
   private send(st: AssociationState, bytes: Uint8Array): Promise<void> | undefined {
     if (st.closed || !st.association.open) return undefined;
+    if (st.association.bufferedAmount + bytes.length > this.options.maxUnsentBytes) {
+      // A peer that does not read its replies must not grow our memory without bound.
+      this.counters.associationsAbortedUnsent++;
+      this.violation({ kind: 'unsent-limit', remote: st.association.remote, detail: `${st.association.bufferedAmount} bytes unsent` });
+      this.abortAssociation(st, 'peer does not read');
+      return undefined;
+    }
     try {
       const p = st.association.send(bytes, { ppid: PPID_ASAP });
       p.catch(() => {
@@ -992,10 +1096,6 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       this.violationsSuppressed++;
     }
     if (this.listenerCount('violation') > 0) this.emit('violation', v);
-  }
-
-  private sameHost(a: AssociationState, b: AssociationState): boolean {
-    return a.association.remote.address === b.association.remote.address;
   }
 
   private makeAddressFilter(listen: readonly TransportAddress[]): AddressFilter {

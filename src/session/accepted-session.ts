@@ -9,7 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import { toAbortError } from '../asap/abortable.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { Association, CloseReason, MessageInfo, TransportAddress } from '../transport/types.js';
-import { CookieError, openWithInfo, seal, type CookieKey, type OpenOptions } from './cookie.js';
+import { CookieError, openWithInfo, seal, type CookieBinding, type CookieKey, type OpenOptions } from './cookie.js';
 import { decodeControl, encodeBusinessCard, encodeCookie, type BusinessCard, type BusinessCardInput } from './control-channel.js';
 import { MessageQueue } from './message-queue.js';
 import { toBytes, type SessionMessage, type SessionSendOptions } from './pool-session.js';
@@ -32,6 +32,8 @@ export interface AcceptedSessionConfig {
   ppid: number;
   cookieKey?: CookieKey;
   cookieOpenOptions?: Omit<OpenOptions, 'now'>;
+  /** What sealed cookies are bound to (the PE's pool), set when the socket registers. */
+  cookieBind?: CookieBinding;
   encryptState: boolean;
   /** Called when an echoed cookie was refused (the session is aborted right after). */
   onCookieRefused: (session: AcceptedSession, error: CookieError) => void;
@@ -150,7 +152,7 @@ export class AcceptedSession extends EventEmitter<AcceptedSessionEvents> {
   /** Seals `state` with the socket's `cookieKey` and sends it as the cookie. */
   async sendState(state: unknown, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.config.cookieKey === undefined) throw new InvalidArgumentError('sendState() needs a cookieKey on the socket');
-    await this.sendCookie(seal(state, this.config.cookieKey, { encrypt: this.config.encryptState }), options);
+    await this.sendCookie(seal(state, this.config.cookieKey, { encrypt: this.config.encryptState, ...(this.config.cookieBind ? { bind: this.config.cookieBind } : {}) }), options);
   }
 
   /** Sends a business card (e.g. this pool's preferred PEs for the PU's next failover). */
@@ -190,7 +192,7 @@ export class AcceptedSession extends EventEmitter<AcceptedSessionEvents> {
     if (control.type === 'cookie-echo') {
       if (this.config.cookieKey !== undefined) {
         try {
-          this._state = openWithInfo(control.cookie, this.config.cookieKey, this.config.cookieOpenOptions ?? {}).state;
+          this._state = openWithInfo(control.cookie, this.config.cookieKey, { ...(this.config.cookieBind ? { bind: this.config.cookieBind } : {}), ...this.config.cookieOpenOptions }).state;
         } catch (err) {
           const e = err instanceof CookieError ? err : new CookieError('malformed', String(err));
           this._refused = true;

@@ -13,7 +13,7 @@
  * Layout (all integers big-endian):
  * ```
  * 0      version (1)
- * 1      flags: bit 0 = encrypted
+ * 1      flags: bit 0 = encrypted, bit 1 = bound (see below)
  * 2      number of zero bytes padding the cookie at its end (0..3)
  * 3      key id length k (0..255)
  * 4      sealed-at time, ms since the Unix epoch (64 bit)
@@ -23,6 +23,14 @@
  *        HMAC-SHA-256 over everything before it (32 bytes)
  *        0..3 zero bytes, so the cookie length is a multiple of 4
  * ```
+ * A bound cookie (`bind` option) is valid only where the same binding is
+ * expected: its MAC also covers the pool handle and, optionally, a session
+ * id, which are not carried in the cookie. So a cookie of one pool cannot be
+ * echoed to another pool, nor (with a session id) into another session.
+ * Cookies dated in the future (beyond a clock-skew allowance) are refused,
+ * and {@link isNewerCookie} lets a pool user refuse an older cookie after a
+ * newer one (rollback).
+ *
  * The length is padded to a multiple of 4 because the reference
  * implementation's parser mishandles Cookie parameters of other lengths.
  * Encryption and MAC keys are derived from the shared secret with HKDF-SHA-256,
@@ -35,7 +43,19 @@ import { Packr } from 'msgpackr';
 import { InvalidArgumentError, RSerPoolError } from '../errors.js';
 
 /** Why a cookie was refused. */
-export type CookieFailure = 'malformed' | 'unsupported-version' | 'unknown-key' | 'bad-signature' | 'expired' | 'not-encrypted';
+export type CookieFailure = 'malformed' | 'unsupported-version' | 'unknown-key' | 'bad-signature' | 'expired' | 'not-encrypted' | 'future' | 'wrong-binding';
+
+/**
+ * What a cookie is bound to: the pool handle and optionally a session id
+ * (any bytes or text the application can name again when opening, such as
+ * a login or an account id).
+ */
+export interface CookieBinding {
+  /** Pool handle (bytes, or text as UTF-8). */
+  pool?: Uint8Array | string;
+  /** Session id (bytes, or text as UTF-8). */
+  session?: Uint8Array | string;
+}
 
 /** A cookie failed verification; `reason` says why. Code `ERR_RSP_COOKIE_INVALID`. */
 export class CookieError extends RSerPoolError {
@@ -73,6 +93,8 @@ export interface SealOptions {
   encrypt?: boolean;
   /** Sealing time in ms since the epoch; default `Date.now()` (for tests). */
   now?: number;
+  /** Bind the cookie to a pool handle and/or session id: it opens only with the same binding. */
+  bind?: CookieBinding;
 }
 
 /** Options of {@link open}. */
@@ -81,6 +103,15 @@ export interface OpenOptions {
   maxAge?: number;
   /** Refuse cookies that are not encrypted. Default false. */
   requireEncryption?: boolean;
+  /**
+   * The binding expected (see {@link SealOptions.bind}). A bound cookie opens
+   * only with the same binding (and never without one).
+   */
+  bind?: CookieBinding;
+  /** Refuse unbound cookies when `bind` is given. Default false (unbound cookies of other sealers still open). */
+  requireBinding?: boolean;
+  /** Cookies sealed more than this many ms in the future are refused (clock skew between PEs). Default 60,000. */
+  maxClockSkew?: number;
   /** Current time in ms since the epoch; default `Date.now()` (for tests). */
   now?: number;
 }
@@ -97,6 +128,8 @@ export interface OpenedCookie<T> {
 
 const VERSION = 1;
 const FLAG_ENCRYPTED = 0x01;
+const FLAG_BOUND = 0x02;
+const DEFAULT_MAX_CLOCK_SKEW = 60_000;
 const HEADER = 12;
 const MAC_LENGTH = 32;
 const NONCE_LENGTH = 12;
@@ -135,6 +168,17 @@ function derive(secret: CookieSecret): DerivedKey {
   return key;
 }
 
+function bindingBytes(b: CookieBinding | undefined): Buffer | undefined {
+  if (b === undefined || (b.pool === undefined && b.session === undefined)) return undefined;
+  const part = (v: Uint8Array | string | undefined): Buffer => {
+    const bytes = v === undefined ? Buffer.alloc(0) : typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.length);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    return Buffer.concat([len, bytes]);
+  };
+  return Buffer.concat([Buffer.from('bind'), part(b.pool), part(b.session)]);
+}
+
 function isKeyRing(key: CookieKey): key is CookieKeyRing {
   return typeof key === 'object' && !(key instanceof Uint8Array);
 }
@@ -162,12 +206,13 @@ export function seal(state: unknown, key: CookieKey, options: SealOptions = {}):
   if (idBytes.length > 255) throw new InvalidArgumentError('cookie key ids are limited to 255 bytes');
   const plain = packr.pack(state);
   const encrypted = options.encrypt === true;
+  const binding = bindingBytes(options.bind);
   const bodyLength = encrypted ? NONCE_LENGTH + plain.length + TAG_LENGTH : plain.length;
   const unpadded = HEADER + idBytes.length + bodyLength + MAC_LENGTH;
   const pad = (4 - (unpadded % 4)) % 4;
   const out = Buffer.alloc(unpadded + pad);
   out[0] = VERSION;
-  out[1] = encrypted ? FLAG_ENCRYPTED : 0;
+  out[1] = (encrypted ? FLAG_ENCRYPTED : 0) | (binding !== undefined ? FLAG_BOUND : 0);
   out[2] = pad;
   out[3] = idBytes.length;
   out.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(options.now ?? Date.now()))), 4);
@@ -191,8 +236,9 @@ export function seal(state: unknown, key: CookieKey, options: SealOptions = {}):
     out.set(plain, offset);
     offset += plain.length;
   }
-  const mac = createHmac('sha256', keys.mac).update(out.subarray(0, offset)).digest();
-  out.set(mac, offset);
+  const hmac = createHmac('sha256', keys.mac).update(out.subarray(0, offset));
+  if (binding !== undefined) hmac.update(binding);
+  out.set(hmac.digest(), offset);
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
@@ -210,7 +256,7 @@ export function openWithInfo<T = unknown>(bytes: Uint8Array, key: CookieKey, opt
   const flags = buf[1];
   const pad = buf[2];
   const idLength = buf[3];
-  if ((flags & ~FLAG_ENCRYPTED) !== 0 || pad > 3) throw new CookieError('malformed', 'invalid cookie header');
+  if ((flags & ~(FLAG_ENCRYPTED | FLAG_BOUND)) !== 0 || pad > 3) throw new CookieError('malformed', 'invalid cookie header');
   const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
   const macEnd = buf.length - pad;
   const macStart = macEnd - MAC_LENGTH;
@@ -229,15 +275,24 @@ export function openWithInfo<T = unknown>(bytes: Uint8Array, key: CookieKey, opt
   const secret = openingKey(key, keyId);
   if (secret === undefined) throw new CookieError('unknown-key', `no cookie key with id "${keyId}"`);
   const keys = derive(secret);
-  const expected = createHmac('sha256', keys.mac).update(buf.subarray(0, macStart)).digest();
-  if (!timingSafeEqual(expected, buf.subarray(macStart, macEnd))) {
-    throw new CookieError('bad-signature', 'cookie signature does not match');
+  const binding = bindingBytes(options.bind);
+  const bound = (flags & FLAG_BOUND) !== 0;
+  if (bound && binding === undefined) throw new CookieError('wrong-binding', 'cookie is bound to a pool or session but none was expected');
+  if (!bound && binding !== undefined && options.requireBinding === true) throw new CookieError('wrong-binding', 'cookie is not bound to this pool or session');
+  const hmac = createHmac('sha256', keys.mac).update(buf.subarray(0, macStart));
+  if (bound) hmac.update(binding!);
+  if (!timingSafeEqual(hmac.digest(), buf.subarray(macStart, macEnd))) {
+    throw new CookieError('bad-signature', bound ? 'cookie signature does not match (forged, or sealed for another pool or session)' : 'cookie signature does not match');
   }
   if (options.requireEncryption === true && !encrypted) {
     throw new CookieError('not-encrypted', 'cookie is not encrypted');
   }
   const sealedAt = Number(buf.readBigUInt64BE(4));
-  if (options.maxAge !== undefined && (options.now ?? Date.now()) - sealedAt > options.maxAge) {
+  const now = options.now ?? Date.now();
+  if (sealedAt - now > (options.maxClockSkew ?? DEFAULT_MAX_CLOCK_SKEW)) {
+    throw new CookieError('future', 'cookie is dated in the future');
+  }
+  if (options.maxAge !== undefined && now - sealedAt > options.maxAge) {
     throw new CookieError('expired', 'cookie is older than maxAge');
   }
   let plain: Uint8Array;
@@ -267,4 +322,27 @@ export function openWithInfo<T = unknown>(bytes: Uint8Array, key: CookieKey, opt
 /** Verifies a cookie made by {@link seal} and returns the state it carries. */
 export function open<T = unknown>(bytes: Uint8Array, key: CookieKey, options: OpenOptions = {}): T {
   return openWithInfo<T>(bytes, key, options).state;
+}
+
+/**
+ * The sealing time of a cookie made by {@link seal} (read from its header,
+ * without the key), or undefined for other (opaque) cookies.
+ */
+export function cookieSealedAt(bytes: Uint8Array): number | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER + MAC_LENGTH || bytes.length % 4 !== 0) return undefined;
+  if (bytes[0] !== VERSION || (bytes[1]! & ~(FLAG_ENCRYPTED | FLAG_BOUND)) !== 0 || bytes[2]! > 3 || HEADER + bytes[3]! + MAC_LENGTH + bytes[2]! > bytes.length) return undefined;
+  const t = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).readBigUInt64BE(4);
+  return Number(t);
+}
+
+/**
+ * Whether `incoming` may replace `current` as a session's latest cookie:
+ * a sealed cookie older than the sealed cookie already held is a rollback
+ * and is refused. Opaque cookies (not made by {@link seal}) always may.
+ */
+export function isNewerCookie(current: Uint8Array | undefined, incoming: Uint8Array): boolean {
+  if (current === undefined) return true;
+  const a = cookieSealedAt(current);
+  const b = cookieSealedAt(incoming);
+  return a === undefined || b === undefined || b >= a;
 }

@@ -142,6 +142,8 @@ export class PoolElementSocket extends EventEmitter<PoolElementSocketEvents> {
       });
       if (this.closing) throw new ClosedError('Socket closed');
       const wildcard = address === '0.0.0.0' || address === '::';
+      // Sealed cookies of this PE open only in this pool (RFC 5355: no cookie replay across pools).
+      this.sessionConfig.cookieBind = { pool: poolHandle };
       const reg = await this.asap.register(poolHandle, {
         port: endpoint.local.port,
         controlChannel: true,

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { isNewerCookie } from './cookie.js';
+import { FailureReportPolicy } from './failure-reports.js';
 import net from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { raceSignal, toAbortError } from '../asap/abortable.js';
@@ -174,6 +176,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private link: Link | undefined;
   private _state: PoolSessionState = 'connecting';
   private latestCookie: Uint8Array | undefined;
+  /** Which PEs this session reports unreachable (never all of a pool). */
+  private readonly reports = new FailureReportPolicy();
   private preferred: PoolElementInfo[] = [];
   private failure: Error | undefined;
   private failoverRun: Promise<void> | undefined;
@@ -541,6 +545,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
 
   private attach(association: Association, pe: PoolElementInfo, address: TransportAddress): Link {
     const link: Link = { association, pe, address };
+    this.reports.see([pe.id]);
     association.on('message', (data: Uint8Array, info: MessageInfo) => this.onMessage(link, data, info));
     association.on('close', (reason: CloseReason) => {
       if (this.link !== link) return;
@@ -597,6 +602,9 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
     switch (control.type) {
       case 'cookie': {
+        // The cookie covers what was transmitted before the PE's previous message arrived
+        // (see "Delivery guarantee" in the README).
+        if (!isNewerCookie(this.latestCookie, control.cookie)) return; // an older sealed cookie: no rollback
         const k = ++this.rxCount;
         this.latestCookie = control.cookie;
         this.coverByCookie(k);
@@ -648,7 +656,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     if (this.failoverRun) return;
     this._state = 'failover';
     const t0 = this.clock.now();
-    if (report) {
+    if (report && this.reports.shouldReport(from.id)) {
       // Endpoint Unreachable; never waited for.
       this.asap.reportFailure(this.poolHandle, from.id, { signal: this.lifetime.signal }).catch(() => undefined);
     }
@@ -815,6 +823,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         } finally {
           timed.dispose();
         }
+        this.reports.see(candidates.map((c) => c.id));
         for (const pe of candidates.slice(0, 16)) {
           const left = deadline - this.clock.now();
           if (left <= 0) break;
@@ -826,7 +835,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
             if (linked.signal.aborted) throw this.closing ? new ClosedError('Session closed') : toAbortError(linked.signal);
             lastError = err;
             this.failed.add(pe.id);
-            this.asap.reportFailure(this.poolHandle, pe.id, { signal: this.lifetime.signal }).catch(() => undefined);
+            if (this.reports.shouldReport(pe.id)) this.asap.reportFailure(this.poolHandle, pe.id, { signal: this.lifetime.signal }).catch(() => undefined);
           }
         }
         const wait = Math.min(delay, deadline - this.clock.now());

@@ -19,6 +19,8 @@ const flush = async (): Promise<void> => {
 class FakeWorld extends EventEmitter<EndpointEvents> implements Endpoint {
   readonly local: TransportAddress = { address: '127.0.0.1', port: 40000 };
   silent = false;
+  /** Answer handle resolutions (the home registrar is alive for the adoption probe). */
+  resolves = false;
   connects = 0;
   received: AsapMessage[] = [];
   associations: FakeAssociation[] = [];
@@ -33,8 +35,8 @@ class FakeWorld extends EventEmitter<EndpointEvents> implements Endpoint {
     return a;
   }
   /** Associations the "registrar" opens towards the instance. */
-  incoming(): FakeAssociation {
-    const a = new FakeAssociation(this.local, { address: '127.0.0.1', port: 5555 });
+  incoming(remote: TransportAddress = { address: '127.0.0.1', port: 5555 }): FakeAssociation {
+    const a = new FakeAssociation(this.local, remote);
     this.wire(a);
     this.emit('association', a);
     return a;
@@ -49,6 +51,7 @@ class FakeWorld extends EventEmitter<EndpointEvents> implements Endpoint {
       let reply: AsapMessage | undefined;
       if (m.type === 'registration') reply = { protocol: 'asap', type: 'registration-response', poolHandle: m.poolHandle, peId: m.poolElement.peId };
       if (m.type === 'deregistration') reply = { protocol: 'asap', type: 'deregistration-response', poolHandle: m.poolHandle, peId: m.peId };
+      if (m.type === 'handle-resolution' && this.resolves) reply = { protocol: 'asap', type: 'handle-resolution-response', poolHandle: m.poolHandle, poolElements: [], operationError: [{ code: 9, info: new Uint8Array(0) }] } as AsapMessage;
       if (reply) {
         const bytes = encodeMessage(reply);
         queueMicrotask(() => a.emit('message', bytes, { ppid: 11, stream: 0, unordered: false }));
@@ -82,7 +85,7 @@ describe('AsapInstance on fake time', () => {
   });
 
   it('acks keep-alives on the home association and ignores H=0 on another one', async () => {
-    const { world, asap } = setup();
+    const { clock, world, asap } = setup();
     const reg = await asap.register('P', { port: 7 });
     const home = world.associations[0]!;
     const ka = (h: boolean) => encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive', home: h, serverId: 9, poolHandle: new TextEncoder().encode('P'), peId: reg.peId });
@@ -95,9 +98,51 @@ describe('AsapInstance on fake time', () => {
     expect(other.sent).toHaveLength(0);
     other.emit('message', ka(true), { ppid: 11, stream: 0, unordered: false });
     await flush();
+    // A known registrar: adopted once the home registrar fails to answer a probe.
+    expect(other.sent).toHaveLength(0);
+    clock.advance(1000);
+    await flush();
     expect(other.sent).toHaveLength(1);
     expect(asap.registrar).toBe('127.0.0.1:5555');
     expect(home.open).toBe(false); // the old registrar association was dropped
+    await asap.close();
+  });
+
+  it('ignores an H-bit keep-alive from a registrar it does not know', async () => {
+    const { clock, world, asap } = setup();
+    const reg = await asap.register('P', { port: 7 });
+    const refused: string[] = [];
+    asap.on('adoptionRefused', (i) => refused.push(i.reason));
+    const home = world.associations[0]!;
+    const stranger = world.incoming({ address: '192.0.2.66', port: 3863 });
+    stranger.emit('message', encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive', home: true, serverId: 0x666, poolHandle: new TextEncoder().encode('P'), peId: reg.peId }), { ppid: 11, stream: 0, unordered: false });
+    clock.advance(5000);
+    await flush();
+    expect(stranger.sent).toHaveLength(0);
+    expect(asap.registrar).toBe('127.0.0.1:3863');
+    expect(home.open).toBe(true);
+    expect(refused).toEqual(['unknown-registrar']);
+    // Its next re-registration still goes to the real registrar.
+    clock.advance(10_000);
+    await flush();
+    expect(home.sent.filter((s) => (decodeMessage(11, s.data) as AsapMessage).type === 'registration').length).toBeGreaterThanOrEqual(2);
+    await asap.close();
+  });
+
+  it('keeps its home registrar when it answers the probe, even for a known registrar', async () => {
+    const { clock, world, asap } = setup();
+    world.resolves = true;
+    const reg = await asap.register('P', { port: 7 });
+    const refused: string[] = [];
+    asap.on('adoptionRefused', (i) => refused.push(i.reason));
+    const other = world.incoming({ address: '127.0.0.1', port: 6000 });
+    other.emit('message', encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive', home: true, serverId: 7, poolHandle: new TextEncoder().encode('P'), peId: reg.peId }), { ppid: 11, stream: 0, unordered: false });
+    await flush();
+    clock.advance(1000);
+    await flush();
+    expect(other.sent).toHaveLength(0);
+    expect(asap.registrar).toBe('127.0.0.1:3863');
+    expect(refused).toEqual(['home-alive']);
     await asap.close();
   });
 

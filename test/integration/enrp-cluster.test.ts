@@ -38,7 +38,7 @@ async function startNode(peers: TransportAddress[], extra: EnrpOptions = {}): Pr
   const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback' });
   await registrar.start();
   cleanups.push(() => registrar.close());
-  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, peers, ...timers, ...extra });
+  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, peers, allow: ['127.0.0.1'], ...timers, ...extra });
   cleanups.push(() => enrp.close());
   const a = registrar.addresses[0]!;
   return { registrar, enrp, asap: `${a.address}:${a.port}`, enrpAddress: enrp.endpoint.local };

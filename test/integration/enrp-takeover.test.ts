@@ -42,7 +42,7 @@ interface Child {
 
 /** Starts `rsp registrar` with ENRP on an ephemeral port; resolves once it serves. */
 async function registrar(peers: TransportAddress[], extra: string[] = [], enrpAddress = '127.0.0.1:0'): Promise<Child> {
-  const args = ['registrar', '--asap', '127.0.0.1:0', '--enrp', enrpAddress, '--announce', 'off', '--min-address-scope', 'loopback', '--keep-alive-interval', '1000', ...peers.flatMap((p) => ['--peer', `${p.address}:${p.port}`]), ...extra];
+  const args = ['registrar', '--asap', '127.0.0.1:0', '--enrp', enrpAddress, '--announce', 'off', '--min-address-scope', 'loopback', '--keep-alive-interval', '1000', '--enrp-allow', '127.0.0.1', ...peers.flatMap((p) => ['--peer', `${p.address}:${p.port}`]), ...extra];
   const proc = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const log: string[] = [];
   proc.stdout!.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));

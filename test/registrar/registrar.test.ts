@@ -157,15 +157,22 @@ describe('Registrar message handling', () => {
     expect(b.last()).toMatchObject({ poolElements: [{ peId: 1 }] });
   });
 
-  it('removes a PE after MAX-BAD-PE-REPORT failure reports', () => {
-    const { r } = make({ maxBadPeReports: 3 });
+  it('removes a PE after MAX-BAD-PE-REPORT reports from distinct hosts once it fails the probe', () => {
+    const { r, clock } = make({ maxBadPeReports: 3, keepAliveInterval: 60_000, keepAliveTimeout: 500 });
     const a = connect(r);
     a.receive(registration(1));
-    const pu = connect(r, { address: '127.0.0.1', port: 40003 });
-    for (let i = 0; i < 2; i++) pu.receive({ protocol: 'asap', type: 'endpoint-unreachable', poolHandle: POOL, peId: 1 });
+    a.take();
+    const pus = [2, 3, 4].map((h) => connect(r, { address: `127.0.0.${h}`, port: 40003 }));
+    for (const pu of pus.slice(0, 2)) pu.receive({ protocol: 'asap', type: 'endpoint-unreachable', poolHandle: POOL, peId: 1 });
+    expect(a.take()).toEqual([]);
+    pus[2]!.receive({ protocol: 'asap', type: 'endpoint-unreachable', poolHandle: POOL, peId: 1 });
+    // The third reporter starts a keep-alive probe; the PE stays until it fails it.
+    expect(a.last()).toMatchObject({ type: 'endpoint-keep-alive', peId: 1 });
     expect(r.stats.pes).toBe(1);
-    pu.receive({ protocol: 'asap', type: 'endpoint-unreachable', poolHandle: POOL, peId: 1 });
-    expect(r.stats.pes).toBe(0);
+    clock.advance(600); // no ack: one retry
+    a.receive({ protocol: 'asap', type: 'registration', poolHandle: POOL, poolElement: pe(2) }); // the association itself is alive
+    clock.advance(600);
+    expect(r.handlespace.find(POOL, 1)).toBeUndefined();
     expect(r.stats.pesRemovedUnreachable).toBe(1);
   });
 

@@ -19,7 +19,7 @@
 import { endpointFactoryFor, type TransportOptions } from '../../transport/endpoint-factory.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { PoolElement } from '../../handlespace/pool-element.js';
-import type { Endpoint, TransportAddress } from '../../transport/types.js';
+import type { Association, Endpoint, TransportAddress } from '../../transport/types.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Registrar } from '../registrar.js';
 import { EnrpServer } from './enrp-server.js';
@@ -29,10 +29,16 @@ import { addressKey } from './peer-link.js';
 import { RegistrarHandlespace } from './registrar-handlespace.js';
 import { SctpPeerLink, type PresenceChannel } from './sctp-peer-link.js';
 import { resolveTransportAddress } from '../../transport/resolve-host.js';
+import { peerIdentityOf, tlsEndpoint, type TlsOptions } from '../../transport/tls.js';
+import type { Authorization } from '../authorization.js';
 
 /** Options of {@link attachEnrp}: the protocol options plus where to listen and announce. */
 export interface EnrpAttachOptions extends EnrpOptions {
-  /** ENRP endpoint to listen on (default `0.0.0.0:9901`; port 0 = ephemeral). */
+  /**
+   * ENRP endpoint to listen on (default: the registrar's first ASAP address
+   * with port 9901, so a registrar bound to loopback does not expose ENRP
+   * elsewhere; port 0 = ephemeral).
+   */
   listen?: TransportAddress;
   /** Address advertised in Server Information (default: the listening address). */
   advertise?: TransportAddress;
@@ -51,6 +57,13 @@ export interface EnrpAttachOptions extends EnrpOptions {
   createEndpoint?: (address: TransportAddress) => Promise<Endpoint>;
   /** Creates the multicast channel (default: `src/transport/multicast.ts`). */
   createMulticast?: (group: TransportAddress, options: { interface?: string; ttl: number }) => Promise<PresenceChannel>;
+  /**
+   * Mutual TLS on every ENRP association (and on the associations opened to
+   * adopted PEs). Off by default.
+   */
+  tls?: TlsOptions;
+  /** With TLS: only these certificate identities are accepted as peers (see `Authorization.mayBeRegistrar`). */
+  authorization?: Authorization;
   /** Time-out in ms for opening an association to an adopted PE (default 3000). */
   adoptConnectTimeout?: number;
   /** Time source (default: the system clock). */
@@ -79,6 +92,11 @@ function hex(n: number): string {
   return '0x' + (n >>> 0).toString(16).padStart(8, '0');
 }
 
+/** The ENRP address a registrar listens on by default: its first ASAP address, port 9901. */
+export function defaultEnrpListen(registrar: Registrar): TransportAddress {
+  return { address: registrar.addresses[0]?.address ?? '0.0.0.0', port: ENRP_PORT };
+}
+
 /**
  * Starts ENRP for a started registrar.
  *
@@ -88,9 +106,14 @@ function hex(n: number): string {
 export async function attachEnrp(registrar: Registrar, options: EnrpAttachOptions = {}): Promise<EnrpAttachment> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const listen = options.listen ?? { address: '0.0.0.0', port: ENRP_PORT };
+  const listen = options.listen ?? defaultEnrpListen(registrar);
   const createEndpoint = options.createEndpoint ?? endpointFactoryFor(options.transport ?? registrar.transport);
-  const endpoint = await createEndpoint(await resolveTransportAddress(listen));
+  const plainEndpoint = await createEndpoint(await resolveTransportAddress(listen));
+  const tls = options.tls;
+  const auth = options.authorization;
+  // Adopted PEs are reached from this endpoint too: a PE is no registrar, so the
+  // registrar check applies only to associations that carry ENRP (checked on the first message).
+  const endpoint: Endpoint = tls !== undefined ? tlsEndpoint(plainEndpoint, tls) : plainEndpoint;
   let multicast: PresenceChannel | undefined;
   if (options.multicast !== false) {
     const group = options.multicast ?? { address: '239.0.0.51', port: ENRP_PORT };
@@ -116,6 +139,7 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
     serverId: registrar.id,
     endpoint,
     advertise,
+    ...(auth !== undefined ? { admit: (a: Association) => { const id = peerIdentityOf(a); return id !== undefined && auth.mayBeRegistrar(id); } } : {}),
     ...(multicast ? { multicast } : {}),
     onError: (what, err) => logger.debug('enrp-link-error', { what, error: err instanceof Error ? err.message : String(err) }),
   });
@@ -163,7 +187,8 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
     }
   };
 
-  server = new EnrpServer({ serverId: registrar.id, handlespace: hs, adopt }, link, options, clock, options.random);
+  server = new EnrpServer({ serverId: registrar.id, handlespace: hs, adopt }, link, { ...options, multicastDiscovery: multicast !== undefined && options.multicastDiscovery !== false }, clock, options.random);
+  await server.access.resolveNames(options.peers ?? []);
   const onChange = (c: { action: 'add' | 'del'; poolHandle: Uint8Array; pe: import('../../wire/types.js').PoolElementParam; reason: string }): void => {
     if (c.reason !== 'registrar-closed') server.localChange(c.action, c.poolHandle, c.pe);
   };

@@ -13,7 +13,9 @@ import { InvalidArgumentError as CommanderArgumentError, type Command } from 'co
 import type { TransportAddress } from '../../transport/types.js';
 import type { Logger } from '../logger.js';
 import type { Registrar } from '../registrar.js';
-import { attachEnrp, type EnrpAttachment } from './attach.js';
+import { addNetwork } from './access.js';
+import { BlockList } from 'node:net';
+import { attachEnrp, defaultEnrpListen, type EnrpAttachment, type EnrpAttachOptions } from './attach.js';
 import { ENRP_DEFAULTS, ENRP_MULTICAST_GROUP, ENRP_PORT } from './options.js';
 import { addressKey } from './peer-link.js';
 
@@ -31,6 +33,8 @@ export interface EnrpCliOptions {
   mentorDiscoveryTimeout: number;
   maxHtElements: number;
   maxHtBytes: number;
+  enrpAllow?: string[];
+  enrpMaxPeers: number;
   /** `--announce off` also switches presence multicast off. */
   announce?: TransportAddress | false;
 }
@@ -50,6 +54,15 @@ function collect(text: string, previous: TransportAddress[] | undefined): Transp
   return [...(previous ?? []), address(text)];
 }
 
+function network(text: string, previous: string[] | undefined): string[] {
+  try {
+    addNetwork(new BlockList(), text);
+  } catch (err) {
+    throw new CommanderArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return [...(previous ?? []), text];
+}
+
 function integer(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new CommanderArgumentError(`expected a non-negative integer, got "${text}"`);
@@ -60,10 +73,12 @@ function integer(text: string): number {
 export function addEnrpOptions(cmd: Command): void {
   const d = ENRP_DEFAULTS;
   cmd
-    .option('--enrp <addr:port|off>', `ENRP endpoint (SCTP over UDP, PPID 12; port 0 = ephemeral), or "off" (default: 0.0.0.0:${ENRP_PORT}; when not given and the port is taken, the registrar runs without ENRP)`, addressOrOff)
+    .option('--enrp <addr:port|off>', `ENRP endpoint (SCTP over UDP, PPID 12; port 0 = ephemeral), or "off" (default: the first --asap address with port ${ENRP_PORT}; when not given and the port is taken, the registrar runs without ENRP)`, addressOrOff)
     .option('--peer <addr:port>', 'ENRP endpoint of a peer registrar, repeatable', collect)
     .option('--enrp-multicast <addr:port|off>', `UDP multicast group for ENRP Presence, or "off" (default: ${ENRP_MULTICAST_GROUP}, off with --announce off)`, addressOrOff)
     .option('--enrp-multicast-interface <addr>', 'local interface address for ENRP multicast (default: system choice)')
+    .option('--enrp-allow <net>', 'admit ENRP peers from this network (ADDR/PREFIX, an address, or "any"), repeatable; besides --peer hosts and multicast discovery nobody is admitted', network)
+    .option('--enrp-max-peers <n>', 'most peers in the ENRP peer table', integer, d.maxPeers)
     .option('--enrp-advertise <addr:port>', 'ENRP address to advertise to peers (default: the --enrp address, 127.0.0.1 for a wildcard)', address)
     .option('--peer-heartbeat-interval <ms>', 'Presence period (PEER-HEARTBEAT-CYCLE, jittered ±12.5 %)', integer, d.heartbeatInterval)
     .option('--peer-max-time-last-heard <ms>', 'silence after which a peer is probed (MAX-TIME-LAST-HEARD)', integer, d.maxTimeLastHeard)
@@ -81,10 +96,10 @@ export function addEnrpOptions(cmd: Command): void {
  *
  * @throws when an explicitly given ENRP address cannot be opened
  */
-export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOptions, logger: Logger): Promise<EnrpAttachment | undefined> {
+export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOptions, logger: Logger, extra: Partial<EnrpAttachOptions> = {}): Promise<EnrpAttachment | undefined> {
   if (opts.enrp === false) return undefined;
   const explicit = opts.enrp !== undefined;
-  const listen = opts.enrp ?? { address: '0.0.0.0', port: ENRP_PORT };
+  const listen = opts.enrp ?? defaultEnrpListen(registrar);
   const multicast = opts.enrpMulticast !== undefined ? opts.enrpMulticast : opts.announce === false ? false : address(ENRP_MULTICAST_GROUP);
   try {
     const enrp = await attachEnrp(registrar, {
@@ -93,6 +108,8 @@ export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOption
       ...(opts.enrpMulticastInterface ? { multicastInterface: opts.enrpMulticastInterface } : {}),
       ...(opts.enrpAdvertise ? { advertise: opts.enrpAdvertise } : {}),
       peers: opts.peer ?? [],
+      allow: opts.enrpAllow ?? [],
+      maxPeers: opts.enrpMaxPeers,
       heartbeatInterval: opts.peerHeartbeatInterval,
       maxTimeLastHeard: opts.peerMaxTimeLastHeard,
       maxTimeNoResponse: opts.peerMaxTimeNoResponse,
@@ -100,6 +117,7 @@ export async function startEnrpFromCli(registrar: Registrar, opts: EnrpCliOption
       mentorDiscoveryTimeout: opts.mentorDiscoveryTimeout,
       maxElementsPerResponse: opts.maxHtElements,
       maxResponseBytes: opts.maxHtBytes,
+      ...extra,
       logger,
     });
     if (process.send) {

@@ -23,6 +23,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { Clock, TimerHandle } from '../../clock.js';
 import type { TransportAddress } from '../../transport/types.js';
 import type { PoolElementParam, PoolHandle, ServerInfoParam } from '../../wire/types.js';
+import { EnrpAccess } from './access.js';
 import { entryKey, type EnrpHandlespace, type HandlespaceEntry } from './handlespace-view.js';
 import { HandleTableResponder } from './handle-table-responder.js';
 import { HandleTableSync, type SyncResult } from './handle-table-sync.js';
@@ -76,7 +77,18 @@ export interface EnrpStats {
   purged: number;
   takeovers: number;
   handleTableResponses: number;
+  /** Messages dropped because their sender's host is not admitted (RFC 5355). */
+  refusedHosts: number;
+  /** Presence from new server ids ignored because the peer table (or the sender's address) is full. */
+  refusedPeers: number;
+  /** Handle Update or handle-table entries refused: the PE is homed at another live registrar. */
+  refusedUpdates: number;
+  /** Takeover Server messages ignored because their target is alive. */
+  refusedTakeovers: number;
 }
+
+/** Server ids accepted per peer transport address (one, plus one after a restart with a new id). */
+const MAX_IDS_PER_ADDRESS = 2;
 
 /** Where the server's own ENRP endpoint is advertised. */
 function serverInfoOf(id: number, local: TransportAddress): ServerInfoParam {
@@ -103,7 +115,9 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
   /** Resolved options. */
   readonly options: ResolvedEnrpOptions;
   /** Counters. */
-  readonly stats: EnrpStats = { sent: 0, received: 0, updatesSent: 0, updatesReceived: 0, audits: 0, purged: 0, takeovers: 0, handleTableResponses: 0 };
+  readonly stats: EnrpStats = { sent: 0, received: 0, updatesSent: 0, updatesReceived: 0, audits: 0, purged: 0, takeovers: 0, handleTableResponses: 0, refusedHosts: 0, refusedPeers: 0, refusedUpdates: 0, refusedTakeovers: 0 };
+  /** The admission rule (static peers, allow list, multicast discovery). */
+  readonly access: EnrpAccess;
 
   private readonly peers = new PeerTable();
   private readonly responder: HandleTableResponder;
@@ -131,10 +145,12 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     this.options = resolveEnrpOptions(options);
     this.id = host.serverId;
     const o = this.options;
+    this.access = new EnrpAccess({ peers: o.peers, allow: o.allow, multicast: o.multicastDiscovery, maxDiscovered: o.maxPeers * 4 });
     this.responder = new HandleTableResponder(host.handlespace, this.id, clock, o);
     this.sync = new HandleTableSync(host.handlespace, this.id, clock, o.requestTimeout, {
       request: (peerId, w) => this.sendToId(peerId, { type: 'handle-table-request', senderId: this.id, receiverId: peerId, ownChildrenOnly: w }),
       done: (r) => this.syncDone(r),
+      accept: (peerId, handle, element) => this.mayApply(peerId, handle, element, false),
     });
     this.takeovers = new TakeoverTable(Math.max(o.takeoverExpiry * 3, o.maxTimeLastHeard + o.maxTimeNoResponse));
     link.setHandler({ message: (m, origin) => this.receive(m, origin), down: (a) => this.linkDown(a) });
@@ -448,6 +464,12 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
       proc.outstanding.delete(from.id);
       if (proc.outstanding.size === 0) this.completeTakeover(target);
     } else {
+      const t = this.peers.get(target);
+      if (target !== this.id && t !== undefined && this.reachable(t)) {
+        // A registrar we still hear is not taken over: its PEs stay where they are (RFC 5355 §3.3).
+        this.stats.refusedTakeovers++;
+        return;
+      }
       this.cancelTakeover(target);
       this.takeovers.record(target, from.id, now, true);
       const entries = target === this.id ? [] : this.host.handlespace.transferOwnership(target, from.id);
@@ -483,13 +505,27 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
     if (this.state === 'stopped' || this.state === 'idle') return;
     if (m.senderId === this.id || m.senderId === 0) return;
     if (m.receiverId !== 0 && m.receiverId !== this.id) return;
-    this.stats.received++;
-    const known = this.peers.get(m.senderId);
-    if (known === undefined && !origin.multicast && (m.type === 'handle-table-request' || m.type === 'list-request')) {
-      this.answerReader(m, origin.from);
+    if (!this.access.admits(origin)) {
+      this.stats.refusedHosts++;
       return;
     }
-    const p = known ?? this.learn(m.senderId, this.peerAddress(m, origin));
+    this.stats.received++;
+    const known = this.peers.get(m.senderId);
+    let p = known;
+    if (p === undefined) {
+      // A reader (rsp hsdump) asks without being a peer: answer it, do not learn it.
+      if (!origin.multicast && (m.type === 'handle-table-request' || m.type === 'list-request')) {
+        this.answerReader(m, origin.from);
+        return;
+      }
+      const address = this.peerAddress(m, origin);
+      if (!this.roomFor(address)) {
+        this.stats.refusedPeers++;
+        return;
+      }
+      if (origin.multicast) this.access.discovered(address.address);
+      p = this.learn(m.senderId, address);
+    }
     if (!origin.multicast && known !== undefined && addressKey(known.address) !== addressKey(origin.from)) {
       known.address = origin.from;
     }
@@ -529,7 +565,10 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
             if (this.takeovers.decision(s.serverId, this.clock.now())?.completed) continue;
             const a = s.transport.addresses[0];
             if (a === undefined || isWildcard(a)) continue;
-            this.learn(s.serverId, { address: a, port: s.transport.port });
+            // Only registrars this server would admit anyway (a peer cannot introduce strangers).
+            const address = { address: a, port: s.transport.port };
+            if (!this.access.admitsHost(a) || !this.roomFor(address)) continue;
+            this.learn(s.serverId, address);
           }
         }
         break;
@@ -575,16 +614,60 @@ export class EnrpServer extends EventEmitter<EnrpServerEvents> {
   private applyUpdate(from: Peer, action: 'add' | 'del', handle: PoolHandle, element: PoolElementParam): void {
     const hs = this.host.handlespace;
     if (action === 'add') {
-      if (element.homeRegistrarId === this.id) return;
+      if (!this.mayApply(from.id, handle, element, true)) {
+        this.stats.refusedUpdates++;
+        return;
+      }
       hs.applyPeer(handle, element);
     } else {
-      // Only the owner deletes: a late DEL from a former home must not remove a PE that moved on.
+      // Only the owner deletes: a late DEL from a former home must not remove a PE that moved on,
+      // and nobody deletes a PE homed here or at another live registrar.
       const cur = hs.get(handle, element.peId);
-      if (cur !== undefined && cur.homeRegistrarId !== this.id && (cur.homeRegistrarId === from.id || cur.homeRegistrarId === element.homeRegistrarId)) {
-        hs.remove(handle, element.peId);
+      if (cur === undefined) return;
+      if (cur.homeRegistrarId === this.id || !this.speaksFor(from.id, cur.homeRegistrarId)) {
+        this.stats.refusedUpdates++;
+        return;
       }
+      hs.remove(handle, element.peId);
     }
     this.sync.settled(from.id, entryKey(handle, element.peId));
+  }
+
+  /**
+   * May `fromId` store `element` in our handlespace? Never a PE claimed to be
+   * ours; with `ownOnly` (Handle Update) only a PE homed at the sender; and
+   * an existing entry only when the sender speaks for its current home.
+   */
+  private mayApply(fromId: number, handle: PoolHandle, element: PoolElementParam, ownOnly: boolean): boolean {
+    if (element.homeRegistrarId === this.id) return false;
+    if (ownOnly && element.homeRegistrarId !== fromId) return false;
+    const cur = this.host.handlespace.get(handle, element.peId);
+    if (cur === undefined) return true;
+    if (cur.homeRegistrarId === this.id) return false;
+    return cur.homeRegistrarId === element.homeRegistrarId || this.speaksFor(fromId, cur.homeRegistrarId);
+  }
+
+  /**
+   * True when `fromId` may change PEs homed at `homeId`: it is that home, it
+   * completed a takeover of it, or the home is no live peer of ours (gone,
+   * being probed, or unknown) so nobody else speaks for its PEs.
+   */
+  private speaksFor(fromId: number, homeId: number): boolean {
+    if (homeId === fromId) return true;
+    if (homeId === this.id) return false;
+    const d = this.takeovers.decision(homeId, this.clock.now());
+    if (d !== undefined && d.completed) return d.takerId === fromId;
+    const home = this.peers.get(homeId);
+    return home === undefined || !this.reachable(home);
+  }
+
+  /** True when the peer table has room for one more id at `address`. */
+  private roomFor(address: TransportAddress): boolean {
+    if (this.peers.size >= this.options.maxPeers) return false;
+    const k = addressKey(address);
+    let n = 0;
+    for (const q of this.peers.values()) if (addressKey(q.address) === k && ++n >= MAX_IDS_PER_ADDRESS) return false;
+    return true;
   }
 
   private audit(p: Peer, theirs: number): void {

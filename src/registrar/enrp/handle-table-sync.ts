@@ -47,6 +47,8 @@ export interface HandleTableSyncHooks {
   request(peerId: number, ownChildrenOnly: boolean): void;
   /** A download ended (complete or abandoned). */
   done(result: SyncResult): void;
+  /** May this entry from `peerId` be stored (default: yes)? Refused entries are skipped. */
+  accept?(peerId: number, poolHandle: Uint8Array, element: import('../../wire/types.js').PoolElementParam): boolean;
 }
 
 /** Runs handle-table downloads from peers. */
@@ -108,6 +110,10 @@ export class HandleTableSync {
       for (const element of g.elements) {
         if (element.homeRegistrarId === this.ownId) continue;
         if (s.kind === 'audit' && element.homeRegistrarId !== peerId) continue;
+        if (this.hooks.accept !== undefined && !this.hooks.accept(peerId, g.poolHandle, element)) {
+          s.marked?.delete(entryKey(g.poolHandle, element.peId));
+          continue;
+        }
         if (this.handlespace.applyPeer(g.poolHandle, element)) s.received++;
         s.marked?.delete(entryKey(g.poolHandle, element.peId));
       }

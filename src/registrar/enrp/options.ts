@@ -49,13 +49,23 @@ export interface EnrpOptions {
   continuationTimeout?: number;
   /** Relative jitter of the heartbeat (default 0.125). */
   jitter?: number;
+  /**
+   * Networks (`ADDR/PREFIX`, a single address, or `any`) whose hosts may talk
+   * ENRP to this server besides the hosts of {@link EnrpOptions.peers} and
+   * registrars discovered by multicast (default none; RFC 5355).
+   */
+  allow?: string[];
+  /** Accept registrars discovered by multicast Presence (default true; no effect without multicast). */
+  multicastDiscovery?: boolean;
+  /** Most peers in the peer table; Presence from further server ids is ignored (default 64). */
+  maxPeers?: number;
 }
 
 /** {@link EnrpOptions} with every default filled in. */
 export type ResolvedEnrpOptions = Required<EnrpOptions>;
 
 /** Default values of {@link EnrpOptions}. */
-export const ENRP_DEFAULTS: Readonly<Omit<ResolvedEnrpOptions, 'peers'>> = {
+export const ENRP_DEFAULTS: Readonly<Omit<ResolvedEnrpOptions, 'peers' | 'allow'>> = {
   heartbeatInterval: 1000,
   maxTimeLastHeard: 3500,
   maxTimeNoResponse: 1500,
@@ -67,6 +77,8 @@ export const ENRP_DEFAULTS: Readonly<Omit<ResolvedEnrpOptions, 'peers'>> = {
   maxResponseBytes: 64000,
   continuationTimeout: 30000,
   jitter: 0.125,
+  multicastDiscovery: true,
+  maxPeers: 64,
 };
 
 function positive(name: string, v: number, min = 1): number {
@@ -76,7 +88,7 @@ function positive(name: string, v: number, min = 1): number {
 
 /** Fills in defaults and validates. @throws InvalidArgumentError on a bad value. */
 export function resolveEnrpOptions(options: EnrpOptions = {}): ResolvedEnrpOptions {
-  const o = { ...ENRP_DEFAULTS, peers: [] as TransportAddress[] };
+  const o = { ...ENRP_DEFAULTS, peers: [] as TransportAddress[], allow: [] as string[] };
   for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   positive('heartbeatInterval', o.heartbeatInterval, 10);
   positive('maxTimeLastHeard', o.maxTimeLastHeard, 10);
@@ -88,6 +100,7 @@ export function resolveEnrpOptions(options: EnrpOptions = {}): ResolvedEnrpOptio
   positive('maxElementsPerResponse', o.maxElementsPerResponse, 1);
   positive('maxResponseBytes', o.maxResponseBytes, 512);
   positive('continuationTimeout', o.continuationTimeout, 100);
+  positive('maxPeers', o.maxPeers, 1);
   if (!(o.jitter >= 0 && o.jitter < 1)) throw new InvalidArgumentError(`ENRP option jitter must be in [0, 1), got ${String(o.jitter)}`);
   return o;
 }

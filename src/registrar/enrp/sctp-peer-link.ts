@@ -48,6 +48,8 @@ export interface SctpPeerLinkOptions {
   limits?: Partial<WireLimits>;
   /** Reports problems (decode errors, send failures). */
   onError?: (what: string, error: unknown) => void;
+  /** Whether an association may carry ENRP (e.g. its TLS identity is a registrar); default: all. */
+  admit?: (association: Association) => boolean;
 }
 
 /** Counters of a {@link SctpPeerLink}. */
@@ -62,6 +64,8 @@ export interface SctpPeerLinkStats {
   connectFailures: number;
   accepted: number;
   deduplicated: number;
+  /** Associations refused by the `admit` check. */
+  refused: number;
 }
 
 interface Conn {
@@ -78,12 +82,12 @@ interface Conn {
 /** ENRP over SCTP with PPID 12 and multicast Presence. */
 export class SctpPeerLink implements PeerLink {
   /** Counters. */
-  readonly stats: SctpPeerLinkStats = { sent: 0, received: 0, decodeErrors: 0, sendFailures: 0, resent: 0, dropped: 0, connects: 0, connectFailures: 0, accepted: 0, deduplicated: 0 };
+  readonly stats: SctpPeerLinkStats = { sent: 0, received: 0, decodeErrors: 0, sendFailures: 0, resent: 0, dropped: 0, connects: 0, connectFailures: 0, accepted: 0, deduplicated: 0, refused: 0 };
   readonly local: TransportAddress;
   private handler: PeerLinkHandler | undefined;
   private readonly conns = new Map<string, Conn>();
   private closed = false;
-  private readonly o: Required<Omit<SctpPeerLinkOptions, 'multicast' | 'advertise' | 'limits' | 'onError'>> & SctpPeerLinkOptions;
+  private readonly o: Required<Omit<SctpPeerLinkOptions, 'multicast' | 'advertise' | 'limits' | 'onError' | 'admit'>> & SctpPeerLinkOptions;
 
   constructor(options: SctpPeerLinkOptions) {
     this.o = { maxQueue: 100_000, dedupeGrace: 2000, connectTimeout: 3000, ...options };
@@ -210,6 +214,11 @@ export class SctpPeerLink implements PeerLink {
         a.abort('closed');
         return;
       }
+      if (this.o.admit !== undefined && !this.o.admit(a)) {
+        this.stats.refused++;
+        a.abort('not an authorised registrar');
+        throw new Error('peer is not an authorised registrar');
+      }
       c.outgoing = a;
       this.wire(c, a, 'outgoing');
       this.flush(c);
@@ -233,6 +242,11 @@ export class SctpPeerLink implements PeerLink {
   private accept(a: Association): void {
     if (this.closed) {
       a.abort('closed');
+      return;
+    }
+    if (this.o.admit !== undefined && !this.o.admit(a)) {
+      this.stats.refused++;
+      a.abort('not an authorised registrar');
       return;
     }
     this.stats.accepted++;

@@ -127,12 +127,13 @@ export interface Node {
   deregister(pool: string, peId: number): void;
 }
 
-export function makeNode(net: MemoryNetwork, id: number, port: number, options: EnrpOptions, multicast = false, random: () => number = () => 0.5): Node {
+export function makeNode(net: MemoryNetwork, id: number, port: number, options: EnrpOptions, multicast = false, random: () => number = () => 0.5, host = '127.0.0.1'): Node {
   const hs = new MemoryHandlespace();
-  const address = { address: '127.0.0.1', port };
+  const address = { address: host, port };
   const link = net.link(address, multicast);
   const adopted: HandlespaceEntry[] = [];
-  const server = new EnrpServer({ serverId: id, handlespace: hs, adopt: (e) => adopted.push(...e) }, link, options, net.clock, random);
+  // The nodes of these tests trust each other's host (127.0.0.1) unless a test says otherwise.
+  const server = new EnrpServer({ serverId: id, handlespace: hs, adopt: (e) => adopted.push(...e) }, link, { allow: ['127.0.0.0/8'], ...options }, net.clock, random);
   return {
     id,
     hs,
