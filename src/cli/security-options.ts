@@ -111,9 +111,9 @@ export interface TlsCliOptions {
 export function addTlsOptions(cmd: Command, registrar: boolean): void {
   cmd
     .option('--tls-cert <file>', 'certificate (PEM) for mutual TLS on every ASAP' + (registrar ? ' and ENRP' : '') + ' association (default: no TLS, as the reference implementation)')
-    .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
-    .option('--tls-ca <file>', 'CA certificate(s) (PEM) that peers must be signed by');
-  if (registrar) cmd.option('--tls-auth <file>', 'authorisation file (JSON): which certificate identities may be registrars and register into which pools');
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert (default: none; required with --tls-cert)')
+    .option('--tls-ca <file>', 'CA certificate(s) (PEM) that peers must be signed by (default: none; required with --tls-cert)');
+  if (registrar) cmd.option('--tls-auth <file>', 'authorisation file (JSON): which certificate identities may be registrars and register into which pools (default: any identity the CA signed)');
 }
 
 /** TLS settings from the command line, or an error text. */

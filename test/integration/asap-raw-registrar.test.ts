@@ -90,7 +90,9 @@ describe('ASAP instance against a raw registrar', () => {
     await r2.takeover(asapTransport, 'P', reg.peId, false);
     await new Promise((res) => setTimeout(res, 200));
     expect(r2.received.some((m) => m.type === 'endpoint-keep-alive-ack')).toBe(false);
-    // H=1: adopted, acked, old association dropped.
+    // H=1 while the home registrar answers: refused (it could be anyone claiming a takeover).
+    // Once the home registrar is gone, the same keep-alive is adopted and acked.
+    await r1.close();
     await r2.takeover(asapTransport, 'P', reg.peId, true);
     await r2.waitFor((m) => m.type === 'endpoint-keep-alive-ack' && m.peId === reg.peId);
     expect(pe.homeRegistrarId).toBe(2);

@@ -27,7 +27,7 @@ async function startRegistrar(): Promise<{ registrar: Registrar; asapPort: numbe
   const logger = createLogger({ level: 'debug' as LogLevel, format: 'text', stream: { write: (s: string) => (log.push(s.trimEnd()), true) } as unknown as NodeJS.WritableStream });
   const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false, logger });
   await registrar.start();
-  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, logger });
+  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, allow: ['127.0.0.1'], logger });
   cleanups.push(async () => {
     await enrp.close();
     await registrar.close();

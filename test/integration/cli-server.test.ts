@@ -28,7 +28,7 @@ describe('rsp server', () => {
   it('--help lists every option with its default', { timeout: 120_000 }, async () => {
     const c = run(['server', '--help']);
     expect(await c.exited).toBe(0);
-    const help = c.stdout.join('\n');
+    const help = c.stdout.join('\n').replace(/\s+/g, ' ');
     for (const o of ['--service', '--pool', '--registrar', '--policy', '--load', '--weight', '--priority', '--port', '--address', '--cookie-key', '--require-cookie', '--close-timeout', '--quiet']) {
       expect(help).toContain(o);
     }

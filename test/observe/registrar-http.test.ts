@@ -43,7 +43,7 @@ describe('--http: metrics, health and the handlespace API', () => {
   let enrp = '';
 
   it('registrar: /healthz turns ready once listening and synchronised', { timeout: 60_000 }, async () => {
-    registrar = run(['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--enrp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--mentor-discovery-timeout', '300', '--keep-alive-interval', '1000', '--keep-alive-timeout', '1000']);
+    registrar = run(['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--enrp', '127.0.0.1:0', '--enrp-allow', '127.0.0.1', '--http', '127.0.0.1:0', '--mentor-discovery-timeout', '300', '--keep-alive-interval', '1000', '--keep-alive-timeout', '1000']);
     url = urlOf(await registrar.wait((l) => l.includes('http-listening'), 30_000));
     asap = /asap=([\d.]+:\d+)/.exec(await registrar.wait((l) => l.includes(' listening '), 30_000))![1]!;
     enrp = /enrp=([\d.]+:\d+)/.exec(await registrar.wait((l) => l.includes('enrp-started'), 30_000))![1]!;

@@ -31,7 +31,7 @@ const timers = { heartbeatInterval: 200, maxTimeLastHeard: 600, maxTimeNoRespons
 async function member(peers: { address: string; port: number }[]): Promise<{ registrar: Registrar; enrp: EnrpAttachment }> {
   const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false });
   await registrar.start();
-  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, peers, ...timers });
+  const enrp = await attachEnrp(registrar, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, peers, allow: ['127.0.0.1'], ...timers });
   cleanups.push(() => registrar.close());
   cleanups.push(() => enrp.close());
   return { registrar, enrp };

@@ -66,7 +66,7 @@ export function fetchHandleTable(link: PeerLink, target: TransportAddress, optio
     let fallback: TimerHandle | undefined;
     const timer = clock.setTimeout(() => {
       stop();
-      reject(new TimeoutError(`no complete answer from ${formatTarget(target)} within ${timeout} ms`));
+      reject(new TimeoutError(`no complete answer from ${formatTarget(target)} within ${timeout} ms (a registrar answers only hosts it admits: its --peer hosts and --enrp-allow networks)`));
     }, timeout);
     const stop = (): void => {
       clock.clearTimeout(timer);
