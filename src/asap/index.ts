@@ -32,6 +32,7 @@ export {
   type EndpointFactory,
   type AnnounceListener,
   type AnnounceListenerFactory,
+  type AsapTlsOptions,
   ASAP_INSTANCE_DEFAULTS,
   DEFAULT_ANNOUNCE_ADDRESS,
 } from './asap-options.js';

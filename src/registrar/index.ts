@@ -51,6 +51,8 @@ export {
   type AddressFilterResult,
 } from './address-filter.js';
 export { KeepAliveScheduler, jitteredDelay, type Schedulable, type KeepAliveSchedulerOptions } from './keep-alive-scheduler.js';
+export { Authorization, type AuthorizationRules } from './authorization.js';
+export { EnrpAccess, addNetwork, type EnrpAccessOptions } from './enrp/access.js';
 export { attachEnrp, type EnrpAttachOptions, type EnrpAttachment } from './enrp/attach.js';
 export { EnrpServer, type EnrpHost, type EnrpServerEvents, type EnrpStats } from './enrp/enrp-server.js';
 export {

@@ -33,6 +33,19 @@ export {
   type UdpEndpointStats,
 } from './udp-endpoint.js';
 export { SctpTransportAssociation } from './association.js';
+export {
+  TLS_PPID,
+  TlsAssociation,
+  TlsEndpoint,
+  tlsEndpoint,
+  secureAssociation,
+  identityMatches,
+  peerIdentityOf,
+  type Pem,
+  type PeerIdentity,
+  type TlsOptions,
+  type TlsEndpointStats,
+} from './tls.js';
 export { TransportError, ConnectionRefusedError, MessageTooLargeError, HostNotFoundError } from './errors.js';
 export { resolveHost, resolveTransportAddress } from './resolve-host.js';
 export {
