@@ -12,7 +12,6 @@ import type { Command } from 'commander';
 import { REGISTRARS_ENV } from '../asap/registrar-table.js';
 import { resolveTransportAddress } from '../transport/resolve-host.js';
 import type { TransportAddress } from '../transport/types.js';
-import { FRACTION_ONE } from '../wire/types.js';
 import { parseAddress } from './parse.js';
 
 /** Formats a PE or registrar identifier as `0x` and 8 hex digits (`?` when unknown). */
@@ -51,27 +50,7 @@ export function prefixCommanderErrors(program: Command): void {
   for (const sub of program.commands) apply(sub, `rsp ${sub.name()}`);
 }
 
-/** Rounds a decoded fraction (load, degradation...) to 6 decimals: 0x7fffffff/0xffffffff reads 0.5. */
-export function roundFraction(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
-}
-
-/** Policy fields carried as 32-bit fractions of 0xffffffff on the wire. */
-const FRACTION_FIELDS = new Set(['load', 'loadDegradation', 'loadDpf', 'weightDpf']);
-
-/**
- * A policy as read back from the wire, with its fractions as numbers
- * 0..1 rounded to 6 decimals (a registered load of 0.5 reads 0.5, not
- * 0.5000000001164153). `raw` says whether the input holds the 32-bit wire
- * values (a handle-table dump) rather than fractions already.
- */
-export function readablePolicy<P extends { type: string }>(policy: P, raw: boolean): P {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(policy)) {
-    out[k] = FRACTION_FIELDS.has(k) && typeof v === 'number' ? roundFraction(raw ? v / FRACTION_ONE : v) : v;
-  }
-  return out as P;
-}
+export { readablePolicy, roundFraction } from '../wire/policy-text.js';
 
 /** Writes one JSON value as one line on standard output. */
 export function printJsonLine(value: unknown): void {

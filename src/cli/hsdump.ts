@@ -13,21 +13,13 @@ import { fetchHandleTable, type HandleTableDump } from '../registrar/enrp/handle
 import { SctpPeerLink } from '../registrar/enrp/sctp-peer-link.js';
 import { resolveHost, resolveTransportAddress } from '../transport/resolve-host.js';
 import type { Endpoint, TransportAddress } from '../transport/types.js';
-import type { PoolElementParam, TransportParam } from '../wire/types.js';
-import { formatId as hex, readablePolicy, reportError } from './common.js';
+import type { PoolElementParam } from '../wire/types.js';
+import { formatId as hex, reportError } from './common.js';
+import { poolHandleText as handleText, readablePolicy, transportParamText as transportText } from '../wire/policy-text.js';
+import { handleTableToJson } from '../registrar/enrp/handle-table-json.js';
 import { parseAddress, parseDuration } from './parse.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import { createTransportEndpoint } from '../transport/endpoint-factory.js';
-
-function handleText(h: Uint8Array): string {
-  for (const c of h) if (c < 0x20 || c > 0x7e) return '0x' + Buffer.from(h).toString('hex');
-  return Buffer.from(h).toString('latin1');
-}
-
-function transportText(t: TransportParam | undefined): string {
-  if (t === undefined) return '-';
-  return `${t.protocol}:${t.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(',')}:${t.port}`;
-}
 
 /** The policy with its fractions (load, degradation, ...) as numbers 0..1 rounded to 6 decimals. */
 function policyText(p: PoolElementParam['policy']): string {
@@ -35,32 +27,6 @@ function policyText(p: PoolElementParam['policy']): string {
     .filter(([k]) => k !== 'type')
     .map(([k, v]) => `${k}=${String(v)}`);
   return values.length > 0 ? `${p.type}(${values.join(',')})` : p.type;
-}
-
-/** The dump as plain JSON-friendly data, grouped by pool. */
-export function dumpToJson(dump: HandleTableDump): unknown {
-  const pools = new Map<string, { pool: string; elements: unknown[] }>();
-  for (const g of dump.groups) {
-    const name = handleText(g.poolHandle);
-    let p = pools.get(name);
-    if (p === undefined) pools.set(name, (p = { pool: name, elements: [] }));
-    for (const e of g.elements) {
-      p.elements.push({
-        id: hex(e.peId),
-        home: hex(e.homeRegistrarId),
-        registrationLife: e.registrationLife,
-        policy: readablePolicy(e.policy, true),
-        userTransport: e.userTransport,
-        asapTransport: e.asapTransport ?? null,
-      });
-    }
-  }
-  return {
-    registrar: hex(dump.serverId),
-    peers: dump.peers.map((s) => ({ id: hex(s.serverId), enrp: transportText(s.transport) })),
-    pools: [...pools.values()],
-    poolElements: [...pools.values()].reduce((n, p) => n + p.elements.length, 0),
-  };
 }
 
 /** The dump as a text table. */
@@ -107,7 +73,7 @@ export function registerHsdumpCommand(program: Command): void {
       const link = new SctpPeerLink({ serverId, endpoint });
       try {
         const dump = await fetchHandleTable(link, target, { serverId, timeout: opts.timeout });
-        process.stdout.write((opts.json ? JSON.stringify(dumpToJson(dump), null, 2) : dumpToText(dump)) + '\n');
+        process.stdout.write((opts.json ? JSON.stringify(handleTableToJson(dump), null, 2) : dumpToText(dump)) + '\n');
       } catch (err) {
         reportError('hsdump', err);
       } finally {

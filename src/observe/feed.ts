@@ -53,13 +53,4 @@ export class EventFeed extends EventEmitter<EventFeedEvents> {
   }
 }
 
-/** `0x` + 8 hex digits. */
-export function hexId(n: number): string {
-  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
-}
-
-/** A pool handle as text: printable ASCII as is, else hex. */
-export function poolHandleText(h: Uint8Array): string {
-  for (const c of h) if (c < 0x20 || c > 0x7e) return '0x' + Buffer.from(h).toString('hex');
-  return Buffer.from(h).toString('latin1');
-}
+export { hexId, poolHandleText } from '../wire/policy-text.js';

@@ -8,11 +8,9 @@
 import type { HandleTableDump } from '../registrar/enrp/handle-table-client.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import type { HandlespaceChange, Registrar, RemovalReason } from '../registrar/registrar.js';
-import type { PolicyInfo, TransportParam } from '../wire/types.js';
-import { EventFeed, hexId, poolHandleText } from './feed.js';
-
-/** Policy fields that are 32-bit fractions. */
-const FRACTIONS = new Set(['load', 'loadDegradation', 'loadDpf', 'weightDpf']);
+import type { PolicyInfo } from '../wire/types.js';
+import { EventFeed } from './feed.js';
+import { FRACTION_FIELDS, hexId, poolHandleText, transportParamText as transportText } from '../wire/policy-text.js';
 
 /** A PE as the web view shows it. */
 export interface PoolElementView {
@@ -65,14 +63,9 @@ export interface RegistrarSnapshot {
   stats: Record<string, number>;
 }
 
-function transportText(t: TransportParam | undefined): string {
-  if (t === undefined) return '-';
-  return `${t.protocol}:${t.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(',')}:${t.port}`;
-}
-
 function policyValues(p: PolicyInfo): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(p)) if (k !== 'type' && typeof v === 'number') out[k] = FRACTIONS.has(k) ? v / 0xffffffff : v;
+  for (const [k, v] of Object.entries(p)) if (k !== 'type' && typeof v === 'number') out[k] = FRACTION_FIELDS.has(k) ? v / 0xffffffff : v;
   return out;
 }
 

@@ -9,7 +9,7 @@
 import type { Registrar } from '../registrar/registrar.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import type { TransportAddress } from '../transport/types.js';
-import { dumpToJson } from '../cli/hsdump.js';
+import { handleTableToJson } from '../registrar/enrp/handle-table-json.js';
 import { EventFeed, hexId } from './feed.js';
 import { startHttpServer, type HttpServerHandle } from './http-server.js';
 import { createMetricsRegistry, poolElementMetrics, registrarMetrics, type PoolElementMetricsSource } from './metrics.js';
@@ -58,7 +58,7 @@ export async function serveRegistrarHttp(registrar: Registrar, options: ServeHtt
       feed: view.feed,
       state: () => (monitor ? { ...view.snapshot(), components: componentViews(monitor.list()) } : view.snapshot()),
       health: () => ({ ready: view.ready, detail: { registrar: hexId(registrar.id), running: registrar.running, enrp: options.enrp ? (options.enrp.server.synchronized ? 'synchronized' : 'synchronizing') : 'off' } }),
-      routes: { 'GET /api/handlespace': () => dumpToJson(view.handleTable()) },
+      routes: { 'GET /api/handlespace': () => handleTableToJson(view.handleTable()) },
     });
   } catch (err) {
     metrics.close();

@@ -77,3 +77,4 @@ export {
 } from './enrp/sctp-peer-link.js';
 export { RegistrarHandlespace } from './enrp/registrar-handlespace.js';
 export { fetchHandleTable, type HandleTableDump, type FetchHandleTableOptions } from './enrp/handle-table-client.js';
+export { handleTableToJson, type HandleTableJson, type HandleTableJsonElement } from './enrp/handle-table-json.js';

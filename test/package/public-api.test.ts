@@ -5,7 +5,7 @@
  * and each a typedoc entry point.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
@@ -70,6 +70,27 @@ describe('public API layout', () => {
       expect(exportedNames(path.join(root, src)).length).toBeGreaterThan(0);
     }
     expect(typedoc.entryPoints).toContain('src/index.ts');
+  });
+
+  it('no library layer imports the command line (src/cli); the handle-table JSON is a registrar export', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+        const rel = `${dir}/${e.name}`;
+        if (e.isDirectory()) {
+          if (rel !== 'src/cli') walk(rel);
+        } else if (e.name.endsWith('.ts')) {
+          const text = readFileSync(path.join(root, rel), 'utf8');
+          for (const m of text.matchAll(/from '(\.[^']*)'|import\('(\.[^']*)'\)/g)) {
+            const target = path.posix.normalize(path.posix.join(path.posix.dirname(rel), m[1] ?? m[2]!));
+            if (target.startsWith('src/cli/')) offenders.push(`${rel} → ${target}`);
+          }
+        }
+      }
+    };
+    walk('src');
+    expect(offenders).toEqual([]);
+    expect(exportedNames(path.join(root, 'src/registrar/index.ts'))).toEqual(expect.arrayContaining(['handleTableToJson', 'HandleTableJson']));
   });
 
   it('the root and every subpath load by the package name from dist, through import and through require', async () => {
