@@ -13,7 +13,7 @@ export interface FeedEvent {
   seq: number;
   /** Wall-clock time, ms since the epoch. */
   time: number;
-  /** What happened: `registered`, `removed`, `refused`, `failure-report`, `takeover`, `failover`, `peer-up`… */
+  /** What happened: `registered`, `returned` (registered again after a removal), `removed`, `refused`, `failure-report`, `takeover`, `failover`, `peer-up`… */
   kind: string;
   /** One line for people. */
   text: string;
@@ -21,7 +21,22 @@ export interface FeedEvent {
   pool?: string;
   /** PE identifier (`0x` + 8 hex digits), when the event concerns one. */
   pe?: string;
+  /**
+   * `removed`: the PEs left in the pool, where its pool users fail over to
+   * (at most {@link MAX_LISTED_PES}; `left` counts them all). Empty when no PE is left.
+   */
+  remaining?: string[];
+  /** `removed`: how many PEs are left in the pool. */
+  left?: number;
+  /** `failure-report`: the transport address of the pool user that reported (`ADDR:PORT`). */
+  reporter?: string;
 }
+
+/** Most PE ids a feed event lists (a removal from a pool of thousands stays one short line). */
+export const MAX_LISTED_PES = 8;
+
+/** Optional fields of a {@link FeedEvent} given to {@link EventFeed.push}. */
+export type FeedEventExtra = Pick<FeedEvent, 'pool' | 'pe' | 'remaining' | 'left' | 'reporter'>;
 
 /** Events of an {@link EventFeed}. */
 export interface EventFeedEvents {
@@ -39,7 +54,7 @@ export class EventFeed extends EventEmitter<EventFeedEvents> {
   }
 
   /** Adds an event and tells the subscribers. */
-  push(kind: string, text: string, extra: { pool?: string; pe?: string } = {}): FeedEvent {
+  push(kind: string, text: string, extra: FeedEventExtra = {}): FeedEvent {
     const e: FeedEvent = { seq: ++this.seq, time: Date.now(), kind, text, ...extra };
     this.items.push(e);
     if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);

@@ -9,7 +9,8 @@ import type { HandleTableDump } from '../registrar/enrp/handle-table-client.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import type { HandlespaceChange, Registrar, RemovalReason } from '../registrar/registrar.js';
 import type { PolicyInfo } from '../wire/types.js';
-import { EventFeed } from './feed.js';
+import { EventFeed, MAX_LISTED_PES } from './feed.js';
+import { formatTransportAddress } from '../registrar/options.js';
 import { FRACTION_FIELDS, hexId, poolHandleText, transportParamText as transportText } from '../wire/policy-text.js';
 
 /** A PE as the web view shows it. */
@@ -78,6 +79,8 @@ export interface RegistrarViewOptions {
   feed?: EventFeed;
   /** Most PEs listed in a snapshot (default 2000); the rest are only counted, so a large handlespace stays cheap to show. */
   maxElements?: number;
+  /** Most removed PEs remembered to show a later registration as `returned` (default 10000). */
+  rememberRemoved?: number;
 }
 
 const REMOVAL_TEXT: Record<RemovalReason, string> = {
@@ -99,6 +102,9 @@ export class RegistrarView {
   private readonly now: () => number;
   private readonly started: number;
   private readonly detach: (() => void)[] = [];
+  /** Recently removed PEs (`PE@pool`) with the reason, oldest first. */
+  private readonly removed = new Map<string, RemovalReason>();
+  private readonly maxRemembered: number;
 
   constructor(
     private readonly registrar: Registrar,
@@ -106,6 +112,7 @@ export class RegistrarView {
   ) {
     this.feed = options.feed ?? new EventFeed();
     this.now = options.now ?? (() => performance.now());
+    this.maxRemembered = options.rememberRemoved ?? 10_000;
     this.started = this.now();
     const feed = this.feed;
     // Listeners are typed at each call; the emitters are eventemitter3 instances.
@@ -118,15 +125,29 @@ export class RegistrarView {
     on(registrar, 'change', (c: HandlespaceChange) => {
       const pool = poolHandleText(c.poolHandle);
       const pe = hexId(c.pe.peId);
-      if (c.action === 'add' && c.reason === 'registration') feed.push('registered', `PE ${pe} registered in ${pool} at ${transportText(c.pe.userTransport)} (${c.pe.policy.type})`, { pool, pe });
-      else if (c.action === 'del' && c.reason !== 'registrar-closed') feed.push('removed', `PE ${pe} removed from ${pool}: ${REMOVAL_TEXT[c.reason as RemovalReason] ?? c.reason}`, { pool, pe });
+      const key = `${pe}@${pool}`;
+      if (c.action === 'add' && c.reason === 'registration') {
+        const before = this.removed.get(key);
+        if (before === undefined) feed.push('registered', `PE ${pe} registered in ${pool} at ${transportText(c.pe.userTransport)} (${c.pe.policy.type})`, { pool, pe });
+        else {
+          this.removed.delete(key);
+          feed.push('returned', `PE ${pe} returned to ${pool} at ${transportText(c.pe.userTransport)} (${c.pe.policy.type}), removed before: ${REMOVAL_TEXT[before]}`, { pool, pe });
+        }
+      } else if (c.action === 'del' && c.reason !== 'registrar-closed') {
+        const reason = c.reason as RemovalReason;
+        this.rememberRemoval(key, reason);
+        const { remaining, left } = this.remainingIn(c.poolHandle);
+        const next = left === 0 ? `no PE left in ${pool}` : `failover to ${remaining.join(', ')}${left > remaining.length ? ` and ${left - remaining.length} more` : ''}`;
+        feed.push('removed', `PE ${pe} removed from ${pool}: ${REMOVAL_TEXT[reason] ?? c.reason}; ${next}`, { pool, pe, remaining, left });
+      }
     });
     on(registrar, 'refused', (r: { poolHandle: Uint8Array; peId: number; cause: number; remote: { address: string; port: number } }) =>
       feed.push('refused', `registration of PE ${hexId(r.peId)} in ${poolHandleText(r.poolHandle)} from ${r.remote.address}:${r.remote.port} refused (cause 0x${r.cause.toString(16).padStart(4, '0')})`, { pool: poolHandleText(r.poolHandle), pe: hexId(r.peId) }),
     );
-    on(registrar, 'failure-report', (r: { poolHandle: Uint8Array; peId: number; reports: number }) =>
-      feed.push('failure-report', `a pool user reported PE ${hexId(r.peId)} of ${poolHandleText(r.poolHandle)} unreachable (report ${r.reports}): its sessions fail over`, { pool: poolHandleText(r.poolHandle), pe: hexId(r.peId) }),
-    );
+    on(registrar, 'failure-report', (r: { poolHandle: Uint8Array; peId: number; reports: number; remote: { address: string; port: number } }) => {
+      const reporter = formatTransportAddress(r.remote);
+      feed.push('failure-report', `pool user ${reporter} reported PE ${hexId(r.peId)} of ${poolHandleText(r.poolHandle)} unreachable (report ${r.reports}): its sessions fail over`, { pool: poolHandleText(r.poolHandle), pe: hexId(r.peId), reporter });
+    });
     const enrp = options.enrp;
     if (enrp !== undefined) {
       const s = enrp.server;
@@ -137,6 +158,25 @@ export class RegistrarView {
       on(s, 'taken-over', (id: number, by: number, n: number) => feed.push('takeover', `registrar ${hexId(by)} took over ${n} PE${n === 1 ? '' : 's'} of ${hexId(id)}`));
       on(s, 'synchronized', (mentor: number | undefined, n: number) => feed.push('synchronized', mentor === undefined ? 'no peer found: serving with an empty handlespace' : `handlespace (${n} PEs) downloaded from ${hexId(mentor)}`));
     }
+  }
+
+  /** Remembers why a PE left, so that its next registration shows as `returned` (bounded: oldest forgotten first). */
+  private rememberRemoval(key: string, reason: RemovalReason): void {
+    this.removed.delete(key);
+    this.removed.set(key, reason);
+    if (this.removed.size > this.maxRemembered) this.removed.delete(this.removed.keys().next().value!);
+  }
+
+  /** The PEs left in a pool (at most {@link MAX_LISTED_PES} ids) and their number. */
+  private remainingIn(poolHandle: Uint8Array): { remaining: string[]; left: number } {
+    const pool = this.registrar.handlespace.getPool(poolHandle);
+    if (pool === undefined) return { remaining: [], left: 0 };
+    const remaining: string[] = [];
+    for (const pe of pool.elements()) {
+      if (remaining.length >= MAX_LISTED_PES) break;
+      remaining.push(hexId(pe.peId));
+    }
+    return { remaining, left: pool.size };
   }
 
   /** Stops listening to the registrar. */

@@ -37,7 +37,13 @@ export type { RegistrarOptions, ResolvedRegistrarOptions } from './options.js';
 /** ASAP payload protocol identifier (spec §1). */
 const PPID_ASAP = 11;
 
-/** Why a PE left the handlespace. */
+/**
+ * Why a PE left the handlespace. `keep-alive-timeout`: keep-alives went
+ * unanswered (when nothing at all came over the association, it was
+ * aborted: every PE registered over it leaves with this reason);
+ * `unreachable`: the same after pool users had reported the PE;
+ * `association-closed`: the PE's ASAP association closed or failed.
+ */
 export type RemovalReason =
   | 'deregistration'
   | 'keep-alive-timeout'
@@ -215,6 +221,8 @@ class AssociationState {
   readonly kaWaiting: PeRecord[] = [];
   kaHead = 0;
   closed = false;
+  /** Why its PEs leave when we abort it (set before the abort, whose close event may come at once). */
+  removal: RemovalReason = 'association-closed';
 
   constructor(
     readonly association: Association,
@@ -781,7 +789,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
         // ABORT the association; that removes every PE registered over it.
         this.counters.associationsAbortedByKeepAlive++;
         this.logger.info('keep-alive-timeout', { pool: handleText(rec.stored.poolHandle), pe: hex(rec.stored.peId), remote: fmt(st.association.remote), action: 'abort-association', pes: st.pes.size });
-        this.abortAssociation(st, 'keep-alive-timeout');
+        this.abortAssociation(st, 'keep-alive-timeout', 'keep-alive-timeout');
         return;
       }
       if (rec.kaRetries < 1) {
@@ -1002,7 +1010,9 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.emit('change', change);
   }
 
-  private abortAssociation(st: AssociationState, reason: string): void {
+  /** Aborts an association; its PEs leave with `removal` (a PE reported unreachable with `unreachable` when that is `keep-alive-timeout`). */
+  private abortAssociation(st: AssociationState, reason: string, removal: RemovalReason = 'association-closed'): void {
+    st.removal = removal;
     try {
       st.association.abort(reason);
     } catch {
@@ -1026,8 +1036,11 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.counters.associationsClosed++;
     const n = st.pes.size;
     for (const rec of [...st.pes]) {
-      this.counters.pesRemovedAssociationClosed++;
-      this.removePe(rec, 'association-closed');
+      // Aborted for unanswered keep-alives: say so (and that pool users had reported it), not just "closed".
+      const why: RemovalReason = st.removal === 'keep-alive-timeout' && rec.euProbe ? 'unreachable' : st.removal;
+      if (why === 'unreachable') this.counters.pesRemovedUnreachable++;
+      else if (why === 'association-closed') this.counters.pesRemovedAssociationClosed++;
+      this.removePe(rec, why);
     }
     if (n > 0 || this.logger.enabled('debug')) {
       this.logger[n > 0 ? 'info' : 'debug']('association-closed', { remote: fmt(st.association.remote), reason, pesRemoved: n });

@@ -176,8 +176,25 @@ describe('Registrar message handling', () => {
     expect(r.stats.pesRemovedUnreachable).toBe(1);
   });
 
+  it('a reported PE whose association stays silent is aborted and leaves as unreachable', () => {
+    const { r, clock } = make({ maxBadPeReports: 1, keepAliveInterval: 60_000, keepAliveTimeout: 500 });
+    const removals: string[] = [];
+    r.on('change', (c) => c.action === 'del' && removals.push(c.reason));
+    const a = connect(r);
+    a.receive(registration(1));
+    a.take();
+    connect(r, { address: '127.0.0.2', port: 40003 }).receive({ protocol: 'asap', type: 'endpoint-unreachable', poolHandle: POOL, peId: 1 });
+    clock.advance(600);
+    clock.advance(600);
+    expect(a.aborted).toBe(true);
+    expect(removals).toEqual(['unreachable']);
+    expect(r.stats.pesRemovedUnreachable).toBe(1);
+  });
+
   it('sends keep-alives, accepts acks and removes silent PEs', () => {
     const { r, clock } = make({ keepAliveInterval: 1000, keepAliveTimeout: 500, keepAliveJitter: 0 });
+    const removals: string[] = [];
+    r.on('change', (c) => c.action === 'del' && removals.push(c.reason));
     const a = connect(r);
     a.receive(registration(1));
     a.take();
@@ -194,6 +211,9 @@ describe('Registrar message handling', () => {
     expect(r.stats.pes).toBe(0);
     expect(a.aborted).toBe(true);
     expect(r.stats.associationsAbortedByKeepAlive).toBe(1);
+    // The removal names the keep-alives, not just the closed association.
+    expect(removals).toEqual(['keep-alive-timeout']);
+    expect(r.stats.pesRemovedAssociationClosed).toBe(0);
   });
 
   it('removes only the silent PE when the association is otherwise alive', () => {
