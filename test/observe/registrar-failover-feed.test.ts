@@ -14,21 +14,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as rsp from '../../src/index.js';
+import type { FeedEvent } from '../../src/observe/feed.js';
 import { killAll, requireBuild, rsp as run, type RspChild } from '../fixtures/cli-helpers.js';
 
 beforeAll(requireBuild);
 afterAll(killAll);
-
-interface FeedEvent {
-  seq: number;
-  kind: string;
-  text: string;
-  pool?: string;
-  pe?: string;
-  remaining?: string[];
-  left?: number;
-  reporter?: string;
-}
 
 /** Reads `GET /events` and collects the `feed` events. */
 class FeedReader {
