@@ -67,13 +67,14 @@ describe('HTTP guard against DNS rebinding and cross-site requests', () => {
     const s = await start('127.0.0.1');
     const host = `127.0.0.1:${s.address.port}`;
     const before = posted;
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { host, origin: 'https://attacker.example' },
       { host, origin: 'null' },
       { host, origin: `http://localhost:${s.address.port}` },
       { host, 'sec-fetch-site': 'cross-site' },
       { host, origin: 'not a url' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const r = await send(s, 'POST', '/api/act', headers);
       expect(r.status, JSON.stringify(headers)).toBe(403);
     }
