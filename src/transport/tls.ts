@@ -26,7 +26,7 @@ import { EventEmitter } from 'eventemitter3';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { RSerPoolError } from '../errors.js';
+import { InvalidArgumentError, RSerPoolError } from '../errors.js';
 import type { Association, AssociationEvents, CloseReason, ConnectOptions, Endpoint, EndpointEvents, SendOptions, TransportAddress } from './types.js';
 
 /** PPID of the TLS records on the association. */
@@ -328,6 +328,10 @@ export class TlsEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     private readonly options: TlsOptions,
   ) {
     super();
+    for (const key of ['maxPendingHandshakes', 'maxPendingHandshakesPerHost'] as const) {
+      const v = options[key];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new InvalidArgumentError(`tls.${key} must be a positive integer, got ${String(v)}`);
+    }
     inner.on('association', (a) => this.onIncoming(a));
     inner.on('error', (e) => this.emit('error', e));
     inner.on('close', () => this.emit('close'));

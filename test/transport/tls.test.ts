@@ -88,7 +88,11 @@ describe.skipIf(reason !== undefined)('TLS over SCTP associations', () => {
 
   it('caps unfinished handshakes per remote host and in total, refusing and counting the excess', async () => {
     pki ??= createTestPki();
-    const server = tlsEndpoint(await endpoint(), { ...pki.issue('registrar-1'), ca: pki.ca, maxPendingHandshakes: 3, maxPendingHandshakesPerHost: 2 });
+    const leaf = pki.issue('registrar-1');
+    const inner = await endpoint();
+    expect(() => tlsEndpoint(inner, { ...leaf, ca: pki.ca, maxPendingHandshakes: 0 })).toThrow(/positive integer/);
+    expect(() => tlsEndpoint(inner, { ...leaf, ca: pki.ca, maxPendingHandshakesPerHost: 1.5 })).toThrow(/positive integer/);
+    const server = tlsEndpoint(inner, { ...leaf, ca: pki.ca, maxPendingHandshakes: 3, maxPendingHandshakesPerHost: 2 });
     server.on('error', () => undefined);
     const at = async (address: string): Promise<Endpoint> => {
       const e = await createUdpEndpoint({ address, port: 0, listen: false });
