@@ -1,7 +1,8 @@
-/** Mutual TLS over SCTP associations (SCTP over UDP on loopback). */
+/** Mutual TLS over SCTP associations (SCTP over UDP on loopback), and the cap on unfinished handshakes. */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createUdpEndpoint } from '../../src/transport/udp-endpoint.js';
 import { tlsEndpoint, type TlsAssociation } from '../../src/transport/tls.js';
+import { Registrar } from '../../src/registrar/registrar.js';
 import type { Association, Endpoint } from '../../src/transport/types.js';
 import { createTestPki, opensslUnavailableReason, type TestPki } from '../helpers/certs.js';
 
@@ -140,5 +141,18 @@ describe.skipIf(reason !== undefined)('TLS over SCTP associations', () => {
     other.abort();
     await until(() => server.pendingHandshakes === 0);
     expect(server.pendingHandshakes).toBe(0);
+  });
+
+  it('a registrar counts the associations its handshake cap refused (stats and metric source)', async () => {
+    pki ??= createTestPki();
+    const r = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback', tls: { ...pki.issue('registrar-1'), ca: pki.ca, maxPendingHandshakesPerHost: 1 } });
+    await r.start();
+    cleanups.push(() => r.close());
+    const plain = await endpoint();
+    const first = await plain.connect(r.addresses[0]!, { timeout: 10_000 });
+    const second = await plain.connect(r.addresses[0]!, { timeout: 10_000 });
+    if (second.open) await new Promise((resolve) => second.once('close', resolve));
+    expect(r.stats.tlsHandshakesRefused).toBe(1);
+    expect(first.open).toBe(true);
   });
 });
