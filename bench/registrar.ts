@@ -19,10 +19,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { createUdpEndpoint, type UdpEndpoint } from '../src/transport/udp-endpoint.js';
-import type { Association, TransportAddress } from '../src/transport/types.js';
-import { decodeMessage, encodeMessage, type RSerPoolMessage } from '../src/wire/messages.js';
-import type { PoolElementParam } from '../src/wire/types.js';
+import type { TransportAddress } from '../src/transport/types.js';
+import { encodeMessage } from '../src/wire/messages.js';
+import { ackKeepAlives, Client, cpuMicros, expectAccepted, registration, sleep, startRegistrar, timed } from './_registrar-client.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -44,160 +43,8 @@ function out(name: string, value: number, unit: string, extra: Record<string, un
   process.stdout.write(JSON.stringify({ bench: 'registrar', name, value: Math.round(value * 100) / 100, unit, ...extra }) + '\n');
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-// ------------------------------------------------------------ registrar child
-
-interface RegistrarProcess {
-  child: ChildProcess;
-  address: TransportAddress;
-  stats(gc?: boolean): Promise<{ stats: Record<string, number>; cpu: NodeJS.CpuUsage; memory: NodeJS.MemoryUsage }>;
-  stop(): Promise<void>;
-}
-
-async function startRegistrar(extraArgs: string[]): Promise<RegistrarProcess> {
-  // The compiled command when built (as users run it), else the sources through tsx.
-  const built = existsSync(path.join(root, 'dist/cli/main.js'));
-  const child = fork(path.join(root, built ? 'dist/cli/main.js' : 'src/cli/main.ts'), ['registrar', '--asap', '127.0.0.1:0', '--announce', 'off', '--log-level', 'info', ...extraArgs], {
-    // RSP_BENCH_PROFILE=DIR writes a V8 CPU profile of the registrar process into DIR.
-    execArgv: [...(built ? [] : ['--import', 'tsx']), '--expose-gc', '--max-old-space-size=2048', ...(process.env.RSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RSP_BENCH_PROFILE}`] : [])],
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  // Registrar log lines go to stderr, except the one line per (re-)registered PE.
-  let rest = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    rest += d;
-    const lines = rest.split('\n');
-    rest = lines.pop()!;
-    for (const l of lines) if (!/ (re-)?registered /.test(l)) process.stderr.write(`registrar: ${l}\n`);
-  });
-  const address = await new Promise<TransportAddress>((resolve, reject) => {
-    const onMsg = (m: { event?: string; addresses?: TransportAddress[] }): void => {
-      if (m.event === 'listening') {
-        child.off('message', onMsg);
-        resolve(m.addresses![0]!);
-      }
-    };
-    child.on('message', onMsg);
-    child.once('exit', (code) => reject(new Error(`registrar exited with ${code}`)));
-  });
-  return {
-    child,
-    address,
-    stats: (gc = false) =>
-      new Promise((resolve) => {
-        const onMsg = (m: { event?: string }): void => {
-          if (m.event === 'stats') {
-            child.off('message', onMsg);
-            resolve(m as never);
-          }
-        };
-        child.on('message', onMsg);
-        child.send({ cmd: 'stats', gc });
-      }),
-    stop: async () => {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
-const cpuMicros = (c: NodeJS.CpuUsage): number => c.user + c.system;
-
-// ----------------------------------------------------------------- raw client
-
-/** A pipelining ASAP client: responses arrive in order on one association. */
-class Client {
-  private pending: Array<(m: RSerPoolMessage) => void> = [];
-  onKeepAlive: ((m: RSerPoolMessage & { type: 'endpoint-keep-alive' }) => void) | undefined;
-  closed = false;
-  failures = 0;
-
-  constructor(
-    readonly endpoint: UdpEndpoint,
-    readonly association: Association,
-  ) {
-    association.on('message', (data, info) => {
-      const m = decodeMessage(info.ppid, data);
-      if (m.type === 'endpoint-keep-alive') {
-        this.onKeepAlive?.(m as never);
-        return;
-      }
-      this.pending.shift()?.(m);
-    });
-    association.on('close', () => {
-      this.closed = true;
-      for (const p of this.pending.splice(0)) p({ protocol: 'asap', type: 'error', operationError: [] });
-    });
-  }
-
-  static async connect(address: TransportAddress): Promise<Client> {
-    // Tolerant failure detection: a loaded benchmark host must not kill associations.
-    const endpoint = await createUdpEndpoint({ address: '127.0.0.1', port: 0, heartbeatInterval: 1000, rtoMin: 100, rtoMax: 1000, maxRetransmissions: 8 });
-    const association = await endpoint.connect(address, { timeout: 10_000 });
-    return new Client(endpoint, association);
-  }
-
-  request(bytes: Uint8Array): Promise<RSerPoolMessage> {
-    return new Promise((resolve, reject) => {
-      this.pending.push(resolve);
-      this.association.send(bytes, { ppid: 11 }).catch((err: unknown) => {
-        const k = this.pending.indexOf(resolve);
-        if (k >= 0) this.pending.splice(k, 1);
-        reject(err);
-      });
-    });
-  }
-
-  send(bytes: Uint8Array): void {
-    this.association.send(bytes, { ppid: 11 }).catch(() => {});
-  }
-
-  /** Runs `n` requests with at most `window` outstanding. */
-  async pipeline(n: number, window: number, make: (i: number) => Uint8Array, check?: (m: RSerPoolMessage) => void): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < n && !this.closed) {
-        const i = next++;
-        try {
-          const m = await this.request(make(i));
-          check?.(m);
-        } catch (err) {
-          this.failures++;
-          if (this.failures === 1) process.stderr.write(`request failed: ${(err as Error).message}\n`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(window, n) }, worker));
-  }
-
-  async close(): Promise<void> {
-    await this.endpoint.close();
-  }
-}
 
 const POOL = new TextEncoder().encode('BenchPool');
-
-function pe(peId: number, load: number, life = 90_000): PoolElementParam {
-  return {
-    peId,
-    homeRegistrarId: 0,
-    registrationLife: life,
-    userTransport: { protocol: 'sctp', port: 7000, transportUse: 0, addresses: ['127.0.0.1'] },
-    policy: { type: 'least-used', load },
-  };
-}
-
-function registration(poolHandle: Uint8Array, peId: number, load: number, life?: number): Uint8Array {
-  return encodeMessage({ protocol: 'asap', type: 'registration', poolHandle, poolElement: pe(peId, load, life) });
-}
-
-function expectAccepted(m: RSerPoolMessage): void {
-  if (m.type !== 'registration-response' || m.rejected) throw new Error(`registration refused: ${JSON.stringify(m)}`);
-}
 
 // ------------------------------------------------------ in-process logic run
 
@@ -269,17 +116,12 @@ async function throughput(): Promise<void> {
   const reg = await startRegistrar(['--hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback', '--enrp', 'off']);
   try {
     const clients = await Promise.all(Array.from({ length: conns }, () => Client.connect(reg.address)));
-    for (const c of clients) c.onKeepAlive = (m) => c.send(encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: m.poolHandle, peId: m.peId! }));
+    for (const c of clients) ackKeepAlives(c);
     const per = Math.ceil(pes / conns);
     const phase = async (name: string, ops: number, run: () => Promise<unknown>): Promise<void> => {
-      const s0 = await reg.stats();
-      const t0 = performance.now();
-      await run();
-      const t1 = performance.now();
-      const s1 = await reg.stats();
-      const cpu = cpuMicros(s1.cpu) - cpuMicros(s0.cpu);
-      out(`${name}_per_s`, (ops * 1000) / (t1 - t0), 'ops/s', { ops });
-      out(`${name}_registrar_cpu`, cpu / ops, 'us/op', { ops, note: 'registrar process CPU incl. SCTP' });
+      const { ms, cpuUs } = await timed(reg, run);
+      out(`${name}_per_s`, (ops * 1000) / ms, 'ops/s', { ops });
+      out(`${name}_registrar_cpu`, cpuUs / ops, 'us/op', { ops, note: 'registrar process CPU incl. SCTP' });
     };
     await phase('registrations', per * conns, () =>
       Promise.all(clients.map((c, k) => c.pipeline(per, window, (i) => registration(POOL, 1 + k * per + i, 0), expectAccepted))),

@@ -6,8 +6,9 @@
  * - registrar: limits per remote host and the unsent-queue cap;
  * - server: the cookie key from a file or the `RSP_COOKIE_KEY` environment
  *   variable (so it does not show in `ps`), and the cookie maximum age;
- * - both: mutual TLS (`--tls-cert`, `--tls-key`, `--tls-ca`) and, for the
- *   registrar, the authorisation file (`--tls-auth`).
+ * - both: mutual TLS (`--tls-cert`, `--tls-key`, `--tls-ca`); for the
+ *   registrar, the authorisation file (`--tls-auth`); for the server, the
+ *   identities its registrars must have (`--tls-registrar`).
  *
  * @module
  */
@@ -16,7 +17,7 @@ import type { Command } from 'commander';
 import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { RegistrarOptions } from '../registrar/options.js';
 import { Authorization } from '../registrar/authorization.js';
-import type { TlsOptions } from '../transport/tls.js';
+import type { AsapTlsOptions } from '../asap/asap-options.js';
 import { parseDuration, parseInteger, parseRate } from './parse.js';
 
 /** Environment variable that may hold the cookie key of `rsp server`. */
@@ -105,6 +106,15 @@ export interface TlsCliOptions {
   tlsKey?: string;
   tlsCa?: string;
   tlsAuth?: string;
+  /** `rsp server`: identity patterns a registrar's certificate must match. */
+  tlsRegistrar?: string[];
+  /** `rsp registrar`: most unfinished incoming TLS handshakes, in total and per host. */
+  tlsMaxHandshakes?: number;
+  tlsMaxHandshakesPerHost?: number;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Adds `--tls-cert/--tls-key/--tls-ca` (and `--tls-auth` for registrars). */
@@ -113,19 +123,39 @@ export function addTlsOptions(cmd: Command, registrar: boolean): void {
     .option('--tls-cert <file>', 'certificate (PEM) for mutual TLS on every ASAP' + (registrar ? ' and ENRP' : '') + ' association (default: no TLS, as the reference implementation)')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert (default: none; required with --tls-cert)')
     .option('--tls-ca <file>', 'CA certificate(s) (PEM) that peers must be signed by (default: none; required with --tls-cert)');
-  if (registrar) cmd.option('--tls-auth <file>', 'authorisation file (JSON): which certificate identities may be registrars and register into which pools (default: any identity the CA signed)');
+  if (registrar) {
+    cmd
+      .option('--tls-auth <file>', 'authorisation file (JSON): which certificate identities may be registrars and register into which pools (default: any identity the CA signed)')
+      .option('--tls-max-handshakes <n>', 'most unfinished incoming TLS handshakes on each ASAP and ENRP endpoint; more associations are aborted and counted (default: 256)', parseInteger)
+      .option('--tls-max-handshakes-per-host <n>', 'most unfinished incoming TLS handshakes from one remote host (default: 16)', parseInteger);
+  } else cmd.option('--tls-registrar <pattern>', 'accept only registrars whose certificate common name or subject alternative name matches (* = any run of characters; repeatable; default: any identity the CA signed)', collect);
 }
 
 /** TLS settings from the command line, or an error text. */
-export type TlsSettings = { ok: true; tls?: TlsOptions; authorization?: Authorization } | { ok: false; error: string };
+export type TlsSettings = { ok: true; tls?: AsapTlsOptions; authorization?: Authorization } | { ok: false; error: string };
 
 /** Reads the TLS files named on the command line. */
 export function tlsFromCli(opts: TlsCliOptions): TlsSettings {
   const given = [opts.tlsCert, opts.tlsKey, opts.tlsCa].filter((x) => x !== undefined).length;
-  if (given === 0) return opts.tlsAuth !== undefined ? { ok: false, error: '--tls-auth needs --tls-cert, --tls-key and --tls-ca' } : { ok: true };
+  if (given === 0) {
+    if (opts.tlsAuth !== undefined) return { ok: false, error: '--tls-auth needs --tls-cert, --tls-key and --tls-ca' };
+    const orphan = (['tlsRegistrar', 'tlsMaxHandshakes', 'tlsMaxHandshakesPerHost'] as const).find((k) => opts[k] !== undefined);
+    if (orphan !== undefined) return { ok: false, error: `--${orphan.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --tls-cert, --tls-key and --tls-ca` };
+    return { ok: true };
+  }
   if (given !== 3) return { ok: false, error: '--tls-cert, --tls-key and --tls-ca go together' };
+  const empty = opts.tlsRegistrar?.find((p) => p.trim() === '');
+  if (empty !== undefined) return { ok: false, error: '--tls-registrar needs a non-empty pattern' };
+  if (opts.tlsMaxHandshakes === 0 || opts.tlsMaxHandshakesPerHost === 0) return { ok: false, error: '--tls-max-handshakes and --tls-max-handshakes-per-host must be at least 1' };
   try {
-    const tls: TlsOptions = { cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!), ca: readFileSync(opts.tlsCa!) };
+    const tls: AsapTlsOptions = {
+      cert: readFileSync(opts.tlsCert!),
+      key: readFileSync(opts.tlsKey!),
+      ca: readFileSync(opts.tlsCa!),
+      ...(opts.tlsRegistrar !== undefined ? { registrarNames: opts.tlsRegistrar } : {}),
+      ...(opts.tlsMaxHandshakes !== undefined ? { maxPendingHandshakes: opts.tlsMaxHandshakes } : {}),
+      ...(opts.tlsMaxHandshakesPerHost !== undefined ? { maxPendingHandshakesPerHost: opts.tlsMaxHandshakesPerHost } : {}),
+    };
     return { ok: true, tls, ...(opts.tlsAuth !== undefined ? { authorization: Authorization.load(opts.tlsAuth) } : {}) };
   } catch (err) {
     return { ok: false, error: `TLS: ${err instanceof Error ? err.message : String(err)}` };

@@ -35,6 +35,12 @@ export interface HttpServerOptions {
   routes?: Record<string, RouteHandler>;
   /** Page served at `/` (a file of the `web/` folder; default `index.html`). */
   page?: string;
+  /**
+   * Further `Host` names accepted while bound to loopback (for a reverse
+   * proxy that keeps the client's `Host`). Default: only loopback names and
+   * addresses (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`).
+   */
+  allowedHosts?: string[];
 }
 
 /** A running HTTP server. */
@@ -92,6 +98,56 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => (size > MAX_BODY ? reject(new HttpError(413, `request body larger than ${MAX_BODY} bytes`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
+}
+
+/** True for an address of the loopback interface (`127.0.0.0/8`, `::1`, `::ffff:127.x.x.x`). */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase().replace(/^\[|\]$/g, '');
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || a === '::1' || a === '0:0:0:0:0:0:0:1' || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/** The host name of a `Host` header or origin authority, without port and brackets, lower case. */
+function hostName(authority: string): string {
+  const a = authority.trim().toLowerCase();
+  if (a.startsWith('[')) return a.slice(1, a.indexOf(']') > 0 ? a.indexOf(']') : undefined);
+  const colon = a.lastIndexOf(':');
+  return colon >= 0 && a.indexOf(':') === colon ? a.slice(0, colon) : a;
+}
+
+/** True when `host` (a `Host` header's name part) names this machine's loopback. */
+function isLoopbackName(host: string, extra: readonly string[]): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || isLoopbackAddress(host) || extra.includes(host);
+}
+
+/**
+ * Why a request must be refused before any route runs, or undefined:
+ * - bound to loopback, a `Host` that is not a loopback name or address is
+ *   421 (DNS rebinding: a web page whose name now resolves to 127.0.0.1
+ *   must not read or drive the server);
+ * - a state-changing request (anything but GET/HEAD/OPTIONS) sent by a
+ *   browser from another site (`Sec-Fetch-Site: cross-site`, or an `Origin`
+ *   whose authority differs from `Host`) is 403 (cross-site request
+ *   forgery). Clients that send neither header (curl, scripts) pass.
+ */
+export function refuseRequest(req: IncomingMessage, loopback: boolean, allowedHosts: readonly string[] = []): { status: number; error: string } | undefined {
+  const host = req.headers.host;
+  if (loopback && host !== undefined && !isLoopbackName(hostName(host), allowedHosts.map((h) => h.toLowerCase()))) {
+    return { status: 421, error: `Host "${host}" is not served here (this server answers loopback names only)` };
+  }
+  const method = req.method ?? 'GET';
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return undefined;
+  if (req.headers['sec-fetch-site'] === 'cross-site') return { status: 403, error: 'cross-site request refused' };
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let authority: string | undefined;
+    try {
+      authority = origin === 'null' ? undefined : new URL(origin).host.toLowerCase();
+    } catch {
+      authority = undefined;
+    }
+    if (authority === undefined || host === undefined || authority !== host.trim().toLowerCase()) return { status: 403, error: `request from origin ${origin} refused` };
+  }
+  return undefined;
 }
 
 /**
@@ -185,13 +241,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     json(res, 404, { error: `nothing at ${path}` });
   };
 
+  const host = options.listen?.address ?? '127.0.0.1';
+  const loopback = isLoopbackAddress(host) || host.toLowerCase() === 'localhost';
   const server: Server = createServer((req, res) => {
+    const refused = refuseRequest(req, loopback, options.allowedHosts);
+    if (refused !== undefined) {
+      json(res, refused.status, { error: refused.error });
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, err instanceof HttpError ? err.status : 500, { error: err instanceof Error ? err.message : String(err) });
       else res.end();
     });
   });
-  const host = options.listen?.address ?? '127.0.0.1';
   const port = options.listen?.port ?? 0;
   try {
     await new Promise<void>((resolve, reject) => {

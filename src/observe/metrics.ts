@@ -77,6 +77,7 @@ const REGISTRAR_COUNTERS: readonly [string, keyof RegistrarStats, string][] = [
   ['malformed_messages_total', 'malformedMessages', 'malformed ASAP messages received'],
   ['send_failures_total', 'sendFailures', 'ASAP messages that could not be sent'],
   ['announces_sent_total', 'announcesSent', 'ASAP Server Announces sent'],
+  ['tls_handshakes_refused_total', 'tlsHandshakesRefused', 'incoming ASAP associations aborted because too many TLS handshakes were unfinished'],
 ];
 
 /**

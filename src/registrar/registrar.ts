@@ -27,7 +27,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { MAX_MAX_HRES_ITEMS, resolveRegistrarOptions, type RegistrarOptions, type ResolvedRegistrarOptions } from './options.js';
 import { TokenBucket } from './rate-limiter.js';
 import { HostTable, type HostState } from './host-limits.js';
-import { peerIdentityOf, tlsEndpoint } from '../transport/tls.js';
+import { peerIdentityOf, TlsEndpoint, tlsEndpoint } from '../transport/tls.js';
 import { RegistrarCodec, type AsapRequest } from './registrar-codec.js';
 import { Handlespace } from '../handlespace/handlespace.js';
 import type { PoolElement } from '../handlespace/pool-element.js';
@@ -140,6 +140,8 @@ export interface RegistrarStats {
   associationsAbortedUnsent: number;
   /** Registrations or deregistrations of a PE owned by another association, refused. */
   foreignPeRefused: number;
+  /** With TLS: incoming associations aborted because too many handshakes were unfinished (in total or from their host). */
+  tlsHandshakesRefused: number;
   messagesReceived: number;
   malformedMessages: number;
   oversizedMessages: number;
@@ -185,6 +187,7 @@ function emptyStats(): RegistrarStats {
     associationsRefusedPerHost: 0,
     associationsAbortedUnsent: 0,
     foreignPeRefused: 0,
+    tlsHandshakesRefused: 0,
     messagesReceived: 0,
     malformedMessages: 0,
     oversizedMessages: 0,
@@ -345,6 +348,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.counters.pes = this.records.size;
     this.counters.pools = this.handlespace.poolCount;
     this.counters.associations = this.associations.size;
+    this.counters.tlsHandshakesRefused = this.endpoints.reduce((n, e) => n + (e instanceof TlsEndpoint ? e.stats.handshakesRefused : 0), 0);
     return { ...this.counters };
   }
 

@@ -35,6 +35,8 @@ export {
 export { SctpTransportAssociation } from './association.js';
 export {
   TLS_PPID,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST,
   TlsAssociation,
   TlsEndpoint,
   tlsEndpoint,

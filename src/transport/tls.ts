@@ -26,7 +26,7 @@ import { EventEmitter } from 'eventemitter3';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { RSerPoolError } from '../errors.js';
+import { InvalidArgumentError, RSerPoolError } from '../errors.js';
 import type { Association, AssociationEvents, CloseReason, ConnectOptions, Endpoint, EndpointEvents, SendOptions, TransportAddress } from './types.js';
 
 /** PPID of the TLS records on the association. */
@@ -59,6 +59,14 @@ export interface TlsOptions {
   /** Handshake time-out in ms (default 10,000). */
   handshakeTimeout?: number;
   /**
+   * Most incoming handshakes that may be unfinished at once (default 256).
+   * An association beyond it is aborted before any TLS work and counted in
+   * {@link TlsEndpointStats.handshakesRefused}.
+   */
+  maxPendingHandshakes?: number;
+  /** Most unfinished incoming handshakes from one remote host (default 16). */
+  maxPendingHandshakesPerHost?: number;
+  /**
    * Decides whether a peer with this verified identity may use an
    * association; `role` says which side we are. Default: every peer with a
    * valid certificate.
@@ -68,9 +76,25 @@ export interface TlsOptions {
 
 /** Counters of a {@link TlsEndpoint}. */
 export interface TlsEndpointStats {
+  /** Handshakes completed (both directions). */
   handshakes: number;
+  /** Handshakes that failed (bad or missing certificate, time-out, peer gone). */
   handshakeFailures: number;
+  /** Peers with a valid certificate that `authorize` refused. */
   unauthorized: number;
+  /** Incoming associations aborted because too many handshakes were unfinished (in total or from their host). */
+  handshakesRefused: number;
+}
+
+/** Default of {@link TlsOptions.maxPendingHandshakes}. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+/** Default of {@link TlsOptions.maxPendingHandshakesPerHost}. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST = 16;
+
+/** The host part of an address, as one key per host (IPv4-mapped IPv6 folded, case ignored). */
+function hostKey(address: string): string {
+  const a = address.toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
 /** The association as a byte stream (stream 0, PPID {@link TLS_PPID}). */
@@ -294,21 +318,21 @@ export function secureAssociation(association: Association, role: 'client' | 'se
  */
 export class TlsEndpoint extends EventEmitter<EndpointEvents> implements Endpoint {
   /** Counters. */
-  readonly stats: TlsEndpointStats = { handshakes: 0, handshakeFailures: 0, unauthorized: 0 };
+  readonly stats: TlsEndpointStats = { handshakes: 0, handshakeFailures: 0, unauthorized: 0, handshakesRefused: 0 };
+  /** Unfinished incoming handshakes, in total and by remote host. */
+  private pending = 0;
+  private readonly pendingByHost = new Map<string, number>();
 
   constructor(
     private readonly inner: Endpoint,
     private readonly options: TlsOptions,
   ) {
     super();
-    inner.on('association', (a) => {
-      this.handshake(a, 'server').then(
-        (t) => this.emit('association', t),
-        (err: Error) => {
-          if (this.listenerCount('error') > 0) this.emit('error', err);
-        },
-      );
-    });
+    for (const key of ['maxPendingHandshakes', 'maxPendingHandshakesPerHost'] as const) {
+      const v = options[key];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new InvalidArgumentError(`tls.${key} must be a positive integer, got ${String(v)}`);
+    }
+    inner.on('association', (a) => this.onIncoming(a));
     inner.on('error', (e) => this.emit('error', e));
     inner.on('close', () => this.emit('close'));
   }
@@ -324,6 +348,44 @@ export class TlsEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  /** Number of incoming handshakes not finished yet. */
+  get pendingHandshakes(): number {
+    return this.pending;
+  }
+
+  /**
+   * Starts the server side of the handshake unless too many are unfinished
+   * (in total or from the association's host): a stranger opening
+   * associations it never completes ties up at most its share.
+   */
+  private onIncoming(a: Association): void {
+    const host = hostKey(a.remote.address);
+    const fromHost = this.pendingByHost.get(host) ?? 0;
+    if (this.pending >= (this.options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES) || fromHost >= (this.options.maxPendingHandshakesPerHost ?? DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST)) {
+      this.stats.handshakesRefused++;
+      a.abort('too many unfinished TLS handshakes');
+      return;
+    }
+    this.pending++;
+    this.pendingByHost.set(host, fromHost + 1);
+    const done = (): void => {
+      this.pending--;
+      const left = (this.pendingByHost.get(host) ?? 1) - 1;
+      if (left > 0) this.pendingByHost.set(host, left);
+      else this.pendingByHost.delete(host);
+    };
+    this.handshake(a, 'server').then(
+      (t) => {
+        done();
+        this.emit('association', t);
+      },
+      (err: Error) => {
+        done();
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+      },
+    );
   }
 
   private async handshake(a: Association, role: 'client' | 'server'): Promise<TlsAssociation> {

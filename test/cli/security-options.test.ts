@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { addCookieOptions, addRegistrarSecurityOptions, cookieSettingsFromCli, registrarSecurityFromCli } from '../../src/cli/security-options.js';
+import { addCookieOptions, addRegistrarSecurityOptions, cookieSettingsFromCli, registrarSecurityFromCli, tlsFromCli } from '../../src/cli/security-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rsp-sec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,5 +48,24 @@ describe('rsp registrar per-host limits', () => {
       hostFailureReportRate: expect.objectContaining({ rate: 5 }),
       maxUnsentBytes: 65536,
     });
+  });
+});
+
+describe('TLS options', () => {
+  const files = (): { tlsCert: string; tlsKey: string; tlsCa: string } => {
+    for (const name of ['cert.pem', 'key.pem', 'ca.pem']) writeFileSync(join(dir, name), `-----BEGIN ${name}-----\n`);
+    return { tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem'), tlsCa: join(dir, 'ca.pem') };
+  };
+
+  it('passes the registrar identity patterns and the handshake caps on', () => {
+    const s = tlsFromCli({ ...files(), tlsRegistrar: ['registrar-*', 'rs.example'], tlsMaxHandshakes: 64, tlsMaxHandshakesPerHost: 4 });
+    expect(s).toMatchObject({ ok: true, tls: { registrarNames: ['registrar-*', 'rs.example'], maxPendingHandshakes: 64, maxPendingHandshakesPerHost: 4 } });
+  });
+
+  it('refuses TLS-only options without TLS, empty patterns and zero caps', () => {
+    expect(tlsFromCli({ tlsRegistrar: ['x'] })).toMatchObject({ ok: false, error: expect.stringMatching(/--tls-registrar needs --tls-cert/) });
+    expect(tlsFromCli({ tlsMaxHandshakesPerHost: 4 })).toMatchObject({ ok: false, error: expect.stringMatching(/--tls-max-handshakes-per-host needs --tls-cert/) });
+    expect(tlsFromCli({ ...files(), tlsRegistrar: [''] })).toMatchObject({ ok: false, error: expect.stringMatching(/non-empty pattern/) });
+    expect(tlsFromCli({ ...files(), tlsMaxHandshakes: 0 })).toMatchObject({ ok: false, error: expect.stringMatching(/at least 1/) });
   });
 });

@@ -1,7 +1,8 @@
-/** Mutual TLS over SCTP associations (SCTP over UDP on loopback). */
+/** Mutual TLS over SCTP associations (SCTP over UDP on loopback), and the cap on unfinished handshakes. */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createUdpEndpoint } from '../../src/transport/udp-endpoint.js';
 import { tlsEndpoint, type TlsAssociation } from '../../src/transport/tls.js';
+import { Registrar } from '../../src/registrar/registrar.js';
 import type { Association, Endpoint } from '../../src/transport/types.js';
 import { createTestPki, opensslUnavailableReason, type TestPki } from '../helpers/certs.js';
 
@@ -84,5 +85,74 @@ describe.skipIf(reason !== undefined)('TLS over SCTP associations', () => {
     await a.send(new Uint8Array([1, 1, 0, 4]), { ppid: 11 });
     await closed;
     expect(server.stats.handshakeFailures).toBe(1);
+  });
+
+  it('caps unfinished handshakes per remote host and in total, refusing and counting the excess', async () => {
+    pki ??= createTestPki();
+    const leaf = pki.issue('registrar-1');
+    const inner = await endpoint();
+    expect(() => tlsEndpoint(inner, { ...leaf, ca: pki.ca, maxPendingHandshakes: 0 })).toThrow(/positive integer/);
+    expect(() => tlsEndpoint(inner, { ...leaf, ca: pki.ca, maxPendingHandshakesPerHost: 1.5 })).toThrow(/positive integer/);
+    const server = tlsEndpoint(inner, { ...leaf, ca: pki.ca, maxPendingHandshakes: 3, maxPendingHandshakesPerHost: 2 });
+    server.on('error', () => undefined);
+    const at = async (address: string): Promise<Endpoint> => {
+      const e = await createUdpEndpoint({ address, port: 0, listen: false });
+      cleanups.push(() => e.close());
+      return e;
+    };
+    const until = async (cond: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+    // Plain associations that never start their handshake, as a stranger would open them.
+    const stall = async (e: Endpoint): Promise<Association> => {
+      const pendingBefore = server.pendingHandshakes;
+      const refusedBefore = server.stats.handshakesRefused;
+      const a = await e.connect(server.local, { timeout: 10_000 });
+      await until(() => server.pendingHandshakes > pendingBefore || server.stats.handshakesRefused > refusedBefore || !a.open);
+      return a;
+    };
+    const one = await at('127.0.0.1');
+    const first = await stall(one);
+    const second = await stall(one);
+    expect(server.pendingHandshakes).toBe(2);
+    // A third from the same host is refused; the endpoint does no TLS work for it.
+    const third = await stall(one);
+    if (third.open) await new Promise((r) => third.once('close', r));
+    expect(server.stats.handshakesRefused).toBe(1);
+    // Another host still gets in, up to the total.
+    const other = await stall(await at('127.0.0.2'));
+    expect(other.open).toBe(true);
+    expect(server.pendingHandshakes).toBe(3);
+    const fourth = await stall(await at('127.0.0.3'));
+    if (fourth.open) await new Promise((r) => fourth.once('close', r));
+    expect(server.stats.handshakesRefused).toBe(2);
+    // A stalled association that goes away frees its place: a real client completes its handshake.
+    first.abort();
+    await until(() => server.pendingHandshakes === 2);
+    expect(server.pendingHandshakes).toBe(2);
+    const accepted = new Promise<Association>((r) => server.once('association', r));
+    const client = tlsEndpoint(await endpoint(), { ...pki.issue('pe-1'), ca: pki.ca });
+    const a = await client.connect(server.local, { timeout: 10_000 });
+    expect(((await accepted) as TlsAssociation).peerIdentity.commonName).toBe('pe-1');
+    expect(a.open).toBe(true);
+    expect(server.stats.handshakesRefused).toBe(2);
+    second.abort();
+    other.abort();
+    await until(() => server.pendingHandshakes === 0);
+    expect(server.pendingHandshakes).toBe(0);
+  });
+
+  it('a registrar counts the associations its handshake cap refused (stats and metric source)', async () => {
+    pki ??= createTestPki();
+    const r = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback', tls: { ...pki.issue('registrar-1'), ca: pki.ca, maxPendingHandshakesPerHost: 1 } });
+    await r.start();
+    cleanups.push(() => r.close());
+    const plain = await endpoint();
+    const first = await plain.connect(r.addresses[0]!, { timeout: 10_000 });
+    const second = await plain.connect(r.addresses[0]!, { timeout: 10_000 });
+    if (second.open) await new Promise((resolve) => second.once('close', resolve));
+    expect(r.stats.tlsHandshakesRefused).toBe(1);
+    expect(first.open).toBe(true);
   });
 });
