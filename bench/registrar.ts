@@ -113,7 +113,7 @@ async function throughput(): Promise<void> {
   const resolutions = Number(arg('resolutions', '50000'));
   const conns = 4;
   const window = 64;
-  const reg = await startRegistrar(['--hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback', '--enrp', 'off']);
+  const reg = await startRegistrar(['--hr-rate', 'off', '--host-hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback', '--enrp', 'off']);
   try {
     const clients = await Promise.all(Array.from({ length: conns }, () => Client.connect(reg.address)));
     for (const c of clients) ackKeepAlives(c);

@@ -87,7 +87,7 @@ const pki = createTestPki();
 try {
   const server = pki.issue('registrar-bench');
   const client = pki.issue('pe-bench');
-  const common = ['--hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback', '--enrp', 'off', '--max-associations', '100000', '--max-associations-per-host', '100000'];
+  const common = ['--hr-rate', 'off', '--host-hr-rate', 'off', '--registration-rate', 'off', '--min-address-scope', 'loopback', '--enrp', 'off', '--max-associations', '100000', '--max-associations-per-host', '100000'];
   const results: Array<{ mode: string; figures: Figures }> = [];
   for (const mode of ['plain', 'tls'] as const) {
     const reg = await startRegistrar([...common, ...(mode === 'tls' ? ['--tls-cert', server.certFile, '--tls-key', server.keyFile, '--tls-ca', pki.caFile] : [])]);
