@@ -13,6 +13,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { causeName } from '../asap/cause-names.js';
 import type { HandlespaceChange, Registrar, RegistrarStats, RegistrarViolation } from '../registrar/registrar.js';
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
+import { TlsEndpoint } from '../transport/tls.js';
 
 /** Content type of the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -132,6 +133,10 @@ export function registrarMetrics(registrar: Registrar, registry: Registry, optio
     readCounter(registry, 'rserpool_enrp_updates_sent_total', 'ENRP Handle Updates sent', () => server.stats.updatesSent);
     readCounter(registry, 'rserpool_enrp_updates_received_total', 'ENRP Handle Updates received', () => server.stats.updatesReceived);
     readCounter(registry, 'rserpool_enrp_audits_total', 'handlespace audits started after a checksum mismatch', () => server.stats.audits);
+    const enrpEndpoint = enrp.endpoint;
+    if (enrpEndpoint instanceof TlsEndpoint) {
+      readCounter(registry, 'rserpool_enrp_tls_handshakes_refused_total', 'incoming ENRP associations aborted because too many TLS handshakes were unfinished', () => enrpEndpoint.stats.handshakesRefused);
+    }
     readCounter(registry, 'rserpool_enrp_takeovers_total', 'takeovers of a dead peer done by this registrar', () => server.stats.takeovers);
     const takenOver = new Counter({ name: 'rserpool_enrp_taken_over_total', help: 'takeovers of a peer done by another registrar', registers: [registry] });
     const peerDown = new Counter({ name: 'rserpool_enrp_peers_lost_total', help: 'ENRP peers removed, by reason', labelNames: ['reason'], registers: [registry] });

@@ -3,6 +3,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createUdpEndpoint } from '../../src/transport/udp-endpoint.js';
 import { tlsEndpoint, type TlsAssociation } from '../../src/transport/tls.js';
 import { Registrar } from '../../src/registrar/registrar.js';
+import { attachEnrp } from '../../src/registrar/enrp/attach.js';
+import { registrarMetrics } from '../../src/observe/metrics.js';
+import { Registry } from 'prom-client';
 import type { Association, Endpoint } from '../../src/transport/types.js';
 import { createTestPki, opensslUnavailableReason, type TestPki } from '../helpers/certs.js';
 
@@ -153,6 +156,25 @@ describe.skipIf(reason !== undefined)('TLS over SCTP associations', () => {
     const second = await plain.connect(r.addresses[0]!, { timeout: 10_000 });
     if (second.open) await new Promise((resolve) => second.once('close', resolve));
     expect(r.stats.tlsHandshakesRefused).toBe(1);
+    expect(first.open).toBe(true);
+  });
+  it('the ENRP endpoint counts the associations its handshake cap refused, as a metric', async () => {
+    pki ??= createTestPki();
+    const r = new Registrar({ asap: ['127.0.0.1:0'], announce: false, minAddressScope: 'loopback' });
+    await r.start();
+    cleanups.push(() => r.close());
+    const enrp = await attachEnrp(r, { listen: { address: '127.0.0.1', port: 0 }, multicast: false, tls: { ...pki.issue('registrar-1'), ca: pki.ca, maxPendingHandshakesPerHost: 1 } });
+    cleanups.push(() => enrp.close());
+    const registry = new Registry();
+    const metrics = registrarMetrics(r, registry, { enrp });
+    cleanups.push(async () => metrics.close());
+    const value = async (): Promise<string | undefined> => /^rserpool_enrp_tls_handshakes_refused_total (\d+)$/m.exec(await registry.metrics())?.[1];
+    expect(await value()).toBe('0');
+    const plain = await endpoint();
+    const first = await plain.connect(enrp.endpoint.local, { timeout: 10_000 });
+    const second = await plain.connect(enrp.endpoint.local, { timeout: 10_000 });
+    if (second.open) await new Promise((resolve) => second.once('close', resolve));
+    expect(await value()).toBe('1');
     expect(first.open).toBe(true);
   });
 });
