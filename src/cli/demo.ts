@@ -31,7 +31,7 @@ import { parseDuration, parseInteger } from './parse.js';
 import { hexPeId } from './server.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import type { TransportOptions } from '../transport/endpoint-factory.js';
-import { addHttpOption, httpAddress, httpUrl } from './http-option.js';
+import { addHttpOption, httpAllowedHosts, httpAddress, httpUrl } from './http-option.js';
 import type { TransportAddress } from '../transport/types.js';
 
 /** A pool element child process. */
@@ -179,6 +179,7 @@ interface DemoCliOptions extends TransportCliOptions {
   pool: string;
   verbose: boolean;
   http?: TransportAddress | true;
+  httpAllowHost?: string[];
 }
 
 /** Registers the `demo` subcommand on `program`. */
@@ -230,7 +231,7 @@ async function runDemo(opts: DemoCliOptions): Promise<number> {
   out(`registrar listening on ${registrarAddress} (announces off)`);
   const { serveRegistrarHttp } = await import('../observe/serve-http.js');
   const listen = httpAddress(opts.http);
-  const http = listen ? await serveRegistrarHttp(registrar, { listen }) : undefined;
+  const http = listen ? await serveRegistrarHttp(registrar, { listen, ...httpAllowedHosts(opts) }) : undefined;
   if (http) out(`web view: ${httpUrl(http.address)} (pool, PEs and failovers live; metrics at /metrics)`);
   const cookieKey = randomBytes(24).toString('base64');
   const fleet = new PeFleet({ registrar: registrarAddress, pool: opts.pool, cookieKey, extraArgs: ['--transport', transport.mode ?? 'udp'] });

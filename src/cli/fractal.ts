@@ -26,7 +26,7 @@ import { poolUserCspStatus } from '../observe/csp-status.js';
 import type { TransportAddress } from '../transport/types.js';
 import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
 import { PeFleet } from './demo.js';
-import { addHttpOption, httpAddress, httpUrl } from './http-option.js';
+import { addHttpOption, httpAllowedHosts, httpAddress, httpUrl } from './http-option.js';
 import { parseDuration, parseInteger } from './parse.js';
 import { collectRegistrar, formatId as hexPeId, REGISTRAR_HELP } from './common.js';
 
@@ -57,6 +57,7 @@ interface FractalCliOptions extends CspCliOptions {
   pool: string;
   registrar?: string[];
   http?: TransportAddress | true;
+  httpAllowHost?: string[];
   width: number;
   height: number;
   iterations: number;
@@ -168,6 +169,7 @@ async function runFractal(opts: FractalCliOptions): Promise<number> {
       poolUserMetrics({ get sessions() { return current?.user.sessionCount ?? 0; }, get failovers() { return failovers; } }, registry);
       http = await startHttpServer({
         listen,
+        ...httpAllowedHosts(opts),
         page: 'fractal.html',
         metrics: registry,
         feed,

@@ -32,9 +32,25 @@ export const DEFAULT_HTTP = '127.0.0.1:8080';
  */
 export function addHttpOption(cmd: Command, options: { optionalValue?: boolean } = {}): Command {
   if (options.optionalValue) {
-    return cmd.option('--http [[addr:]port]', `${HTTP_HELP}; alone: ${DEFAULT_HTTP}`, (t: string) => parseHttpAddress(t));
+    cmd.option('--http [[addr:]port]', `${HTTP_HELP}; alone: ${DEFAULT_HTTP}`, (t: string) => parseHttpAddress(t));
+  } else {
+    cmd.option('--http <[addr:]port>', HTTP_HELP, parseHttpAddress);
   }
-  return cmd.option('--http <[addr:]port>', HTTP_HELP, parseHttpAddress);
+  return cmd.option('--http-allow-host <name>', HTTP_ALLOW_HOST_HELP, collectHostName);
+}
+
+/** Help text of `--http-allow-host`. */
+export const HTTP_ALLOW_HOST_HELP = 'a further Host name the HTTP server answers while bound to loopback, e.g. behind a reverse proxy that keeps the client\'s Host (repeatable; default: loopback names and addresses only)';
+
+function collectHostName(text: string, previous: string[] | undefined): string[] {
+  const name = text.trim();
+  if (name === '' || /[\s/@]/.test(name)) throw new InvalidArgumentError(`"${text}" is not a host name.`);
+  return [...(previous ?? []), name];
+}
+
+/** The `allowedHosts` option of the HTTP server from `--http-allow-host` (nothing when not given). */
+export function httpAllowedHosts(opts: { httpAllowHost?: string[] }): { allowedHosts?: string[] } {
+  return opts.httpAllowHost !== undefined ? { allowedHosts: opts.httpAllowHost } : {};
 }
 
 /** The `--http` value as an address (`true` = given without a value). */

@@ -13,7 +13,7 @@ import { EventFeed } from '../observe/feed.js';
 import { startHttpServer } from '../observe/http-server.js';
 import { createMetricsRegistry } from '../observe/metrics.js';
 import type { TransportAddress } from '../transport/types.js';
-import { addHttpOption, httpUrl } from './http-option.js';
+import { addHttpOption, httpAllowedHosts, httpUrl } from './http-option.js';
 import { onTerminationSignal } from './lifecycle.js';
 import { parseAddress, parseDuration } from './parse.js';
 import { Counter, Gauge } from 'prom-client';
@@ -32,7 +32,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('-q, --quiet', 'no line per event on standard output', false)
     .configureHelp({ showGlobalOptions: false });
   addHttpOption(cmd);
-  cmd.action(async (opts: { listen: TransportAddress; purge: number; quiet: boolean; http?: TransportAddress }) => {
+  cmd.action(async (opts: { listen: TransportAddress; purge: number; quiet: boolean; http?: TransportAddress; httpAllowHost?: string[] }) => {
     let monitor: CspMonitor;
     try {
       monitor = await CspMonitor.listen({ listen: opts.listen, purgeInterval: opts.purge });
@@ -59,6 +59,7 @@ export function registerMonitorCommand(program: Command): void {
       try {
         http = await startHttpServer({
           listen: opts.http,
+          ...httpAllowedHosts(opts),
           metrics: registry,
           feed,
           state: () => ({ role: 'monitor', id: `udp ${a.address}:${a.port}`, reports: monitor.reports, components: componentViews(monitor.list()) }),

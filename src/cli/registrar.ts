@@ -26,7 +26,7 @@ import { addEnrpOptions, startEnrpFromCli, type EnrpCliOptions } from '../regist
 import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import type { TransportOptions } from '../transport/endpoint-factory.js';
-import { addHttpOption, httpUrl } from './http-option.js';
+import { addHttpOption, httpAllowedHosts, httpUrl } from './http-option.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
 import { addCspListenOption, addCspOptions, startCspFromCli, startCspListenFromCli, type CspCliOptions } from './csp-option.js';
 import type { CspMonitor } from '../observe/csp.js';
@@ -68,6 +68,7 @@ interface RegistrarCliOptions extends TransportCliOptions {
   logLevel: LogLevel;
   logFormat: LogFormat;
   http?: TransportAddress;
+  httpAllowHost?: string[];
   cspListen?: TransportAddress;
 }
 
@@ -226,7 +227,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
       monitor = await startCspListenFromCli(opts);
       if (monitor) logger.info('csp-listening', { csp: formatTransportAddress(monitor.address) });
       const { serveRegistrarHttp } = await import('../observe/serve-http.js');
-      http = await serveRegistrarHttp(registrar, { listen: opts.http, ...(enrp ? { enrp } : {}), ...(monitor ? { monitor } : {}) });
+      http = await serveRegistrarHttp(registrar, { listen: opts.http, ...httpAllowedHosts(opts), ...(enrp ? { enrp } : {}), ...(monitor ? { monitor } : {}) });
       logger.info('http-listening', { url: httpUrl(http.address) });
       process.send?.({ event: 'http', address: http.address });
     } catch (err) {

@@ -25,7 +25,7 @@ import { parseDuration, parseInteger } from './parse.js';
 import { addCookieOptions, addTlsOptions, cookieSettingsFromCli, tlsFromCli, type CookieCliOptions, type TlsCliOptions } from './security-options.js';
 import { transportFromCli, type TransportCliOptions } from './transport-option.js';
 import type { TransportOptions } from '../transport/endpoint-factory.js';
-import { addHttpOption, httpUrl } from './http-option.js';
+import { addHttpOption, httpAllowedHosts, httpUrl } from './http-option.js';
 import type { TransportAddress } from '../transport/types.js';
 import type { ObservedHttp } from '../observe/serve-http.js';
 import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
@@ -50,6 +50,7 @@ interface ServerCliOptions extends TransportCliOptions, ServiceCliOptions, Cooki
   closeTimeout: number;
   quiet: boolean;
   http?: TransportAddress;
+  httpAllowHost?: string[];
 }
 
 /** Parses a fraction 0..1. */
@@ -182,7 +183,7 @@ async function runServer(opts: ServerCliOptions): Promise<void> {
   if (opts.http !== undefined) {
     try {
       const { servePoolElementHttp } = await import('../observe/serve-http.js');
-      http = await servePoolElementHttp(pe, { listen: opts.http, pool: opts.pool, service: service.name });
+      http = await servePoolElementHttp(pe, { listen: opts.http, ...httpAllowedHosts(opts), pool: opts.pool, service: service.name });
       out(`http ${httpUrl(http.address)}`);
     } catch (err) {
       reportError('server', `--http ${formatTransportAddress(opts.http)}: ${errorText(err)}`);

@@ -11,7 +11,7 @@ import type { EnrpAttachment } from '../registrar/enrp/attach.js';
 import type { TransportAddress } from '../transport/types.js';
 import { handleTableToJson } from '../registrar/enrp/handle-table-json.js';
 import { EventFeed, hexId } from './feed.js';
-import { startHttpServer, type HttpServerHandle } from './http-server.js';
+import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './http-server.js';
 import { createMetricsRegistry, poolElementMetrics, registrarMetrics, type PoolElementMetricsSource } from './metrics.js';
 import { RegistrarView } from './registrar-view.js';
 import type { CspMonitor } from './csp.js';
@@ -23,6 +23,8 @@ export interface ServeHttpOptions {
   listen?: Partial<TransportAddress>;
   /** Also export the Node.js process metrics (default true). */
   processMetrics?: boolean;
+  /** Further `Host` names accepted while bound to loopback (see {@link HttpServerOptions.allowedHosts}). */
+  allowedHosts?: string[];
 }
 
 /** A component served over HTTP. */
@@ -54,6 +56,7 @@ export async function serveRegistrarHttp(registrar: Registrar, options: ServeHtt
   try {
     server = await startHttpServer({
       ...(options.listen ? { listen: options.listen } : {}),
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
       metrics: registry,
       feed: view.feed,
       state: () => (monitor ? { ...view.snapshot(), components: componentViews(monitor.list()) } : view.snapshot()),
@@ -93,6 +96,7 @@ export async function servePoolElementHttp(pe: ObservablePoolElement, options: S
   const started = performance.now();
   const server = await startHttpServer({
     ...(options.listen ? { listen: options.listen } : {}),
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
     metrics: registry,
     feed,
     health: () => ({ ready: pe.registration !== undefined, detail: { pe: pe.peId === undefined ? null : hexId(pe.peId) } }),

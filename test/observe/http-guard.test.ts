@@ -6,8 +6,9 @@
  * the headers a browser would send.
  */
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpServerHandle } from '../../src/observe/http-server.js';
+import { killAll, requireBuild, rsp } from '../fixtures/cli-helpers.js';
 
 const servers: HttpServerHandle[] = [];
 afterEach(async () => {
@@ -93,5 +94,23 @@ describe('HTTP guard against DNS rebinding and cross-site requests', () => {
     expect((await send(s, 'GET', '/healthz', { host: `monitor.example:${port}` })).status).toBe(200);
     expect((await send(s, 'POST', '/api/act', { host: `monitor.example:${port}`, origin: 'https://attacker.example' })).status).toBe(403);
     expect((await send(s, 'POST', '/api/act', { host: `monitor.example:${port}`, origin: `http://monitor.example:${port}` })).status).toBe(200);
+  });
+});
+
+describe('--http-allow-host on the command line', () => {
+  afterAll(killAll);
+  it('rsp monitor answers the added name and still refuses others; a bad name is a usage error', { timeout: 60_000 }, async () => {
+    requireBuild();
+    const m = rsp(['monitor', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--http-allow-host', 'pool.proxy.example', '--http-allow-host', 'other.proxy.example']);
+    const port = Number(/^http http:\/\/127\.0\.0\.1:(\d+)/.exec(await m.wait((l) => l.startsWith('http '), 30_000))![1]);
+    const handle = { address: { address: '127.0.0.1', port } } as HttpServerHandle;
+    expect((await send(handle, 'GET', '/healthz', { host: `pool.proxy.example:${port}` })).status).toBe(200);
+    expect((await send(handle, 'GET', '/healthz', { host: 'other.proxy.example' })).status).toBe(200);
+    expect((await send(handle, 'GET', '/healthz', { host: `rebind.example:${port}` })).status).toBe(421);
+    m.child.kill('SIGTERM');
+    expect(await m.exited).toBe(0);
+    const bad = rsp(['monitor', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--http-allow-host', 'a b']);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.stderr.join('\n')).toMatch(/is not a host name/);
   });
 });
