@@ -30,6 +30,7 @@ export interface RegistrarSecurityCliOptions {
   hostHrRate?: RateLimit;
   hostEuRate?: RateLimit;
   maxUnsentBytes?: number;
+  ipv6HostPrefix?: number;
 }
 
 /** Adds the per-host limit options to `rsp registrar`. */
@@ -39,7 +40,8 @@ export function addRegistrarSecurityOptions(cmd: Command): void {
     .option('--max-pools-per-host <n>', 'most pools one host may have PEs in (default: half of --max-pools)', parseInteger)
     .option('--host-hr-rate <rate[/burst]>', 'handle resolutions per second per host, over all its associations, or "off" (default: 5000/10000)', parseRate)
     .option('--host-eu-rate <rate[/burst]>', 'Endpoint Unreachable reports per second per host, or "off" (default: 100/200)', parseRate)
-    .option('--max-unsent-bytes <bytes>', 'abort an association whose peer leaves more than this unread (default: 2 MiB)', parseInteger);
+    .option('--max-unsent-bytes <bytes>', 'abort an association whose peer leaves more than this unread (default: 2 MiB)', parseInteger)
+    .option('--ipv6-host-prefix <bits>', 'IPv6 prefix length that counts as one host for the per-host limits, distinct failure reporters and TLS handshake caps; IPv4 counts per address (default: 64; 128 = per address)', parseInteger);
 }
 
 /** The registrar options given by {@link addRegistrarSecurityOptions}. */
@@ -50,6 +52,7 @@ export function registrarSecurityFromCli(opts: RegistrarSecurityCliOptions): Par
     ...(opts.hostHrRate !== undefined ? { hostHandleResolutionRate: opts.hostHrRate } : {}),
     ...(opts.hostEuRate !== undefined ? { hostFailureReportRate: opts.hostEuRate } : {}),
     ...(opts.maxUnsentBytes !== undefined ? { maxUnsentBytes: opts.maxUnsentBytes } : {}),
+    ...(opts.ipv6HostPrefix !== undefined ? { ipv6HostPrefix: opts.ipv6HostPrefix } : {}),
   };
 }
 

@@ -4,20 +4,21 @@
  * associations, pools, handle resolutions or failure reports, so one host
  * cannot lock out the others.
  *
- * A host is the normalised first remote address of an association. Its
- * state lives as long as it has associations.
+ * A host is the first remote address of an association, IPv6 grouped by
+ * prefix ({@link hostKey}). Its state lives as long as it has associations.
  *
  * @module
  */
 import type { Clock } from '../clock.js';
 import type { Pool } from '../handlespace/pool.js';
-import { normalizeAddress } from './address-filter.js';
+import { hostKey } from '../transport/host-key.js';
 import { TokenBucket, type RateLimit } from './rate-limiter.js';
 
 /** Per-host limits, defaults filled in. */
 export interface HostLimitOptions {
   maxAssociationsPerHost: number;
   maxPoolsPerHost: number;
+  ipv6HostPrefix: number;
   hostHandleResolutionRate: RateLimit;
   hostFailureReportRate: RateLimit;
 }
@@ -68,7 +69,7 @@ export class HostTable {
    * host already has its maximum.
    */
   acquire(address: string): HostState | undefined {
-    const key = normalizeAddress(address) ?? address;
+    const key = hostKey(address, this.options.ipv6HostPrefix);
     let h = this.hosts.get(key);
     if (h === undefined) {
       h = new HostState(key, new TokenBucket(this.options.hostHandleResolutionRate, this.clock), new TokenBucket(this.options.hostFailureReportRate, this.clock));

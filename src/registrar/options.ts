@@ -7,6 +7,7 @@
  * @module
  */
 import { checkTransportMode, type TransportOptions } from '../transport/endpoint-factory.js';
+import { checkIpv6HostPrefix, DEFAULT_IPV6_HOST_PREFIX } from '../transport/host-key.js';
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -133,6 +134,13 @@ export interface RegistrarOptions {
   maxAssociationsPerHost?: number;
   /** Most pools one remote host may have PEs in (default: half of `maxPools`). */
   maxPoolsPerHost?: number;
+  /**
+   * IPv6 prefix length that counts as one remote host for every per-host
+   * limit, the distinct reporters of failure reports and the TLS handshake cap
+   * (default 64: a host usually owns its /64; 128 = per address). IPv4 counts
+   * per address; loopback and link-local IPv6 per address.
+   */
+  ipv6HostPrefix?: number;
   /** Handle resolutions per remote host over all its associations (default 5000/s, burst 10,000). */
   hostHandleResolutionRate?: RateLimit;
   /** Endpoint Unreachable reports per remote host over all its associations (default 100/s, burst 200). */
@@ -355,6 +363,7 @@ export function resolveRegistrarOptions(o: RegistrarOptions = {}): ResolvedRegis
     maxAssociations,
     maxAssociationsPerHost: integer('maxAssociationsPerHost', o.maxAssociationsPerHost ?? Math.max(1, Math.floor(maxAssociations / 2)), 1),
     maxPoolsPerHost: integer('maxPoolsPerHost', o.maxPoolsPerHost ?? Math.max(1, Math.floor(maxPools / 2)), 1),
+    ipv6HostPrefix: checkIpv6HostPrefix('ipv6HostPrefix', o.ipv6HostPrefix ?? DEFAULT_IPV6_HOST_PREFIX),
     hostHandleResolutionRate: rate('hostHandleResolutionRate', o.hostHandleResolutionRate ?? d.hostHandleResolutionRate),
     hostFailureReportRate: rate('hostFailureReportRate', o.hostFailureReportRate ?? d.hostFailureReportRate),
     maxUnsentBytes: integer('maxUnsentBytes', o.maxUnsentBytes ?? d.maxUnsentBytes, 1024),

@@ -357,6 +357,11 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     return { ...this.options.transport };
   }
 
+  /** IPv6 prefix length that counts as one remote host ({@link RegistrarOptions.ipv6HostPrefix}); ENRP's TLS handshake cap may use it too. */
+  get ipv6HostPrefix(): number {
+    return this.options.ipv6HostPrefix;
+  }
+
   /** True between a successful {@link Registrar.start} and {@link Registrar.close}. */
   get running(): boolean {
     return this.state === 'running';
@@ -375,7 +380,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       for (const address of this.options.asap) {
         // A host name ('localhost:3863') is looked up here; one that does not resolve fails the start.
         const plain = await factory(await resolveTransportAddress(address));
-        const endpoint = this.options.tls !== undefined ? tlsEndpoint(plain, this.options.tls) : plain;
+        const endpoint = this.options.tls !== undefined ? tlsEndpoint(plain, { ipv6HostPrefix: this.options.ipv6HostPrefix, ...this.options.tls }) : plain;
         this.endpoints.push(endpoint);
         endpoint.on('association', (a) => this.addAssociation(a));
         endpoint.on('error', (e) => this.logger.warn('endpoint-error', { error: e }));

@@ -27,6 +27,7 @@ import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { InvalidArgumentError, RSerPoolError } from '../errors.js';
+import { checkIpv6HostPrefix, hostKey } from './host-key.js';
 import type { Association, AssociationEvents, CloseReason, ConnectOptions, Endpoint, EndpointEvents, SendOptions, TransportAddress } from './types.js';
 
 /** PPID of the TLS records on the association. */
@@ -67,6 +68,12 @@ export interface TlsOptions {
   /** Most unfinished incoming handshakes from one remote host (default 16). */
   maxPendingHandshakesPerHost?: number;
   /**
+   * IPv6 prefix length that counts as one remote host for
+   * {@link TlsOptions.maxPendingHandshakesPerHost} (default 64; 128 = per
+   * address). IPv4 counts per address.
+   */
+  ipv6HostPrefix?: number;
+  /**
    * Decides whether a peer with this verified identity may use an
    * association; `role` says which side we are. Default: every peer with a
    * valid certificate.
@@ -91,11 +98,6 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
 /** Default of {@link TlsOptions.maxPendingHandshakesPerHost}. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST = 16;
 
-/** The host part of an address, as one key per host (IPv4-mapped IPv6 folded, case ignored). */
-function hostKey(address: string): string {
-  const a = address.toLowerCase();
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
 
 /** The association as a byte stream (stream 0, PPID {@link TLS_PPID}). */
 class AssociationStream extends Duplex {
@@ -332,6 +334,7 @@ export class TlsEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       const v = options[key];
       if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new InvalidArgumentError(`tls.${key} must be a positive integer, got ${String(v)}`);
     }
+    if (options.ipv6HostPrefix !== undefined) checkIpv6HostPrefix('tls.ipv6HostPrefix', options.ipv6HostPrefix);
     inner.on('association', (a) => this.onIncoming(a));
     inner.on('error', (e) => this.emit('error', e));
     inner.on('close', () => this.emit('close'));
@@ -361,7 +364,7 @@ export class TlsEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
    * associations it never completes ties up at most its share.
    */
   private onIncoming(a: Association): void {
-    const host = hostKey(a.remote.address);
+    const host = hostKey(a.remote.address, this.options.ipv6HostPrefix);
     const fromHost = this.pendingByHost.get(host) ?? 0;
     if (this.pending >= (this.options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES) || fromHost >= (this.options.maxPendingHandshakesPerHost ?? DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST)) {
       this.stats.handshakesRefused++;

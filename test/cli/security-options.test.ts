@@ -40,13 +40,14 @@ describe('rsp registrar per-host limits', () => {
   it('maps the options to registrar options', () => {
     const cmd = new Command('registrar').exitOverride();
     addRegistrarSecurityOptions(cmd);
-    cmd.parse(['--max-associations-per-host', '50', '--max-pools-per-host', '10', '--host-hr-rate', '100/200', '--host-eu-rate', '5', '--max-unsent-bytes', '65536'], { from: 'user' });
+    cmd.parse(['--max-associations-per-host', '50', '--max-pools-per-host', '10', '--host-hr-rate', '100/200', '--host-eu-rate', '5', '--max-unsent-bytes', '65536', '--ipv6-host-prefix', '56'], { from: 'user' });
     expect(registrarSecurityFromCli(cmd.opts())).toEqual({
       maxAssociationsPerHost: 50,
       maxPoolsPerHost: 10,
       hostHandleResolutionRate: { rate: 100, burst: 200 },
       hostFailureReportRate: expect.objectContaining({ rate: 5 }),
       maxUnsentBytes: 65536,
+      ipv6HostPrefix: 56,
     });
   });
 });
