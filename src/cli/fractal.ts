@@ -30,14 +30,21 @@ import { addHttpOption, httpAllowedHosts, httpAddress, httpUrl } from './http-op
 import { parseDuration, parseInteger } from './parse.js';
 import { collectRegistrar, formatId as hexPeId, REGISTRAR_HELP } from './common.js';
 
-/** Adds `--fractal-rate` to `rsp server`. */
+/** Adds `--fractal-rate` and `--fractal-max-work` to `rsp server`. */
 export function addFractalServerOption(cmd: Command): void {
   cmd.option('--fractal-rate <n>', 'fractal service: points computed per second per session (0 = as fast as possible; slow PEs let you watch failovers)', parseInteger, 0);
+  cmd.option('--fractal-max-work <n>', 'fractal service: most work one request may ask for, width × height × iterations; larger requests end the session (default: 1e10)', parsePositiveNumber);
+}
+
+function parsePositiveNumber(text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !(v > 0)) throw new InvalidArgumentError(`"${text}" is not a positive number.`);
+  return v;
 }
 
 /** The service `rsp server` runs: the fractal service gets `--fractal-rate`. */
-export function fractalServiceFromCli(opts: { fractalRate?: number }): Service {
-  return createFractalService({ pointsPerSecond: opts.fractalRate ?? 0 });
+export function fractalServiceFromCli(opts: { fractalRate?: number; fractalMaxWork?: number }): Service {
+  return createFractalService({ pointsPerSecond: opts.fractalRate ?? 0, ...(opts.fractalMaxWork !== undefined ? { maxWork: opts.fractalMaxWork } : {}) });
 }
 
 function parseNumber(text: string): number {

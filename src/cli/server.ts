@@ -99,7 +99,7 @@ export function registerServerCommand(program: Command): void {
 async function runServer(opts: ServerCliOptions): Promise<void> {
   // CalcApp's load (jobs / max jobs) is re-registered when it changed by 1 %, with adaptive policies only.
   let reportedLoad = opts.load ?? 0;
-  const service = opts.service === 'fractal' ? fractalServiceFromCli(opts as { fractalRate?: number }) : serviceFromCli(opts, (load) => {
+  const service = opts.service === 'fractal' ? fractalServiceFromCli(opts as { fractalRate?: number; fractalMaxWork?: number }) : serviceFromCli(opts, (load) => {
     if (!opts.policy.includes('least-used') || Math.abs(load - reportedLoad) < 0.01 || pe.registration === undefined) return;
     reportedLoad = load;
     pe.update({ load }).catch(() => undefined);

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { InvalidArgumentError } from '../errors.js';
 import { runSession, type Service, type ServiceContext, type ServiceSession } from './service.js';
 
 /** PPID of the Fractal Generator Protocol. */
@@ -239,7 +240,26 @@ export interface FractalServiceOptions {
   cookieMaxPackets?: number;
   /** Longest time pending points wait before they are sent, ms (default 1000). */
   dataMaxTime?: number;
+  /**
+   * Most work one Parameter message may ask for, as width × height ×
+   * MaxIterations (default 1e10, a few minutes of one core at worst). A
+   * larger request ends the session (logged), so one pool user cannot
+   * occupy a PE for hours; `Infinity` lifts the cap.
+   */
+  maxWork?: number;
 }
+
+/** Default of {@link FractalServiceOptions.maxWork}. */
+export const FRACTAL_DEFAULT_MAX_WORK = 1e10;
+
+/**
+ * Mandelbrot iterations computed between two turns of the event loop: a
+ * session with a deep region must not keep the PE's other sessions, its
+ * keep-alive answers and its registrar traffic waiting (one batch of 324
+ * points at 1,000,000 iterations each would be about a second).
+ */
+const ITERATIONS_PER_TURN = 2_000_000;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -259,9 +279,13 @@ export function createFractalService(options: FractalServiceOptions = {}): Servi
   const cookieMaxTime = options.cookieMaxTime ?? 1000;
   const cookieMaxPackets = options.cookieMaxPackets ?? 10;
   const dataMaxTime = options.dataMaxTime ?? 1000;
+  const maxWork = options.maxWork ?? FRACTAL_DEFAULT_MAX_WORK;
+  if (!(maxWork > 0)) throw new InvalidArgumentError(`maxWork must be a positive number, got ${String(options.maxWork)}`);
 
   /** Computes a rectangle from (x, y) on; resolves when the end marker went out. */
   async function compute(session: ServiceSession, p: FractalParameters, x0: number, y0: number, signal: AbortSignal): Promise<void> {
+    const work = p.width * p.height * p.maxIterations;
+    if (work > maxWork) throw new FgpError(`${p.width}×${p.height} points at ${p.maxIterations} iterations is more work than this PE accepts (${work.toExponential(2)} > ${maxWork.toExponential(2)})`);
     const send = (b: Uint8Array): Promise<void> => session.send(b, { ppid: FGP_PPID, signal });
     let pending: number[] = [];
     let pendingX = x0;
@@ -271,6 +295,7 @@ export function createFractalService(options: FractalServiceOptions = {}): Servi
     let lastData = lastCookie;
     const started = lastCookie;
     let computed = 0;
+    let iterations = 0;
     const flush = async (): Promise<void> => {
       if (pending.length === 0) return;
       const points = pending;
@@ -293,8 +318,15 @@ export function createFractalService(options: FractalServiceOptions = {}): Servi
           pendingX = x;
           pendingY = y;
         }
-        pending.push(fractalPoint(p, x, y));
+        const value = fractalPoint(p, x, y);
+        pending.push(value);
         computed++;
+        iterations += value + 1;
+        if (iterations >= ITERATIONS_PER_TURN) {
+          iterations = 0;
+          await nextTurn();
+          if (signal.aborted) return;
+        }
         if (pending.length === FGP_MAX_POINTS || (pending.length % 32 === 0 && performance.now() - lastData >= dataMaxTime)) {
           await flush();
           if (signal.aborted) return;

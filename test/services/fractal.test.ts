@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createFractalService,
+  fractalService,
   decodeFractalCookie,
   decodeFractalMessage,
   encodeFractalCookie,
@@ -19,6 +20,7 @@ import {
   rectParameters,
   serve,
   splitImage,
+  createMemorySessionPair,
   type FractalParameters,
 } from '../../src/services/index.js';
 import { Registrar } from '../../src/registrar/registrar.js';
@@ -202,5 +204,58 @@ describe('fractal pool user failover without a cookie', () => {
     expect(user.owners.every((o) => o === real)).toBe(true);
     const p = rectParameters(user.image, user.rects[0]!);
     expect(user.values[64 * 10 + 5]).toBe(fractalPoint(p, 5, 10));
+  });
+});
+
+describe('fractal PE limits', () => {
+  it('ends a session whose request is more work than the PE accepts, and serves one within the cap', async () => {
+    const small: FractalParameters = { ...params, width: 64, height: 64, maxIterations: 20 };
+    const run = async (maxWork: number, p: FractalParameters): Promise<{ log: string[]; closed: boolean; first: number | undefined }> => {
+      const { service, user } = createMemorySessionPair();
+      const log: string[] = [];
+      const done = createFractalService({ maxWork }).handle(service, { log: (l) => log.push(l) });
+      user.send(encodeFractalParameters(p), { ppid: 32 });
+      const first = await user.recv();
+      user.close();
+      await done;
+      return { log, closed: user.closedByService, first: first === null ? undefined : decodeFractalMessage(first.data).type === 'data' ? 1 : 0 };
+    };
+    const refused = await run(64 * 64 * 20 - 1, small);
+    expect(refused.first).toBeUndefined();
+    expect(refused.closed).toBe(true);
+    expect(refused.log.join('\n')).toMatch(/more work than this PE accepts/);
+    const served = await run(64 * 64 * 20, small);
+    expect(served.first).toBe(1);
+    // The default cap refuses the largest image the protocol can describe at the most iterations.
+    const huge = await run(Number.NaN, { ...params, width: 65536, height: 65536, maxIterations: 1_000_000 }).catch((e: unknown) => e);
+    expect(String(huge)).toMatch(/maxWork must be a positive number/);
+    const { service, user } = createMemorySessionPair();
+    const done = fractalService.handle(service, {});
+    user.send(encodeFractalParameters({ ...params, width: 65536, height: 65536, maxIterations: 1_000_000 }), { ppid: 32 });
+    expect(await user.recv()).toBeNull();
+    await done;
+  });
+
+  it('lets the event loop turn while it computes a deep region, so other sessions are not kept waiting', async () => {
+    // 18 × 18 = 324 points (one Data message) inside the set: each takes all 100,000 iterations.
+    const deep: FractalParameters = { ...params, width: 18, height: 18, maxIterations: 100_000, c1: { re: -0.1, im: 0.1 }, c2: { re: 0.1, im: -0.1 } };
+    expect(fractalPoint(deep, 9, 9)).toBe(100_000);
+    const { service, user } = createMemorySessionPair();
+    const done = createFractalService().handle(service, {});
+    let turns = 0;
+    let counting = true;
+    const tick = (): void => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    user.send(encodeFractalParameters(deep), { ppid: 32 });
+    setImmediate(tick);
+    const first = await user.recv();
+    counting = false;
+    expect(decodeFractalMessage(first!.data).type).toBe('data');
+    // 32,400,000 iterations before the first Data message: at least one turn per 2,000,000.
+    expect(turns).toBeGreaterThanOrEqual(15);
+    user.close();
+    await done;
   });
 });
