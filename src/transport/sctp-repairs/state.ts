@@ -10,21 +10,39 @@ import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
 import type { PmtuSearch } from './plpmtud.js';
 
-/** Completion callback of `SEND`: an error, or the TSN of the message's last fragment. */
-export type SendCallback = (error?: Error, lastTsn?: number) => void;
+/**
+ * Completion callback of a queued message: an error, or the TSN of the
+ * message's last fragment; the third argument is the message itself, so one
+ * callback can serve every message of an association (no closure per message).
+ */
+export type SendCallback = (error: Error | undefined, lastTsn: number, message: OutMessage) => void;
 
-/** A message accepted by `SEND` and not yet fully transmitted. */
-export interface OutMessage {
-  data: Buffer;
-  offset: number;
-  streamId: number;
-  ssn: number;
-  ppid: number;
-  unordered: boolean;
-  callback: SendCallback | undefined;
-  /** TSN of the last fragment, once transmitted. */
-  lastTsn?: number;
+/**
+ * A message accepted by `SEND` (or `queueMessage`) and not yet fully
+ * transmitted. A class, so that every message has the same shape from its
+ * creation on (V8 keeps one hidden class and never has to migrate objects);
+ * callers may extend it to carry their own per-message fields in the same
+ * object instead of wrapping it.
+ */
+export class OutMessage {
+  /** Bytes of `data` already cut into chunks. */
+  offset = 0;
+  /** Stream sequence number (assigned when queued; 0 for unordered messages). */
+  ssn = 0;
+  /** TSN of the last fragment, once transmitted (valid when the callback runs without error). */
+  lastTsn = 0;
+
+  constructor(
+    public data: Buffer,
+    public streamId: number,
+    public ppid: number,
+    public unordered: boolean,
+    public callback: SendCallback | undefined,
+  ) {}
 }
+
+/** Receives each complete message of an association: data, stream, PPID, unordered flag. */
+export type MessageReceiver = (data: Buffer, stream: number, ppid: number, unordered: boolean) => void;
 
 /** One DATA chunk that has a TSN and is not yet cumulatively acknowledged. */
 export interface OutChunk {
@@ -166,6 +184,8 @@ export interface AssocState {
   packetsSinceSack: number;
   everSentSack: boolean;
   lastReceived: number;
+  /** Takes delivered messages directly instead of `'DATA ARRIVE'` + `RECEIVE()` (see `setReceiver`). */
+  receiver: MessageReceiver | undefined;
   // --- failure detection
   /** Association error counter (RFC 4960 8.1). */
   errorCount: number;
@@ -260,6 +280,7 @@ export function st(a: Loose): AssocState {
       packetsSinceSack: 0,
       everSentSack: false,
       lastReceived: now(),
+      receiver: undefined,
       errorCount: 0,
       pathErrorCount: 0,
       pathActive: true,
