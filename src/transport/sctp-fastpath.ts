@@ -11,7 +11,9 @@
  * tag, see udp-endpoint.ts), so this module reads the few fixed fields
  * directly from the datagram and emits the same `'data'` / `'sack'` events
  * on the association, with objects of the shape the repaired handlers read
- * (send-path.ts `onData`, retransmission.ts `onSack`). Anything else, or a
+ * (send-path.ts `onData`, retransmission.ts `onSack`); when those handlers
+ * are the only listeners (sctp-slim.ts), it calls them directly instead.
+ * Anything else, or a
  * chunk too short for its fixed fields, goes the generic way (which rejects
  * or reports it).
  *
@@ -20,6 +22,7 @@
  */
 import type { ChunkSummary } from './sctp-packet.js';
 import type { SctpAssociation } from './sctp-lib.js';
+import { dispatchesDirectly } from './sctp-slim.js';
 
 const DATA = 0;
 const SACK = 3;
@@ -46,7 +49,11 @@ interface FastSack {
   sack_info: { gap_blocks: Array<{ start: number; finish: number }>; duplicate_tsn: number[] };
 }
 
-type Emitter = { emit(event: string, ...args: unknown[]): boolean };
+type Emitter = {
+  emit(event: string, ...args: unknown[]): boolean;
+  onData(chunk: FastData, source: string): void;
+  onSack(chunk: FastSack, source: string): void;
+};
 
 /** True when the packet can take the fast path (only DATA and SACK chunks, all well-formed). */
 export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean {
@@ -74,6 +81,8 @@ export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean
  */
 export function receiveFast(association: SctpAssociation, packet: Buffer, source: string): void {
   const a = association as unknown as Emitter;
+  // The handlers themselves when nothing else listens (the usual case), else the events.
+  const direct = dispatchesDirectly(association);
   // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.
   let lastData = -1;
   let offset = 12;
@@ -95,7 +104,8 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
         user_data: packet.subarray(offset + 16, offset + length),
         last_in_packet: offset === lastData,
       };
-      a.emit('data', chunk, source);
+      if (direct) a.onData(chunk, source);
+      else a.emit('data', chunk, source);
     } else {
       const gaps = packet.readUInt16BE(offset + 12);
       const dups = packet.readUInt16BE(offset + 14);
@@ -109,7 +119,8 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
         a_rwnd: packet.readUInt32BE(offset + 8),
         sack_info: { gap_blocks: gapBlocks, duplicate_tsn: duplicates },
       };
-      a.emit('sack', chunk, source);
+      if (direct) a.onSack(chunk, source);
+      else a.emit('sack', chunk, source);
     }
     offset += (length + 3) & ~3;
   }
