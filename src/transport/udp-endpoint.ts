@@ -66,6 +66,7 @@ import {
   setPathMtu,
   type SctpTuningOptions,
 } from './sctp-repairs/index.js';
+import { DOUBLE_ZERO } from './sctp-repairs/state.js';
 import { pathMtuTo, sctpPacketSizeForUdp, udpOverhead } from './path-mtu.js';
 import { EncapsulationPort, SCTP_UDP_TUNNELING_PORT, checkUdpPort, type EncapsulationReceiver } from './udp-encapsulation-port.js';
 import type {
@@ -242,7 +243,8 @@ class Link implements SctpTransportLike {
   association: SctpTransportAssociation | undefined;
   /** Liveness-probe interval of this link in ms (0: none). */
   probeInterval = 0;
-  lastSend = 0;
+  /** performance.now() of the last packet sent (a double from the start, see DOUBLE_ZERO). */
+  lastSend = DOUBLE_ZERO;
   registered = false;
   disposed = false;
 
@@ -845,7 +847,10 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
       chunks.push(data.subarray(offset, offset + length));
       offset += (length + 3) & ~3;
     }
-    const packet: SctpPacket = { src_port: srcPort, dst_port: dstPort, v_tag: vTag, checksum: data.readUInt32LE(8), chunks };
+    // Tag and checksum are unsigned 32-bit: their fields start as doubles (see DOUBLE_ZERO).
+    const packet: SctpPacket = { src_port: srcPort, dst_port: dstPort, v_tag: DOUBLE_ZERO, checksum: DOUBLE_ZERO, chunks };
+    packet.v_tag = vTag;
+    packet.checksum = data.readUInt32LE(8);
     try {
       view.onPacket(packet, source, this.local.address);
     } catch (error) {

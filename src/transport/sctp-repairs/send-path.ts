@@ -40,7 +40,7 @@
  */
 import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
 import { tsnAdd } from './serial.js';
-import { st, now, sendRaw, OutMessage, type AssocState, type MessageReceiver, type OutChunk, type SendCallback } from './state.js';
+import { st, now, sendRaw, OutChunk, OutMessage, type AssocState, type MessageReceiver, type SendCallback } from './state.js';
 import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
@@ -251,27 +251,11 @@ export function flush(a: Loose): void {
       const flags = (m.unordered ? 4 : 0) | (first ? 2 : 0) | (last ? 1 : 0);
       const tsn = s.nextTsn;
       s.nextTsn = tsnAdd(tsn, 1);
-      const c: OutChunk = {
-        tsn,
-        flags,
-        streamId: m.streamId,
-        ssn: m.ssn,
-        ppid: m.ppid,
-        payload: first && last ? m.data : m.data.subarray(m.offset, m.offset + len),
-        wire: (chunkSize + 3) & ~3,
-        size: chunkSize,
-        inFlight: true,
-        gapAcked: false,
-        retransmit: false,
-        fast: false,
-        misses: 0,
-        transmissions: 1,
-        sentAt,
-      };
+      const c = new OutChunk(tsn, flags, m, first && last ? m.data : m.data.subarray(m.offset, m.offset + len), chunkSize, sentAt);
       s.outstanding.push(c);
       s.flight += chunkSize;
       s.peerRwnd = Math.max(0, s.peerRwnd - chunkSize);
-      if (!s.rttProbe) s.rttProbe = { tsn, at: c.sentAt };
+      if (!s.rttProbe) s.rttProbe = c;
       m.offset += len;
       s.pendingBytes -= len;
       addData(c);
