@@ -470,7 +470,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // Repaired send path: the item itself is the send path's queue entry, completed through
       // the association's one callback. The original machine gets a copy of the fields.
       const accepting = this.pipelined
-        ? queueMessage(this.sctp, item)
+        ? queueMessage(this.sctp, item, false)
         : this.sctp.SEND(item.data, { stream_id: item.streamId, ppid: item.ppid, unordered: item.unordered }, (error, lastTsn) =>
             this.sent(item, error ?? undefined, lastTsn),
           );

@@ -125,8 +125,7 @@ function expireT3(a: Loose): void {
   }
   const mtu = s.packetSize;
   s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
-  a.RTO = s.rto;
-  s.ssthresh = Math.max(s.cwnd / 2, 4 * mtu);
+  s.ssthresh = Math.max(Math.floor(s.cwnd / 2), 4 * mtu);
   s.cwnd = mtu;
   s.partialBytesAcked = 0;
   s.fastRecovery = false;
@@ -268,7 +267,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   }
   if (fastMarked) {
     if (!s.fastRecovery) {
-      s.ssthresh = Math.max(s.cwnd / 2, 4 * mtu);
+      s.ssthresh = Math.max(Math.floor(s.cwnd / 2), 4 * mtu); // whole bytes: cwnd stays an integer
       s.cwnd = s.ssthresh;
       s.partialBytesAcked = 0;
       s.fastRecovery = true;

@@ -306,7 +306,7 @@ function refusal(a: Loose, s: AssocState, streamId: number): string | undefined 
 }
 
 /** Assigns the stream sequence number and queues `m` for transmission; false above the send high-water mark. */
-function enqueue(a: Loose, s: AssocState, m: OutMessage): boolean {
+function enqueue(a: Loose, s: AssocState, m: OutMessage, flushSoon: boolean): boolean {
   if (!m.unordered) {
     const ssn = s.ssn.get(m.streamId) ?? 0;
     s.ssn.set(m.streamId, (ssn + 1) & 0xffff);
@@ -315,7 +315,7 @@ function enqueue(a: Loose, s: AssocState, m: OutMessage): boolean {
   s.pending.push(m);
   s.pendingBytes += m.data.length;
   a.lastChunkSize = m.data.length;
-  if (DATA_STATES.has(a.state)) scheduleFlush(a);
+  if (flushSoon && DATA_STATES.has(a.state)) scheduleFlush(a);
   return s.pendingBytes < s.tuning.sendHighWaterMark;
 }
 
@@ -326,13 +326,16 @@ function enqueue(a: Loose, s: AssocState, m: OutMessage): boolean {
  * not copied; `m.callback` runs once with `(error, lastTsn, m)`. Returns false
  * when the queue is above the send high-water mark (the message is queued
  * anyway) or when the message was refused (the callback then gets the error).
+ * With `flushSoon` false the caller promises to call {@link flush} itself
+ * (the association does, at the end of the current job), and no flush is
+ * scheduled for the next event-loop turn.
  */
-export function queueMessage(a: Loose, m: OutMessage): boolean {
+export function queueMessage(a: Loose, m: OutMessage, flushSoon = true): boolean {
   const s = st(a);
   const why = refusal(a, s, m.streamId);
   if (why !== undefined) return rejectSend(m.callback, m, why);
   if (m.data.length === 0) return rejectSend(m.callback, m, 'empty message');
-  return enqueue(a, s, m);
+  return enqueue(a, s, m, flushSoon);
 }
 
 function SEND(this: Loose, buffer: Loose, options: Loose, callback?: (error?: Error, lastTsn?: number) => void): boolean {
@@ -352,7 +355,7 @@ function SEND(this: Loose, buffer: Loose, options: Loose, callback?: (error?: Er
   let ppid = options.ppid;
   if (!Number.isInteger(ppid) && Number.isInteger((buffer as Loose).ppid)) ppid = (buffer as Loose).ppid;
   const message = new OutMessage(data, streamId, Number.isInteger(ppid) ? ppid >>> 0 : 0, !!options.unordered, cb);
-  return enqueue(this, s, message);
+  return enqueue(this, s, message, true);
 }
 
 function onData(this: Loose, chunk: Loose): void {
