@@ -54,6 +54,7 @@ import { RequestTracker, poolHandleKey, requestKey } from './request-tracker.js'
 import { RequestWindow } from './request-window.js';
 import { huntRegistrar } from './server-hunt.js';
 import { identityMatches, peerIdentityOf, tlsEndpoint, type PeerIdentity } from '../transport/tls.js';
+import { sendHandedOver } from '../transport/hand-over.js';
 
 /** Events of an {@link AsapInstance}. */
 export interface AsapInstanceEvents {
@@ -287,7 +288,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     wait.promise.catch(() => undefined);
     try {
       try {
-        await home.association.send(encodeAsap({ protocol: 'asap', type: 'deregistration', poolHandle: reg.poolHandle, peId: reg.peId }), { ppid: ASAP_PPID });
+        await sendHandedOver(home.association, encodeAsap({ protocol: 'asap', type: 'deregistration', poolHandle: reg.poolHandle, peId: reg.peId }), { ppid: ASAP_PPID });
       } catch (err) {
         wait.cancel(err instanceof Error ? err : new Error(String(err)));
         throw err;
@@ -370,7 +371,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     this.busy++;
     try {
       const home = await this.ensureHome(options.signal);
-      await home.association.send(encodeAsap({ protocol: 'asap', type: 'endpoint-unreachable', poolHandle: ph, peId }), { ppid: ASAP_PPID });
+      await sendHandedOver(home.association, encodeAsap({ protocol: 'asap', type: 'endpoint-unreachable', poolHandle: ph, peId }), { ppid: ASAP_PPID });
     } finally {
       this.busy--;
     }
@@ -568,7 +569,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
       try {
         if (!home.association.open) throw new RSerPoolError('ERR_RSP_TRANSPORT', 'Registrar association lost');
         try {
-          await home.association.send(encodeAsap(build(home)), { ppid: ASAP_PPID });
+          await sendHandedOver(home.association, encodeAsap(build(home)), { ppid: ASAP_PPID });
         } catch (err) {
           wait.cancel(err instanceof Error ? err : new Error(String(err)));
           throw err;
@@ -664,7 +665,7 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     if (home === undefined || !home.association.open) return true;
     if (this.adoptionProbes.has(association)) return false;
     const mark = home.received;
-    home.association.send(encodeAsap({ protocol: 'asap', type: 'handle-resolution', poolHandle: msg.poolHandle }), { ppid: ASAP_PPID }).catch(() => undefined);
+    sendHandedOver(home.association, encodeAsap({ protocol: 'asap', type: 'handle-resolution', poolHandle: msg.poolHandle }), { ppid: ASAP_PPID }).catch(() => undefined);
     this.adoptionProbes.set(association, this.clock.setTimeout(() => {
       this.adoptionProbes.delete(association);
       if (this.closed || !association.open) return;
@@ -717,9 +718,9 @@ export class AsapInstance extends EventEmitter<AsapInstanceEvents> implements Re
     }
     else if (d.newHomeId !== undefined) this._homeRegistrarId = d.newHomeId;
     for (const r of d.ack) {
-      association
-        .send(encodeAsap({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: r.poolHandle, peId: r.peId }), { ppid: ASAP_PPID })
-        .catch(() => undefined);
+      sendHandedOver(association, encodeAsap({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: r.poolHandle, peId: r.peId }), { ppid: ASAP_PPID }).catch(
+        () => undefined,
+      );
     }
   }
 

@@ -29,6 +29,7 @@ import { TokenBucket } from './rate-limiter.js';
 import { HostTable, type HostState } from './host-limits.js';
 import { peerIdentityOf, TlsEndpoint, tlsEndpoint } from '../transport/tls.js';
 import { RegistrarCodec, type AsapRequest } from './registrar-codec.js';
+import { sendHandedOver } from '../transport/hand-over.js';
 import { Handlespace } from '../handlespace/handlespace.js';
 import type { PoolElement } from '../handlespace/pool-element.js';
 
@@ -1089,7 +1090,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       return undefined;
     }
     try {
-      const p = st.association.send(bytes, { ppid: PPID_ASAP });
+      // Every reply is freshly encoded and never touched again: no copy.
+      const p = sendHandedOver(st.association, bytes, { ppid: PPID_ASAP });
       p.catch(() => {
         this.counters.sendFailures++;
       });

@@ -14,6 +14,7 @@ import { decodeControl, encodeBusinessCard, encodeCookie, type BusinessCard, typ
 import { MessageQueue } from './message-queue.js';
 import { toBytes, type SessionMessage, type SessionSendOptions } from './pool-session.js';
 import { ASAP_PPID, checkDataPpid } from './session-options.js';
+import { sendHandedOver } from '../transport/hand-over.js';
 
 /** Events of an {@link AcceptedSession}. */
 export interface AcceptedSessionEvents {
@@ -131,7 +132,9 @@ export class AcceptedSession extends EventEmitter<AcceptedSessionEvents> {
     const bytes = toBytes(data);
     const ppid = options.ppid === undefined ? this.config.ppid : checkDataPpid(options.ppid);
     if (!this.association.open) throw new ClosedError('Session closed');
-    await this.association.send(bytes, { ppid, stream: options.stream ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
+    const sendOptions = { ppid, stream: options.stream ?? 0, ...(options.signal ? { signal: options.signal } : {}) };
+    // A string was just encoded into bytes of our own; the caller's Uint8Array is copied.
+    await (typeof data === 'string' ? sendHandedOver(this.association, bytes, sendOptions) : this.association.send(bytes, sendOptions));
     this.stats.messagesSent++;
   }
 
@@ -145,7 +148,7 @@ export class AcceptedSession extends EventEmitter<AcceptedSessionEvents> {
     if (options.signal?.aborted) throw toAbortError(options.signal);
     const bytes = encodeCookie(cookie);
     if (!this.association.open) throw new ClosedError('Session closed');
-    await this.association.send(bytes, { ppid: ASAP_PPID, ...(options.signal ? { signal: options.signal } : {}) });
+    await sendHandedOver(this.association, bytes, { ppid: ASAP_PPID, ...(options.signal ? { signal: options.signal } : {}) });
     this.stats.cookiesSent++;
   }
 
@@ -160,7 +163,7 @@ export class AcceptedSession extends EventEmitter<AcceptedSessionEvents> {
     if (options.signal?.aborted) throw toAbortError(options.signal);
     const bytes = encodeBusinessCard(card);
     if (!this.association.open) throw new ClosedError('Session closed');
-    await this.association.send(bytes, { ppid: ASAP_PPID, ...(options.signal ? { signal: options.signal } : {}) });
+    await sendHandedOver(this.association, bytes, { ppid: ASAP_PPID, ...(options.signal ? { signal: options.signal } : {}) });
   }
 
   /** Closes the session gracefully (the PU fails over unless it ends on shutdown). */

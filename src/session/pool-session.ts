@@ -21,6 +21,7 @@ import { decodeControl, encodeBusinessCard, encodeCookieEcho, type BusinessCard,
 import { choosePoolElements, FailedPeSet, NoPoolElementError, type FailoverEvent, type FailoverReason } from './failover.js';
 import { MessageQueue } from './message-queue.js';
 import { ASAP_PPID, checkDataPpid, resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions, asapTransport } from './session-options.js';
+import { sendHandedOver } from '../transport/hand-over.js';
 
 /** A message received on a session. */
 export interface SessionMessage {
@@ -439,7 +440,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   async sendBusinessCard(card: BusinessCardInput, options: { signal?: AbortSignal } = {}): Promise<void> {
     const bytes = encodeBusinessCard(card);
     if (!this.link) throw new ClosedError('No association to a pool element at the moment');
-    await this.link.association.send(bytes, { ppid: ASAP_PPID, ...(options.signal ? { signal: options.signal } : {}) });
+    await sendHandedOver(this.link.association, bytes, { ppid: ASAP_PPID, ...(options.signal ? { signal: options.signal } : {}) });
   }
 
   /**
@@ -499,7 +500,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     m.token = token;
     this.inFlight.push(m);
     // The record is the tag: after a failure the association lists the ones its peer never acknowledged.
-    link.association.send(m.data, { ppid: m.ppid, stream: m.stream, tag: m }).then(
+    // `m.data` is the session's own copy, only ever read: no second copy in the association.
+    sendHandedOver(link.association, m.data, { ppid: m.ppid, stream: m.stream, tag: m }).then(
       () => {
         if (m.token !== token) return;
         const i = this.inFlight.indexOf(m);
@@ -689,7 +691,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       let cookieEchoed = false;
       try {
         if (this.latestCookie) {
-          await link.association.send(encodeCookieEcho(this.latestCookie), { ppid: ASAP_PPID });
+          await sendHandedOver(link.association, encodeCookieEcho(this.latestCookie), { ppid: ASAP_PPID });
           cookieEchoed = true;
           this.stats.cookiesEchoed++;
         }

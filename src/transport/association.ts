@@ -14,7 +14,9 @@ import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../
 import { ConnectionRefusedError, MessageTooLargeError, TransportError } from './errors.js';
 import type { SctpAssociation } from './sctp-lib.js';
 import { pathMtuInfo, sctpRepairsInstalled } from './sctp-repairs/index.js';
-import { acknowledgedTsn, flush as flushSctp } from './sctp-repairs/send-path.js';
+import { acknowledgedTsn, flush as flushSctp, queueMessage, setReceiver } from './sctp-repairs/send-path.js';
+import { OutMessage } from './sctp-repairs/state.js';
+import { Ring } from './ring.js';
 import { tsnLe } from './sctp-repairs/serial.js';
 import type {
   Association,
@@ -47,14 +49,37 @@ export interface AssociationSettings {
   onRelease: (association: SctpTransportAssociation) => void;
 }
 
-interface QueuedSend {
-  data: Buffer;
-  options: SendOptions;
-  resolve: () => void;
-  reject: (error: Error) => void;
-  onAbort: (() => void) | undefined;
-  /** TSN of the last fragment once transmitted (repaired send path only). */
-  tsn?: number;
+const NOOP = (): void => {};
+
+/**
+ * One message from `send()` until the peer's cumulative TSN ack covers it:
+ * the send path's own queue entry ({@link OutMessage}) with the promise's
+ * settle functions and the caller's options in the same object, every field
+ * set in the constructor. Per message there is this object, the promise and
+ * its settle functions, nothing else.
+ */
+class QueuedSend extends OutMessage {
+  resolve: () => void = NOOP;
+  reject: (error: Error) => void = NOOP;
+  /** Abort listener while the message waits in the association's queue. */
+  onAbort: (() => void) | undefined = undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly tag: unknown;
+
+  constructor(data: Buffer, options: SendOptions, stream: number, callback: (error: Error | undefined, lastTsn: number, m: OutMessage) => void) {
+    super(data, stream, options.ppid >>> 0, !!options.unordered, callback);
+    this.signal = options.signal;
+    this.tag = options.tag;
+  }
+
+  settle(error: Error | undefined): void {
+    const { resolve, reject } = this;
+    // Drop the promise's functions at once: only the bytes and the tag stay until acknowledged.
+    this.resolve = NOOP;
+    this.reject = NOOP;
+    if (error) reject(error);
+    else resolve();
+  }
 }
 
 type Phase = 'connecting' | 'open' | 'closing' | 'closed';
@@ -100,16 +125,28 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   private readonly sctp: SctpAssociation;
   private readonly settings: AssociationSettings;
   private phase: Phase = 'connecting';
-  private readonly queue: QueuedSend[] = [];
+  /** Messages not yet handed to SCTP, in order. */
+  private readonly queue = new Ring<QueuedSend>(4);
   private queuedBytes = 0;
-  /** Messages handed to SCTP whose completion callback has not come yet. */
-  private readonly inSctp = new Set<QueuedSend>();
+  /** Messages handed to SCTP whose completion callback has not come yet, in order. */
+  private readonly handed = new Ring<QueuedSend>(4);
+  private inSctpCount = 0;
   private inSctpBytes = 0;
-  /** Transmitted messages not yet known to be acknowledged, in TSN order, from `unackedHead` on. */
-  private unacked: QueuedSend[] = [];
-  private unackedHead = 0;
+  /** Transmitted messages not yet known to be acknowledged, in TSN order. */
+  private readonly unacked = new Ring<QueuedSend>(4);
   /** What {@link unacknowledged} returns once the association is closed. */
   private leftover: UnacknowledgedMessage[] | undefined;
+  /** Emits one received message. */
+  private readonly receive = (data: Buffer, stream: number, ppid: number, unordered: boolean): void => {
+    const info: MessageInfo = { ppid: ppid >>> 0, stream, unordered };
+    try {
+      this.emit('message', data, info);
+    } catch (error) {
+      rethrowLater(error);
+    }
+  };
+  /** The completion callback of every message (one function per association, not per message). */
+  private readonly onSent = (error: Error | undefined, lastTsn: number, m: OutMessage): void => this.sent(m as QueuedSend, error, lastTsn);
   /** False after SCTP said its own queue is above its high-water mark. */
   private sctpAccepting = true;
   private pumping = false;
@@ -181,6 +218,54 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   }
 
   send(data: Uint8Array, options: SendOptions): Promise<void> {
+    const invalid = this.check(data, options);
+    if (invalid) return invalid;
+    const stream = options.stream ?? 0;
+    // Copy: SCTP keeps the bytes for retransmission; the caller may reuse its buffer.
+    return this.enqueue(Buffer.from(data), options, stream);
+  }
+
+  /**
+   * {@link send} without the copy: the association keeps `data` itself until
+   * the peer acknowledged it (and {@link unacknowledged} returns it), so the
+   * caller hands the buffer over and must not modify it afterwards. Same
+   * checks, errors and promise as {@link send}.
+   */
+  sendHandedOver(data: Uint8Array, options: SendOptions): Promise<void> {
+    const invalid = this.check(data, options);
+    if (invalid) return invalid;
+    const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    return this.enqueue(buffer, options, options.stream ?? 0);
+  }
+
+  private enqueue(data: Buffer, options: SendOptions, stream: number): Promise<void> {
+    const item = new QueuedSend(data, options, stream, this.onSent);
+    const promise = new Promise<void>((resolve, reject) => {
+      item.resolve = resolve;
+      item.reject = reject;
+    });
+    const signal = options.signal;
+    if (signal) {
+      item.onAbort = () => {
+        const index = this.queue.indexOf(item);
+        if (index >= 0) {
+          this.queue.removeAt(index);
+          this.queuedBytes -= item.data.length;
+          item.settle(new AbortError(undefined, { cause: signal.reason }));
+          this.checkDrain();
+        }
+      };
+      signal.addEventListener('abort', item.onAbort, { once: true });
+    }
+    this.queue.push(item);
+    this.queuedBytes += data.length;
+    if (this.bufferedAmount >= this.settings.highWaterMark) this.needDrain = true;
+    this.pump();
+    return promise;
+  }
+
+  /** A rejected promise when `send(data, options)` is not acceptable now, else undefined. */
+  private check(data: Uint8Array, options: SendOptions): Promise<void> | undefined {
     if (this.phase === 'closed' || this.phase === 'closing') {
       return Promise.reject(new ClosedError('Association is closed'));
     }
@@ -201,26 +286,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise<void>((resolve, reject) => {
-      // Copy: SCTP keeps the bytes for retransmission; the caller may reuse its buffer.
-      const item: QueuedSend = { data: Buffer.from(data), options, resolve, reject, onAbort: undefined };
-      if (signal) {
-        item.onAbort = () => {
-          const index = this.queue.indexOf(item);
-          if (index >= 0) {
-            this.queue.splice(index, 1);
-            this.queuedBytes -= item.data.length;
-            reject(new AbortError(undefined, { cause: signal.reason }));
-            this.checkDrain();
-          }
-        };
-        signal.addEventListener('abort', item.onAbort, { once: true });
-      }
-      this.queue.push(item);
-      this.queuedBytes += item.data.length;
-      if (this.bufferedAmount >= this.settings.highWaterMark) this.needDrain = true;
-      this.pump();
-    });
+    return undefined;
   }
 
   unacknowledged(): UnacknowledgedMessage[] {
@@ -228,12 +294,11 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     this.pruneAcknowledged();
     const out: UnacknowledgedMessage[] = [];
     const add = (item: QueuedSend, transmitted: boolean): void => {
-      const o = item.options;
-      out.push({ data: item.data, ppid: o.ppid, stream: o.stream ?? 0, unordered: o.unordered ?? false, transmitted, tag: o.tag });
+      out.push({ data: item.data, ppid: item.ppid, stream: item.streamId, unordered: item.unordered, transmitted, tag: item.tag });
     };
-    for (let i = this.unackedHead; i < this.unacked.length; i++) add(this.unacked[i]!, true);
-    for (const item of this.inSctp) add(item, false);
-    for (const item of this.queue) add(item, false);
+    for (let i = 0; i < this.unacked.length; i++) add(this.unacked.at(i), true);
+    for (let i = 0; i < this.handed.length; i++) add(this.handed.at(i), false);
+    for (let i = 0; i < this.queue.length; i++) add(this.queue.at(i), false);
     return out;
   }
 
@@ -317,20 +382,20 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     };
     Object.defineProperty(sctp, '_destroy', { value: instanceDestroy, writable: true, configurable: true, enumerable: false });
 
-    sctp.prependListener('data', (chunk: { flags?: { U?: number | boolean } }) => {
-      this.lastUnordered = !!chunk?.flags?.U;
-    });
-    sctp.on('DATA ARRIVE', (stream: number) => {
-      const buffer = sctp.RECEIVE() as (Buffer & { ppid?: number; unordered?: boolean }) | undefined;
-      if (!buffer) return;
-      const unordered = typeof buffer.unordered === 'boolean' ? buffer.unordered : this.lastUnordered;
-      const info: MessageInfo = { ppid: (buffer.ppid ?? 0) >>> 0, stream, unordered };
-      try {
-        this.emit('message', buffer, info);
-      } catch (error) {
-        rethrowLater(error);
-      }
-    });
+    if (this.pipelined) {
+      // Repaired machine: complete messages come straight to this association.
+      setReceiver(sctp, this.receive);
+    } else {
+      sctp.prependListener('data', (chunk: { flags?: { U?: number | boolean } }) => {
+        this.lastUnordered = !!chunk?.flags?.U;
+      });
+      sctp.on('DATA ARRIVE', (stream: number) => {
+        const buffer = sctp.RECEIVE() as (Buffer & { ppid?: number; unordered?: boolean }) | undefined;
+        if (!buffer) return;
+        const unordered = typeof buffer.unordered === 'boolean' ? buffer.unordered : this.lastUnordered;
+        this.receive(buffer, stream, buffer.ppid ?? 0, unordered);
+      });
+    }
     sctp.once('COMMUNICATION UP', () => this.onUp());
     sctp.on('COMMUNICATION LOST', (event: unknown, detail: unknown) => {
       if (this.reason === undefined) this.reason = lostReason(event);
@@ -373,10 +438,13 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // original machine has one callback slot, so it gets one message at a time.
       const limit = this.pipelined ? Infinity : 1;
       let handed = 0;
-      while (this.queue.length > 0 && this.inSctp.size < limit && (this.sctpAccepting || this.inSctp.size === 0)) {
+      while (this.queue.length > 0 && this.inSctpCount < limit && (this.sctpAccepting || this.inSctpCount === 0)) {
         const item = this.queue.shift()!;
         this.queuedBytes -= item.data.length;
-        if (item.onAbort) item.options.signal?.removeEventListener('abort', item.onAbort);
+        if (item.onAbort) {
+          item.signal?.removeEventListener('abort', item.onAbort);
+          item.onAbort = undefined;
+        }
         this.handToSctp(item);
         handed++;
         if ((this.phase as Phase) === 'closed') return;
@@ -391,62 +459,64 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     } finally {
       this.pumping = false;
     }
-    if (this.queue.length === 0 && this.inSctp.size === 0 && this.phase === 'closing') this.shutdownWhenAcked();
+    if (this.queue.length === 0 && this.inSctpCount === 0 && this.phase === 'closing') this.shutdownWhenAcked();
   }
 
   private handToSctp(item: QueuedSend): void {
-    this.inSctp.add(item);
+    this.handed.push(item);
+    this.inSctpCount++;
     this.inSctpBytes += item.data.length;
-    const { ppid, stream = 0, unordered = false } = item.options;
-    let settled = false;
-    const done = (error?: Error, lastTsn?: number): void => {
-      if (settled) return;
-      settled = true;
-      if (!this.inSctp.delete(item)) return; // already rejected by finalise()
-      if (!error && lastTsn !== undefined) {
-        item.tsn = lastTsn;
-        this.pruneAcknowledged();
-        this.unacked.push(item);
-      }
-      this.inSctpBytes -= item.data.length;
-      this.sctpAccepting = true;
-      if (error && this.phase !== 'closed' && !this.pipelined && /flightsize/.test(error.message)) {
-        // Original machine: congestion window full at the moment of the call; retry shortly.
-        this.queue.unshift(item);
-        this.queuedBytes += item.data.length;
-        this.retryTimer ??= setTimeout(() => {
-          this.retryTimer = undefined;
-          this.pump();
-        }, 2);
-        return;
-      }
-      if (error) item.reject(new TransportError(`Send failed: ${error.message}`, { cause: error }));
-      else item.resolve();
-      this.checkDrain();
-      if (!this.pumping) this.pump();
-    };
     try {
-      const accepting = this.sctp.SEND(item.data, { stream_id: stream, ppid, unordered }, (error, lastTsn) => done(error ?? undefined, lastTsn));
+      // Repaired send path: the item itself is the send path's queue entry, completed through
+      // the association's one callback. The original machine gets a copy of the fields.
+      const accepting = this.pipelined
+        ? queueMessage(this.sctp, item, false)
+        : this.sctp.SEND(item.data, { stream_id: item.streamId, ppid: item.ppid, unordered: item.unordered }, (error, lastTsn) =>
+            this.sent(item, error ?? undefined, lastTsn),
+          );
       if (accepting === false) this.sctpAccepting = false;
     } catch (error) {
-      done(error instanceof Error ? error : new Error(String(error)));
+      this.sent(item, error instanceof Error ? error : new Error(String(error)), undefined);
     }
   }
 
-  /** Forgets the transmitted messages that the peer's cumulative TSN ack covers. */
+  /** Completion of a message handed to SCTP: transmitted (`lastTsn`) or failed. */
+  private sent(item: QueuedSend, error: Error | undefined, lastTsn: number | undefined): void {
+    const index = this.handed.peek() === item ? 0 : this.handed.indexOf(item);
+    if (index < 0) return; // already settled by finalise()
+    // Failed because the association is going away: finalise() rejects it and lists it as never
+    // transmitted in unacknowledged(), so the caller can send it elsewhere.
+    if (error && this.sctp.state === 'CLOSED' && this.pipelined) return;
+    if (index === 0) this.handed.shift();
+    else this.handed.removeAt(index);
+    this.inSctpCount--;
+    this.inSctpBytes -= item.data.length;
+    if (!error && lastTsn !== undefined) {
+      this.pruneAcknowledged();
+      this.unacked.push(item);
+    }
+    this.sctpAccepting = true;
+    if (error && this.phase !== 'closed' && !this.pipelined && /flightsize/.test(error.message)) {
+      // Original machine: congestion window full at the moment of the call; retry shortly.
+      this.queue.unshift(item);
+      this.queuedBytes += item.data.length;
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = undefined;
+        this.pump();
+      }, 2);
+      return;
+    }
+    item.settle(error ? new TransportError(`Send failed: ${error.message}`, { cause: error }) : undefined);
+    this.checkDrain();
+    if (!this.pumping) this.pump();
+  }
+
+  /** Forgets the transmitted messages that the peer's cumulative TSN ack covers (and with them their bytes). */
   private pruneAcknowledged(): void {
-    if (this.unackedHead === this.unacked.length) return;
+    const unacked = this.unacked;
+    if (unacked.length === 0) return;
     const cum = acknowledgedTsn(this.sctp);
-    while (this.unackedHead < this.unacked.length && tsnLe(this.unacked[this.unackedHead]!.tsn!, cum)) {
-      this.unacked[this.unackedHead++] = undefined as unknown as QueuedSend;
-    }
-    if (this.unackedHead === this.unacked.length) {
-      this.unacked = [];
-      this.unackedHead = 0;
-    } else if (this.unackedHead > 64 && this.unackedHead * 2 > this.unacked.length) {
-      this.unacked = this.unacked.slice(this.unackedHead);
-      this.unackedHead = 0;
-    }
+    while (unacked.length > 0 && tsnLe(unacked.peek()!.lastTsn, cum)) unacked.shift();
   }
 
   private checkDrain(): void {
@@ -536,16 +606,17 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     for (const w of this.upWaiters) w.reject(pendingError);
     this.upWaiters = [];
     this.leftover = this.unacknowledged();
-    this.unacked = [];
-    this.unackedHead = 0;
-    const pending = [...this.inSctp, ...this.queue];
-    this.inSctp.clear();
+    this.unacked.clear();
+    const pending = [...this.handed.toArray(), ...this.queue.toArray()];
+    this.handed.clear();
+    this.inSctpCount = 0;
     this.inSctpBytes = 0;
-    this.queue.length = 0;
+    this.queue.clear();
     this.queuedBytes = 0;
     for (const item of pending) {
-      if (item.onAbort) item.options.signal?.removeEventListener('abort', item.onAbort);
-      item.reject(new ClosedError(`Association closed (${reason}) before the message was sent`));
+      if (item.onAbort) item.signal?.removeEventListener('abort', item.onAbort);
+      item.onAbort = undefined;
+      item.settle(new ClosedError(`Association closed (${reason}) before the message was sent`));
     }
     try {
       this.emit('close', reason, error ?? this.reasonError);

@@ -11,7 +11,9 @@
  * tag, see udp-endpoint.ts), so this module reads the few fixed fields
  * directly from the datagram and emits the same `'data'` / `'sack'` events
  * on the association, with objects of the shape the repaired handlers read
- * (send-path.ts `onData`, retransmission.ts `onSack`). Anything else, or a
+ * (send-path.ts `onData`, retransmission.ts `onSack`); when those handlers
+ * are the only listeners (sctp-slim.ts), it calls them directly instead.
+ * Anything else, or a
  * chunk too short for its fixed fields, goes the generic way (which rejects
  * or reports it).
  *
@@ -20,6 +22,8 @@
  */
 import type { ChunkSummary } from './sctp-packet.js';
 import type { SctpAssociation } from './sctp-lib.js';
+import { dispatchesDirectly } from './sctp-slim.js';
+import { DOUBLE_ZERO } from './sctp-repairs/state.js';
 
 const DATA = 0;
 const SACK = 3;
@@ -30,23 +34,43 @@ const DATA_FLAGS = Array.from({ length: 16 }, (_, f) =>
   Object.freeze({ E: (f & 1) !== 0, B: (f & 2) !== 0, U: (f & 4) !== 0, I: (f & 8) !== 0 }),
 );
 
-interface FastData {
-  flags: (typeof DATA_FLAGS)[number];
-  tsn: number;
-  stream_id: number;
-  ssn: number;
-  ppid: number;
-  user_data: Buffer;
-  last_in_packet: boolean;
+/** A received DATA chunk, in the shape the repaired `onData` and the reassembly read. */
+class FastData {
+  tsn = DOUBLE_ZERO;
+  ppid = DOUBLE_ZERO;
+  constructor(
+    readonly flags: (typeof DATA_FLAGS)[number],
+    tsn: number,
+    readonly stream_id: number,
+    readonly ssn: number,
+    ppid: number,
+    readonly user_data: Buffer,
+    readonly last_in_packet: boolean,
+  ) {
+    this.tsn = tsn;
+    this.ppid = ppid;
+  }
 }
 
-interface FastSack {
-  c_tsn_ack: number;
-  a_rwnd: number;
-  sack_info: { gap_blocks: Array<{ start: number; finish: number }>; duplicate_tsn: number[] };
+/** A received SACK chunk, in the shape the repaired `onSack` reads. */
+class FastSack {
+  c_tsn_ack = DOUBLE_ZERO;
+  a_rwnd = DOUBLE_ZERO;
+  constructor(
+    cumulativeTsnAck: number,
+    advertisedWindow: number,
+    readonly sack_info: { gap_blocks: Array<{ start: number; finish: number }>; duplicate_tsn: number[] },
+  ) {
+    this.c_tsn_ack = cumulativeTsnAck;
+    this.a_rwnd = advertisedWindow;
+  }
 }
 
-type Emitter = { emit(event: string, ...args: unknown[]): boolean };
+type Emitter = {
+  emit(event: string, ...args: unknown[]): boolean;
+  onData(chunk: FastData, source: string): void;
+  onSack(chunk: FastSack, source: string): void;
+};
 
 /** True when the packet can take the fast path (only DATA and SACK chunks, all well-formed). */
 export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean {
@@ -74,6 +98,8 @@ export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean
  */
 export function receiveFast(association: SctpAssociation, packet: Buffer, source: string): void {
   const a = association as unknown as Emitter;
+  // The handlers themselves when nothing else listens (the usual case), else the events.
+  const direct = dispatchesDirectly(association);
   // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.
   let lastData = -1;
   let offset = 12;
@@ -86,16 +112,17 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
     const type = packet[offset]!;
     const length = packet.readUInt16BE(offset + 2);
     if (type === DATA) {
-      const chunk: FastData = {
-        flags: DATA_FLAGS[packet[offset + 1]! & 15]!,
-        tsn: packet.readUInt32BE(offset + 4),
-        stream_id: packet.readUInt16BE(offset + 8),
-        ssn: packet.readUInt16BE(offset + 10),
-        ppid: packet.readUInt32BE(offset + 12),
-        user_data: packet.subarray(offset + 16, offset + length),
-        last_in_packet: offset === lastData,
-      };
-      a.emit('data', chunk, source);
+      const chunk = new FastData(
+        DATA_FLAGS[packet[offset + 1]! & 15]!,
+        packet.readUInt32BE(offset + 4),
+        packet.readUInt16BE(offset + 8),
+        packet.readUInt16BE(offset + 10),
+        packet.readUInt32BE(offset + 12),
+        packet.subarray(offset + 16, offset + length),
+        offset === lastData,
+      );
+      if (direct) a.onData(chunk, source);
+      else a.emit('data', chunk, source);
     } else {
       const gaps = packet.readUInt16BE(offset + 12);
       const dups = packet.readUInt16BE(offset + 14);
@@ -104,12 +131,9 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
       for (let i = 0; i < gaps; i++, o += 4) gapBlocks.push({ start: packet.readUInt16BE(o), finish: packet.readUInt16BE(o + 2) });
       const duplicates: number[] = [];
       for (let i = 0; i < dups; i++, o += 4) duplicates.push(packet.readUInt32BE(o));
-      const chunk: FastSack = {
-        c_tsn_ack: packet.readUInt32BE(offset + 4),
-        a_rwnd: packet.readUInt32BE(offset + 8),
-        sack_info: { gap_blocks: gapBlocks, duplicate_tsn: duplicates },
-      };
-      a.emit('sack', chunk, source);
+      const chunk = new FastSack(packet.readUInt32BE(offset + 4), packet.readUInt32BE(offset + 8), { gap_blocks: gapBlocks, duplicate_tsn: duplicates });
+      if (direct) a.onSack(chunk, source);
+      else a.emit('sack', chunk, source);
     }
     offset += (length + 3) & ~3;
   }

@@ -122,6 +122,13 @@ export interface Association extends EventEmitter<AssociationEvents> {
    */
   send(data: Uint8Array, options: SendOptions): Promise<void>;
   /**
+   * {@link Association.send} without the copy: the association keeps `data`
+   * itself until the peer acknowledged it, so the caller hands the buffer over
+   * and must not modify it afterwards. Same checks, errors and promise as
+   * `send()`. Optional for other implementations (test doubles).
+   */
+  sendHandedOver?(data: Uint8Array, options: SendOptions): Promise<void>;
+  /**
    * The messages given to `send()` that the peer's SCTP has not
    * acknowledged, in the order they were sent: transmitted ones whose last
    * TSN the peer's cumulative TSN ack does not cover yet, then the ones

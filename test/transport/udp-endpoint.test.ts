@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import type dgram from 'node:dgram';
+import { networkInterfaces } from 'node:os';
+import type { UdpEndpointOptions } from '../../src/transport/udp-endpoint.js';
 import { ClosedError, InvalidArgumentError } from '../../src/errors.js';
 import { ConnectionRefusedError, MessageTooLargeError } from '../../src/transport/errors.js';
 import {
@@ -312,5 +315,74 @@ describe('UDP encapsulation endpoint: packet validation', () => {
     await got;
     expect(max).toBeGreaterThan(1000);
     expect(max).toBeLessThanOrEqual(1500 - ipHeader - 8);
+  });
+});
+
+/** The first non-internal IPv4 address of this host (not on the loopback network), if any. */
+function hostAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal && !entry.address.startsWith('127.')) return entry.address;
+  }
+  return undefined;
+}
+
+/**
+ * An association over `address` whose client sends from its endpoint socket, plus a forged
+ * copy of the client's first DATA packet: next TSN and SSN, other payload, and the CRC32c of
+ * the original left in place (so it is wrong).
+ */
+async function forgedData(address: string, serverOptions: UdpEndpointOptions = {}) {
+  const server = await endpoint({ address, listen: true, ...serverOptions });
+  const client = await endpoint({ address });
+  const captured: Buffer[] = [];
+  const serverSocket = (server as unknown as { socket: dgram.Socket }).socket;
+  serverSocket.prependListener('message', (m: Buffer) => {
+    if (m.length > 28 && m[12] === 0) captured.push(Buffer.from(m));
+  });
+  const accepted = nextAssociation(server);
+  const a = await client.connect(server.local, { ownSocket: false });
+  const b = await accepted;
+  const first = messages(b, 1);
+  await a.send(Buffer.from('real'), { ppid: 5 });
+  await first;
+  await until(() => captured.length > 0, 3000, 'captured DATA');
+  const forged = Buffer.from(captured[0]!);
+  forged.writeUInt32BE((forged.readUInt32BE(16) + 1) >>> 0, 16); // TSN
+  forged.writeUInt16BE((forged.readUInt16BE(22) + 1) & 0xffff, 22); // SSN
+  forged.write('FAKE', 28);
+  const clientSocket = (client as unknown as { socket: dgram.Socket }).socket;
+  const inject = (): void => void clientSocket.send(forged, server.local.port, address);
+  return { server, a, b, inject };
+}
+
+/** The forged packet is dropped and counted; the association then carries the next real message. */
+async function expectForgeryDropped(f: Awaited<ReturnType<typeof forgedData>>): Promise<void> {
+  const received: string[] = [];
+  f.b.on('message', (d) => received.push(Buffer.from(d).toString()));
+  f.inject();
+  await until(() => f.server.stats.badChecksum === 1, 3000, 'bad checksum counted');
+  await f.a.send(Buffer.from('after'), { ppid: 5 });
+  await until(() => received.length === 1, 3000, 'next message');
+  expect(received).toEqual(['after']);
+}
+
+describe('UDP encapsulation endpoint: CRC32c on loopback and elsewhere', () => {
+  it('skips the CRC32c of DATA/SACK packets from a loopback address by default', async () => {
+    const { server, b, inject } = await forgedData('127.0.0.1');
+    const got = messages(b, 1);
+    inject();
+    const [m] = await got;
+    // Accepted unchecked: the kernel's loopback never corrupts, and this is what skipping means.
+    expect(Buffer.from(m!.data).toString()).toBe('FAKE');
+    expect(server.stats.badChecksum).toBe(0);
+  });
+
+  it('verifies loopback DATA with verifyLoopbackChecksums: true', async () => {
+    await expectForgeryDropped(await forgedData('127.0.0.1', { verifyLoopbackChecksums: true }));
+  });
+
+  const address = hostAddress();
+  it.skipIf(address === undefined)('drops a corrupted DATA packet that does not come from a loopback address', async () => {
+    await expectForgeryDropped(await forgedData(address!));
   });
 });

@@ -82,4 +82,43 @@ describe('Association.unacknowledged()', () => {
     expect(reason).toBe('timeout');
     expect(client.unacknowledged!()).toMatchObject([{ tag: 'x', transmitted: true }]);
   });
+
+  it('sendHandedOver() keeps the given buffer itself until acknowledged; send() keeps a copy', async () => {
+    const { client, server } = await pair();
+    mute(server);
+    const handed = Buffer.alloc(500, 1);
+    const given = Buffer.alloc(500, 2);
+    const received = messages(server, 2);
+    await client.sendHandedOver!(handed, { ppid: PPID, tag: 'handed' });
+    await client.send(given, { ppid: PPID, tag: 'copied' });
+    const got = await received;
+    expect(got.map((m) => Buffer.from(m.data).equals(Buffer.alloc(500, 1)) || Buffer.from(m.data).equals(Buffer.alloc(500, 2)))).toEqual([true, true]);
+    const list = client.unacknowledged!();
+    expect(list.map((m) => m.tag)).toEqual(['handed', 'copied']);
+    expect(list[0]!.data).toBe(handed);
+    expect(list[1]!.data).not.toBe(given);
+    expect(Buffer.from(list[1]!.data).equals(given)).toBe(true);
+  });
+
+  it('sendHandedOver() checks its input like send()', async () => {
+    const { client } = await pair();
+    await expect(client.sendHandedOver!(new Uint8Array(0), { ppid: PPID })).rejects.toThrow(/empty/);
+    await expect(client.sendHandedOver!(Buffer.from('x'), { ppid: -1 })).rejects.toThrow(/PPID/);
+    const view = new Uint8Array(new ArrayBuffer(16), 4, 8).fill(7);
+    await client.sendHandedOver!(view, { ppid: PPID, tag: 'view' });
+    await until(() => client.unacknowledged!().length === 0, 5000, 'acknowledged');
+  });
+
+  it('lists messages still queued in SCTP as never transmitted when the association is aborted', async () => {
+    const { client, server } = await pair();
+    mute(server);
+    const sends: Array<Promise<void>> = [];
+    // Handed to SCTP in one synchronous run: none has been transmitted when the abort comes.
+    for (let i = 0; i < 5; i++) sends.push(client.send(Buffer.alloc(100, i), { ppid: PPID, tag: i }).catch(() => undefined));
+    const end = closed(client, 10_000);
+    client.abort();
+    await end;
+    await Promise.all(sends);
+    expect(client.unacknowledged!().map((m) => [m.tag, m.transmitted])).toEqual([0, 1, 2, 3, 4].map((i) => [i, false]));
+  });
 });

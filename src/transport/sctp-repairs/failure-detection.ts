@@ -99,7 +99,6 @@ function hbTimeout(a: Loose): void {
   if (s.closed) return;
   const dead = countError(a);
   s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
-  a.RTO = s.rto;
   if (dead) {
     declareDead(a, 'heartbeats unanswered');
     return;

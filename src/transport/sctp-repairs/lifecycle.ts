@@ -159,7 +159,7 @@ export function destroyAssociation(a: Loose, error?: Error): void {
   for (const m of pending) {
     if (m.callback) {
       const cb = m.callback;
-      queueMicrotask(() => cb(failure));
+      queueMicrotask(() => cb(failure, 0, m));
     }
   }
   const callbacks = s.shutdownCallbacks.splice(0);

@@ -34,6 +34,7 @@
  */
 import { ReassemblyClass, SerialNumberClass, override, sctpRepairStats, type Loose } from './internals.js';
 import { tsnAdd, tsnDiff, tsnGt } from './serial.js';
+import { DOUBLE_ZERO } from './state.js';
 
 /** Largest distance above the cumulative TSN that can be acknowledged by a gap block. */
 export const MAX_TSN_WINDOW = 0xffff;
@@ -195,8 +196,9 @@ export function installReassemblyRepair(): void {
     const cum = tsnAdd(initial, -1);
     const capacity = typeof this.rwnd === 'number' && this.rwnd > 0 ? this.rwnd : 1500;
     const s: RxState = {
-      cum,
-      maxTsn: cum,
+      // TSNs start as doubles (see DOUBLE_ZERO), then get their values.
+      cum: DOUBLE_ZERO,
+      maxTsn: DOUBLE_ZERO,
       above: [],
       fragments: new Map(),
       nextSsn: new Map(),
@@ -207,6 +209,8 @@ export function installReassemblyRepair(): void {
       overflow: typeof this.rspOverflow === 'number' ? this.rspOverflow : 65_536,
       streams: Math.max(1, Math.min(0xffff, (options && options.streams) || 0xffff)),
     };
+    s.cum = cum;
+    s.maxTsn = cum;
     this[RX] = s;
     this.initial_tsn = initial;
     this.duplicates = [];
@@ -309,7 +313,8 @@ export function installReassemblyRepair(): void {
     if (blockStart >= 0 && gapBlocks.length < MAX_GAP_BLOCKS) gapBlocks.push({ start: blockStart, finish: blockEnd });
     const duplicates: number[] = this.duplicates;
     this.duplicates = [];
-    const info: Loose = { a_rwnd: Math.max(0, s.capacity - s.buffered), c_tsn_ack: s.cum };
+    const info: Loose = { a_rwnd: Math.max(0, s.capacity - s.buffered), c_tsn_ack: DOUBLE_ZERO };
+    info.c_tsn_ack = s.cum;
     if (gapBlocks.length > 0 || duplicates.length > 0) {
       info.sack_info = { gap_blocks: gapBlocks, duplicate_tsn: duplicates };
     }

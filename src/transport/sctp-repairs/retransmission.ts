@@ -56,9 +56,9 @@ export function updateRto(a: Loose, r: number): void {
     s.srtt = 0.875 * s.srtt + 0.125 * r;
   }
   s.rto = Math.min(Math.max(s.srtt + Math.max(1, 4 * s.rttvar), t.rtoMin), t.rtoMax);
-  a.SRTT = s.srtt;
-  a.RTTVAR = s.rttvar;
-  a.RTO = s.rto;
+  // Not mirrored into the original's SRTT/RTTVAR/RTO fields: nothing reads them any more (its RTO
+  // code is replaced), and storing fractions into fields it created as small integers changed
+  // their representation and deprecated the hidden class of every association.
 }
 
 /*
@@ -125,8 +125,7 @@ function expireT3(a: Loose): void {
   }
   const mtu = s.packetSize;
   s.rto = Math.min(s.rto * 2, s.tuning.rtoMax);
-  a.RTO = s.rto;
-  s.ssthresh = Math.max(s.cwnd / 2, 4 * mtu);
+  s.ssthresh = Math.max(Math.floor(s.cwnd / 2), 4 * mtu);
   s.cwnd = mtu;
   s.partialBytesAcked = 0;
   s.fastRecovery = false;
@@ -173,12 +172,12 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
       // late: the peer does not delay SACKs. One prompt SACK proves nothing (stacks that delay
       // SACKs acknowledge the first DATA of an association at once).
       if (transmissions === 1 && tsn === highestSent && !s.delayedSack) {
-        if (t - s.rttProbe.at >= s.tuning.sackDelayGuard / 2) {
+        if (t - s.rttProbe.sentAt >= s.tuning.sackDelayGuard / 2) {
           s.delayedSack = true;
           s.promptSack = false;
         } else if (++s.promptSacks >= PROMPT_SACKS_NEEDED) s.promptSack = true;
       }
-      if (transmissions === 1) updateRto(a, t - s.rttProbe.at);
+      if (transmissions === 1) updateRto(a, t - s.rttProbe.sentAt);
       s.rttProbe = undefined;
     }
   };
@@ -268,7 +267,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   }
   if (fastMarked) {
     if (!s.fastRecovery) {
-      s.ssthresh = Math.max(s.cwnd / 2, 4 * mtu);
+      s.ssthresh = Math.max(Math.floor(s.cwnd / 2), 4 * mtu); // whole bytes: cwnd stays an integer
       s.cwnd = s.ssthresh;
       s.partialBytesAcked = 0;
       s.fastRecovery = true;

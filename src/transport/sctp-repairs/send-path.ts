@@ -40,7 +40,7 @@
  */
 import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
 import { tsnAdd } from './serial.js';
-import { st, now, sendRaw, type OutChunk, type OutMessage, type SendCallback } from './state.js';
+import { st, now, sendRaw, OutChunk, OutMessage, type AssocState, type MessageReceiver, type SendCallback } from './state.js';
 import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
@@ -251,27 +251,11 @@ export function flush(a: Loose): void {
       const flags = (m.unordered ? 4 : 0) | (first ? 2 : 0) | (last ? 1 : 0);
       const tsn = s.nextTsn;
       s.nextTsn = tsnAdd(tsn, 1);
-      const c: OutChunk = {
-        tsn,
-        flags,
-        streamId: m.streamId,
-        ssn: m.ssn,
-        ppid: m.ppid,
-        payload: first && last ? m.data : m.data.subarray(m.offset, m.offset + len),
-        wire: (chunkSize + 3) & ~3,
-        size: chunkSize,
-        inFlight: true,
-        gapAcked: false,
-        retransmit: false,
-        fast: false,
-        misses: 0,
-        transmissions: 1,
-        sentAt,
-      };
+      const c = new OutChunk(tsn, flags, m, first && last ? m.data : m.data.subarray(m.offset, m.offset + len), chunkSize, sentAt);
       s.outstanding.push(c);
       s.flight += chunkSize;
       s.peerRwnd = Math.max(0, s.peerRwnd - chunkSize);
-      if (!s.rttProbe) s.rttProbe = { tsn, at: c.sentAt };
+      if (!s.rttProbe) s.rttProbe = c;
       m.offset += len;
       s.pendingBytes -= len;
       addData(c);
@@ -292,7 +276,7 @@ export function flush(a: Loose): void {
   if (dataSent) startT3(a);
   for (const m of done) {
     try {
-      m.callback!(undefined, m.lastTsn);
+      m.callback!(undefined, m.lastTsn, m);
     } catch (error) {
       queueMicrotask(() => {
         throw error;
@@ -301,54 +285,77 @@ export function flush(a: Loose): void {
   }
 }
 
-function rejectSend(callback: SendCallback | undefined, message: string): false {
+function rejectSend(callback: SendCallback | undefined, message: OutMessage | undefined, text: string): false {
   if (callback) {
-    const error = new Error(message);
-    queueMicrotask(() => callback(error));
+    const error = new Error(text);
+    const m = message ?? new OutMessage(EMPTY, 0, 0, false, callback);
+    queueMicrotask(() => callback(error, 0, m));
   }
   return false;
 }
 
-function SEND(this: Loose, buffer: Loose, options: Loose, callback?: SendCallback): boolean {
+const EMPTY = Buffer.alloc(0);
+
+/** Why the association cannot queue a message for stream `streamId` now, or undefined. */
+function refusal(a: Loose, s: AssocState, streamId: number): string | undefined {
+  if (s.closed || a.state === 'CLOSED') return 'association closed';
+  if (!QUEUE_STATES.has(a.state)) return 'not accepting new data in SHUTDOWN state';
+  const streams = typeof a.OS === 'number' && a.OS > 0 ? a.OS : 1;
+  if (!Number.isInteger(streamId) || streamId < 0 || streamId >= streams) return `wrong stream id ${streamId}`;
+  return undefined;
+}
+
+/** Assigns the stream sequence number and queues `m` for transmission; false above the send high-water mark. */
+function enqueue(a: Loose, s: AssocState, m: OutMessage, flushSoon: boolean): boolean {
+  if (!m.unordered) {
+    const ssn = s.ssn.get(m.streamId) ?? 0;
+    s.ssn.set(m.streamId, (ssn + 1) & 0xffff);
+    m.ssn = ssn;
+  }
+  s.pending.push(m);
+  s.pendingBytes += m.data.length;
+  a.lastChunkSize = m.data.length;
+  if (flushSoon && DATA_STATES.has(a.state)) scheduleFlush(a);
+  return s.pendingBytes < s.tuning.sendHighWaterMark;
+}
+
+/**
+ * Queues a message built by the caller (an {@link OutMessage} or a subclass
+ * carrying the caller's own fields): the allocation-free counterpart of
+ * `SEND` for the transport's associations. `m.data` must not be empty and is
+ * not copied; `m.callback` runs once with `(error, lastTsn, m)`. Returns false
+ * when the queue is above the send high-water mark (the message is queued
+ * anyway) or when the message was refused (the callback then gets the error).
+ * With `flushSoon` false the caller promises to call {@link flush} itself
+ * (the association does, at the end of the current job), and no flush is
+ * scheduled for the next event-loop turn.
+ */
+export function queueMessage(a: Loose, m: OutMessage, flushSoon = true): boolean {
+  const s = st(a);
+  const why = refusal(a, s, m.streamId);
+  if (why !== undefined) return rejectSend(m.callback, m, why);
+  if (m.data.length === 0) return rejectSend(m.callback, m, 'empty message');
+  return enqueue(a, s, m, flushSoon);
+}
+
+function SEND(this: Loose, buffer: Loose, options: Loose, callback?: (error?: Error, lastTsn?: number) => void): boolean {
   const s = st(this);
-  const cb = typeof callback === 'function' ? callback : undefined;
+  const cb: SendCallback | undefined = typeof callback === 'function' ? (error, lastTsn) => callback(error, lastTsn) : undefined;
   options = options || {};
-  if (s.closed || this.state === 'CLOSED') return rejectSend(cb, 'association closed');
-  if (!QUEUE_STATES.has(this.state)) return rejectSend(cb, 'not accepting new data in SHUTDOWN state');
-  let data: Buffer;
-  if (Buffer.isBuffer(buffer)) data = buffer;
-  else if (buffer instanceof Uint8Array) data = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  else return rejectSend(cb, 'data must be a Buffer or Uint8Array');
-  if (data.length === 0) return rejectSend(cb, 'empty message');
   // sockets.js passes `stream_id: false` for "default stream".
   const requested = options.stream_id ?? options.stream;
   const streamId = requested === undefined || requested === null || requested === false ? 0 : requested;
-  const streams = typeof this.OS === 'number' && this.OS > 0 ? this.OS : 1;
-  if (!Number.isInteger(streamId) || streamId < 0 || streamId >= streams) {
-    return rejectSend(cb, `wrong stream id ${streamId}`);
-  }
+  const why = refusal(this, s, streamId);
+  if (why !== undefined) return rejectSend(cb, undefined, why);
+  let data: Buffer;
+  if (Buffer.isBuffer(buffer)) data = buffer;
+  else if (buffer instanceof Uint8Array) data = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  else return rejectSend(cb, undefined, 'data must be a Buffer or Uint8Array');
+  if (data.length === 0) return rejectSend(cb, undefined, 'empty message');
   let ppid = options.ppid;
   if (!Number.isInteger(ppid) && Number.isInteger((buffer as Loose).ppid)) ppid = (buffer as Loose).ppid;
-  const unordered = !!options.unordered;
-  let ssn = 0;
-  if (!unordered) {
-    ssn = s.ssn.get(streamId) ?? 0;
-    s.ssn.set(streamId, (ssn + 1) & 0xffff);
-  }
-  const message: OutMessage = {
-    data,
-    offset: 0,
-    streamId,
-    ssn,
-    ppid: Number.isInteger(ppid) ? ppid >>> 0 : 0,
-    unordered,
-    callback: cb,
-  };
-  s.pending.push(message);
-  s.pendingBytes += data.length;
-  this.lastChunkSize = data.length;
-  if (DATA_STATES.has(this.state)) scheduleFlush(this);
-  return s.pendingBytes < s.tuning.sendHighWaterMark;
+  const message = new OutMessage(data, streamId, Number.isInteger(ppid) ? ppid >>> 0 : 0, !!options.unordered, cb);
+  return enqueue(this, s, message, true);
 }
 
 function onData(this: Loose, chunk: Loose): void {
@@ -422,14 +429,29 @@ function delayedSack(a: Loose): void {
 }
 
 function deliverData(this: Loose, data: Loose, stream: number, ppid: number, unordered?: boolean): void {
-  if (st(this).closed) return;
+  const s = st(this);
+  if (s.closed) return;
+  const u = unordered === undefined ? !!data.unordered : !!unordered;
+  if (s.receiver) {
+    s.receiver(data, stream, ppid, u);
+    return;
+  }
   data.ppid = ppid;
   data.stream_id = stream;
-  data.unordered = unordered === undefined ? !!data.unordered : !!unordered;
+  data.unordered = u;
   if (this.listenerCount('DATA ARRIVE') > 0) {
     this.readBuffer.push(data);
     this.emit('DATA ARRIVE', stream);
   }
+}
+
+/**
+ * Hands every message the association delivers from now on to `receiver`
+ * (in delivery order, synchronously) instead of queueing it for `RECEIVE()`
+ * behind a `'DATA ARRIVE'` event; `undefined` restores the events.
+ */
+export function setReceiver(a: Loose, receiver: MessageReceiver | undefined): void {
+  st(a).receiver = receiver;
 }
 
 /** Installs the send-path repair. */

@@ -10,30 +10,64 @@ import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
 import type { PmtuSearch } from './plpmtud.js';
 
-/** Completion callback of `SEND`: an error, or the TSN of the message's last fragment. */
-export type SendCallback = (error?: Error, lastTsn?: number) => void;
+/**
+ * First value of number fields that can hold values outside V8's small-integer range: TSNs,
+ * verification tags and PPIDs (unsigned 32-bit) and times (fractions of milliseconds). V8 picks a
+ * field's representation from the first value stored; a field first given a small integer and
+ * later a larger or fractional number changes representation, which deprecates the hidden class
+ * of every object of that shape and deoptimises the code using them ("Maps became deprecated";
+ * whether it happens depended on the random initial TSN of the first association). A field that
+ * starts as a double never changes. `-0` is a double equal to 0.
+ */
+export const DOUBLE_ZERO = -0;
 
-/** A message accepted by `SEND` and not yet fully transmitted. */
-export interface OutMessage {
+/**
+ * Completion callback of a queued message: an error, or the TSN of the
+ * message's last fragment; the third argument is the message itself, so one
+ * callback can serve every message of an association (no closure per message).
+ */
+export type SendCallback = (error: Error | undefined, lastTsn: number, message: OutMessage) => void;
+
+/**
+ * A message accepted by `SEND` (or `queueMessage`) and not yet fully
+ * transmitted. A class, so that every message has the same shape from its
+ * creation on (V8 keeps one hidden class and never has to migrate objects);
+ * callers may extend it to carry their own per-message fields in the same
+ * object instead of wrapping it.
+ */
+export class OutMessage {
   data: Buffer;
-  offset: number;
+  /** Bytes of `data` already cut into chunks. */
+  offset = 0;
   streamId: number;
-  ssn: number;
-  ppid: number;
+  /** Stream sequence number (assigned when queued; 0 for unordered messages). */
+  ssn = 0;
+  ppid = DOUBLE_ZERO;
   unordered: boolean;
   callback: SendCallback | undefined;
-  /** TSN of the last fragment, once transmitted. */
-  lastTsn?: number;
+  /** TSN of the last fragment, once transmitted (valid when the callback runs without error). */
+  lastTsn = DOUBLE_ZERO;
+
+  constructor(data: Buffer, streamId: number, ppid: number, unordered: boolean, callback: SendCallback | undefined) {
+    this.data = data;
+    this.streamId = streamId;
+    this.ppid = ppid;
+    this.unordered = unordered;
+    this.callback = callback;
+  }
 }
 
+/** Receives each complete message of an association: data, stream, PPID, unordered flag. */
+export type MessageReceiver = (data: Buffer, stream: number, ppid: number, unordered: boolean) => void;
+
 /** One DATA chunk that has a TSN and is not yet cumulatively acknowledged. */
-export interface OutChunk {
-  tsn: number;
+export class OutChunk {
+  tsn = DOUBLE_ZERO;
   /** DATA chunk flags (U, B, E, I), stream, stream sequence number and payload protocol id. */
   flags: number;
   streamId: number;
   ssn: number;
-  ppid: number;
+  ppid = DOUBLE_ZERO;
   /** The chunk's user data: a view of the queued message, not a copy. */
   payload: Buffer;
   /** Bytes on the wire (header + payload + padding). */
@@ -41,18 +75,31 @@ export interface OutChunk {
   /** Chunk length counted in flight size (header + payload). */
   size: number;
   /** Counted in the flight size right now. */
-  inFlight: boolean;
+  inFlight = true;
   /** Acknowledged by a gap block of the latest SACK. */
-  gapAcked: boolean;
+  gapAcked = false;
   /** Marked for retransmission (T3 or fast retransmit). */
-  retransmit: boolean;
+  retransmit = false;
   /** Marked by fast retransmit (may ignore cwnd for one packet). */
-  fast: boolean;
+  fast = false;
   /** Miss indications (RFC 4960 7.2.4). */
-  misses: number;
+  misses = 0;
   /** Number of transmissions so far. */
-  transmissions: number;
-  sentAt: number;
+  transmissions = 1;
+  sentAt = DOUBLE_ZERO;
+
+  /** A chunk of `m` (its `payload`), sent for the first time at `sentAt`. */
+  constructor(tsn: number, flags: number, m: OutMessage, payload: Buffer, size: number, sentAt: number) {
+    this.tsn = tsn;
+    this.flags = flags;
+    this.streamId = m.streamId;
+    this.ssn = m.ssn;
+    this.ppid = m.ppid;
+    this.payload = payload;
+    this.wire = (size + 3) & ~3;
+    this.size = size;
+    this.sentAt = sentAt;
+  }
 }
 
 /**
@@ -140,7 +187,8 @@ export interface AssocState {
   rto: number;
   srtt: number;
   rttvar: number;
-  rttProbe: { tsn: number; at: number } | undefined;
+  /** The chunk timed for the next RTT sample (never a retransmitted one: Karn's rule). */
+  rttProbe: OutChunk | undefined;
   /**
    * True once the peer acknowledged a lone packet well within
    * `sackDelayGuard`: it does not delay SACKs, so T3 may run at the RTO
@@ -166,6 +214,8 @@ export interface AssocState {
   packetsSinceSack: number;
   everSentSack: boolean;
   lastReceived: number;
+  /** Takes delivered messages directly instead of `'DATA ARRIVE'` + `RECEIVE()` (see `setReceiver`). */
+  receiver: MessageReceiver | undefined;
   // --- failure detection
   /** Association error counter (RFC 4960 8.1). */
   errorCount: number;
@@ -225,7 +275,7 @@ export function st(a: Loose): AssocState {
       pathMtuSet: false,
       closed: false,
       closeReason: undefined,
-      nextTsn: initialTsn,
+      nextTsn: DOUBLE_ZERO,
       pending: [],
       pendingBytes: 0,
       outstanding: new OutstandingQueue(),
@@ -236,16 +286,16 @@ export function st(a: Loose): AssocState {
       ssthresh: 0x7fffffff,
       partialBytesAcked: 0,
       peerRwnd: 0,
-      cumAck: (initialTsn - 1) >>> 0,
+      cumAck: DOUBLE_ZERO,
       fastRecovery: false,
-      fastRecoveryExit: 0,
+      fastRecoveryExit: DOUBLE_ZERO,
       fastAllowance: 0,
       ssn: new Map(),
       control: [],
       flushImmediate: undefined,
-      rto: tuning.rtoInitial,
-      srtt: 0,
-      rttvar: 0,
+      rto: DOUBLE_ZERO,
+      srtt: DOUBLE_ZERO,
+      rttvar: DOUBLE_ZERO,
       rttProbe: undefined,
       promptSack: false,
       promptSacks: 0,
@@ -253,13 +303,14 @@ export function st(a: Loose): AssocState {
       t3Expirations: 0,
       t3: undefined,
       t3Deadline: undefined,
-      t3FireAt: 0,
+      t3FireAt: DOUBLE_ZERO,
       sackNeeded: false,
       sackTimer: undefined,
-      sackDue: 0,
+      sackDue: DOUBLE_ZERO,
       packetsSinceSack: 0,
       everSentSack: false,
       lastReceived: now(),
+      receiver: undefined,
       errorCount: 0,
       pathErrorCount: 0,
       pathActive: true,
@@ -269,7 +320,7 @@ export function st(a: Loose): AssocState {
       hbRecent: [],
       t1: undefined,
       t1Count: 0,
-      initSentAt: 0,
+      initSentAt: DOUBLE_ZERO,
       initBuffer: undefined,
       cookieBuffer: undefined,
       t2: undefined,
@@ -277,6 +328,10 @@ export function st(a: Loose): AssocState {
       t5: undefined,
       shutdownCallbacks: [],
     };
+    // Number fields start as doubles (DOUBLE_ZERO); their real first values follow.
+    s.nextTsn = initialTsn;
+    s.cumAck = (initialTsn - 1) >>> 0;
+    s.rto = tuning.rtoInitial;
     a[STATE] = s;
     slimDebugger(a);
   }
