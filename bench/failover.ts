@@ -44,7 +44,7 @@ import { PeFleet } from '../src/cli/demo.js';
 import { hexPeId } from '../src/cli/server.js';
 import { Registrar } from '../src/registrar/registrar.js';
 import { silentLogger } from '../src/registrar/logger.js';
-import { runPingPong } from '../src/services/pingpong-client.js';
+import { PINGPONG_PPID, runRsplibPingPong } from '../src/services/rsplib-pingpong.js';
 import { createUdpEndpoint } from '../src/transport/udp-endpoint.js';
 import type { Association, MessageInfo } from '../src/transport/types.js';
 import { PeHost, recvUntil } from '../test/integration/pe-host.js';
@@ -256,7 +256,7 @@ async function failoverBench(): Promise<void> {
   const fleet = new PeFleet({ registrar: registrarAddress, pool: 'BenchPool', cookieKey: 'failover benchmark secret 0123456789', command: [process.execPath, distMain] });
   try {
     await Promise.all([fleet.start(), fleet.start(), fleet.start()]);
-    const session = await rsp.connect('BenchPool', { registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
+    const session = await rsp.connect('BenchPool', { ppid: PINGPONG_PPID, registrars: [registrarAddress], replay: 'since-cookie', failoverTimeout: 10_000 });
     session.on('error', () => undefined);
     const sessionTimes: number[] = [];
     let possiblyLostTotal = 0;
@@ -269,7 +269,7 @@ async function failoverBench(): Promise<void> {
     let lastReply = 0;
     let gaps = 0;
     const stop = new AbortController();
-    const pinging = runPingPong(session, {
+    const pinging = runRsplibPingPong(session, {
       interval: INTERVAL,
       replyTimeout: 1000,
       signal: stop.signal,
