@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import type { TransportAddress } from '../transport/types.js';
 import type { EventFeed, FeedEvent } from './feed.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
+import { addressScope } from '../registrar/address-filter.js';
 
 /** A route handler; may write the response itself or return JSON. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, body: string) => unknown;
@@ -102,8 +103,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** True for an address of the loopback interface (`127.0.0.0/8`, `::1`, `::ffff:127.x.x.x`). */
 export function isLoopbackAddress(address: string): boolean {
-  const a = address.toLowerCase().replace(/^\[|\]$/g, '');
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || a === '::1' || a === '0:0:0:0:0:0:0:1' || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+  return addressScope(address.replace(/^\[|\]$/g, '')) === 'loopback';
 }
 
 /** The host name of a `Host` header or origin authority, without port and brackets, lower case. */
@@ -115,8 +115,8 @@ function hostName(authority: string): string {
 }
 
 /** True when `host` (a `Host` header's name part) names this machine's loopback. */
-function isLoopbackName(host: string, extra: readonly string[]): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || isLoopbackAddress(host) || extra.includes(host);
+function isLoopbackName(host: string, extra: ReadonlySet<string>): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || isLoopbackAddress(host) || extra.has(host);
 }
 
 /**
@@ -129,9 +129,9 @@ function isLoopbackName(host: string, extra: readonly string[]): boolean {
  *   whose authority differs from `Host`) is 403 (cross-site request
  *   forgery). Clients that send neither header (curl, scripts) pass.
  */
-export function refuseRequest(req: IncomingMessage, loopback: boolean, allowedHosts: readonly string[] = []): { status: number; error: string } | undefined {
+export function refuseRequest(req: IncomingMessage, loopback: boolean, allowedHosts: ReadonlySet<string> = new Set()): { status: number; error: string } | undefined {
   const host = req.headers.host;
-  if (loopback && host !== undefined && !isLoopbackName(hostName(host), allowedHosts.map((h) => h.toLowerCase()))) {
+  if (loopback && host !== undefined && !isLoopbackName(hostName(host), allowedHosts)) {
     return { status: 421, error: `Host "${host}" is not served here (this server answers loopback names only)` };
   }
   const method = req.method ?? 'GET';
@@ -243,8 +243,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   const host = options.listen?.address ?? '127.0.0.1';
   const loopback = isLoopbackAddress(host) || host.toLowerCase() === 'localhost';
+  const allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
   const server: Server = createServer((req, res) => {
-    const refused = refuseRequest(req, loopback, options.allowedHosts);
+    const refused = refuseRequest(req, loopback, allowedHosts);
     if (refused !== undefined) {
       json(res, refused.status, { error: refused.error });
       return;

@@ -219,9 +219,11 @@ function onlyDataAndSack(summary: ChunkSummary): boolean {
 /**
  * True for a source address on the loopback network (127.0.0.0/8, `::1`).
  * Linux drops packets with such a source that arrive on any other interface
- * (martians), so these come through the loopback device.
+ * (martians), so these come through the loopback device. A prefix test, per
+ * packet: only for the canonical text the socket reports, never for text
+ * from the network (the HTTP guard checks `Host` names with `addressScope`).
  */
-export function isLoopbackAddress(address: string): boolean {
+function isSourceOnLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }
 const EMPTY = Buffer.alloc(0);
@@ -750,7 +752,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     const summary = scanChunks(data);
     // Loopback DATA/SACK packets skip the CRC32c (see verifyLoopbackChecksums); whether the packet
     // belongs to a live association is checked below, and everything else is verified here.
-    const trusted = summary !== undefined && this.trustLoopback && onlyDataAndSack(summary) && isLoopbackAddress(rinfo.address);
+    const trusted = summary !== undefined && this.trustLoopback && onlyDataAndSack(summary) && isSourceOnLoopback(rinfo.address);
     if (!trusted && !verifyChecksum(data)) {
       this.stats.badChecksum++;
       this.offerDatagram(data, rinfo, link);
