@@ -9,6 +9,7 @@
 import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
 import type { PmtuSearch } from './plpmtud.js';
+import { Ring } from '../ring.js';
 
 /**
  * First value of number fields that can hold values outside V8's small-integer range: TSNs,
@@ -108,43 +109,13 @@ export class OutChunk {
  * at the end, acknowledged ones off the front. (A `Map` served here before;
  * V8 keeps deleted entries of a `Map` as holes that every iteration from the
  * start walks again, which made each SACK cost O(chunks acknowledged so far)
- * with large windows of small messages.)
+ * with large windows of small messages.) The association's ring buffer
+ * ({@link Ring}): its storage stays at the largest flight the association had.
  */
-export class OutstandingQueue {
-  private items: Array<OutChunk | undefined> = [];
-  private head = 0;
-
+export class OutstandingQueue extends Ring<OutChunk> {
   /** Number of chunks. */
   get size(): number {
-    return this.items.length - this.head;
-  }
-
-  /** The `i`-th chunk from the lowest TSN (0 ≤ i < size). */
-  at(i: number): OutChunk {
-    return this.items[this.head + i]!;
-  }
-
-  /** Appends a chunk with the next TSN. */
-  push(c: OutChunk): void {
-    this.items.push(c);
-  }
-
-  /** Removes the chunk with the lowest TSN. */
-  shift(): void {
-    if (this.head >= this.items.length) return;
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  clear(): void {
-    this.items = [];
-    this.head = 0;
+    return this.length;
   }
 }
 
