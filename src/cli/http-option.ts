@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { TransportAddress } from '../transport/types.js';
-import { parseAddress } from './parse.js';
+import { collect, parseAddress } from './parse.js';
 
 /** Help text of `--http`. */
 export const HTTP_HELP = 'serve /metrics, /healthz, /api/* and the web view on [ADDR:]PORT (address default 127.0.0.1; port 0 = ephemeral; off unless given)';
@@ -45,7 +45,7 @@ export const HTTP_ALLOW_HOST_HELP = 'a further Host name the HTTP server answers
 function collectHostName(text: string, previous: string[] | undefined): string[] {
   const name = text.trim();
   if (name === '' || /[\s/@]/.test(name)) throw new InvalidArgumentError(`"${text}" is not a host name.`);
-  return [...(previous ?? []), name];
+  return collect(name, previous);
 }
 
 /** The `allowedHosts` option of the HTTP server from `--http-allow-host` (nothing when not given). */

@@ -34,6 +34,11 @@ export function parseAddress(text: string): TransportAddress {
   }
 }
 
+/** Collects a repeatable option's values in the order given. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /** Collects a repeatable `ADDR:PORT` option into an array. */
 export function collectAddress(text: string, previous: TransportAddress[] | undefined): TransportAddress[] {
   return [...(previous ?? []), parseAddress(text)];

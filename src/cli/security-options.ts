@@ -18,7 +18,7 @@ import type { RateLimit } from '../registrar/rate-limiter.js';
 import type { RegistrarOptions } from '../registrar/options.js';
 import { Authorization } from '../registrar/authorization.js';
 import type { AsapTlsOptions } from '../asap/asap-options.js';
-import { parseDuration, parseInteger, parseRate } from './parse.js';
+import { collect, parseDuration, parseInteger, parseRate } from './parse.js';
 
 /** Environment variable that may hold the cookie key of `rsp server`. */
 export const COOKIE_KEY_ENV = 'RSP_COOKIE_KEY';
@@ -114,10 +114,6 @@ export interface TlsCliOptions {
   /** `rsp registrar`: most unfinished incoming TLS handshakes, in total and per host. */
   tlsMaxHandshakes?: number;
   tlsMaxHandshakesPerHost?: number;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** Adds `--tls-cert/--tls-key/--tls-ca` (and `--tls-auth` for registrars). */
