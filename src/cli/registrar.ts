@@ -215,7 +215,7 @@ async function runRegistrar(opts: RegistrarCliOptions): Promise<void> {
     return;
   }
   try {
-    enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger, { ...(security.tls ? { tls: { ipv6HostPrefix: registrar.ipv6HostPrefix, ...security.tls } } : {}), ...(security.authorization ? { authorization: security.authorization } : {}) });
+    enrp = await startEnrpFromCli(registrar, opts as RegistrarCliOptions & EnrpCliOptions, logger, { ...(security.tls ? { tls: security.tls } : {}), ...(security.authorization ? { authorization: security.authorization } : {}) });
   } catch (err) {
     logger.error('start-failed', { error: errorText(err) });
     await registrar.close();

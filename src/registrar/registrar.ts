@@ -358,7 +358,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     return { ...this.options.transport };
   }
 
-  /** IPv6 prefix length that counts as one remote host ({@link RegistrarOptions.ipv6HostPrefix}); ENRP's TLS handshake cap may use it too. */
+  /** IPv6 prefix length that counts as one remote host ({@link RegistrarOptions.ipv6HostPrefix}); ENRP's TLS handshake cap uses it too. */
   get ipv6HostPrefix(): number {
     return this.options.ipv6HostPrefix;
   }

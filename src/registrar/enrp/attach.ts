@@ -113,7 +113,8 @@ export async function attachEnrp(registrar: Registrar, options: EnrpAttachOption
   const auth = options.authorization;
   // Adopted PEs are reached from this endpoint too: a PE is no registrar, so the
   // registrar check applies only to associations that carry ENRP (checked on the first message).
-  const endpoint: Endpoint = tls !== undefined ? tlsEndpoint(plainEndpoint, tls) : plainEndpoint;
+  // One host is counted the same way as the registrar's per-host limits count it, unless told otherwise.
+  const endpoint: Endpoint = tls !== undefined ? tlsEndpoint(plainEndpoint, { ipv6HostPrefix: registrar.ipv6HostPrefix, ...tls }) : plainEndpoint;
   let multicast: PresenceChannel | undefined;
   if (options.multicast !== false) {
     const group = options.multicast ?? { address: '239.0.0.51', port: ENRP_PORT };
