@@ -46,11 +46,22 @@ class FastData {
     ppid: number,
     readonly user_data: Buffer,
     readonly last_in_packet: boolean,
+    /**
+     * True when `user_data` may be delivered as it is, without a copy: the
+     * datagram belongs to this packet alone and the payload is most of it
+     * (so a message kept by the application keeps little else alive).
+     */
+    readonly owned: boolean,
   ) {
     this.tsn = tsn;
     this.ppid = ppid;
   }
 }
+
+const NO_GAPS: Array<{ start: number; finish: number }> = [];
+const NO_DUPLICATES: number[] = [];
+Object.freeze(NO_GAPS);
+Object.freeze(NO_DUPLICATES);
 
 /** A received SACK chunk, in the shape the repaired `onSack` reads. */
 class FastSack {
@@ -94,9 +105,11 @@ export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean
 /**
  * Hands a validated DATA/SACK packet to its association (call only after
  * {@link fastPathEligible}). `source` is the peer's address, passed on as the
- * generic path does.
+ * generic path does. `owned`: nobody else holds or reuses `packet` (a
+ * datagram freshly received from a socket), so a message filling most of it
+ * is delivered as a view instead of a copy.
  */
-export function receiveFast(association: SctpAssociation, packet: Buffer, source: string): void {
+export function receiveFast(association: SctpAssociation, packet: Buffer, source: string, owned = false): void {
   const a = association as unknown as Emitter;
   // The handlers themselves when nothing else listens (the usual case), else the events.
   const direct = dispatchesDirectly(association);
@@ -120,16 +133,18 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
         packet.readUInt32BE(offset + 12),
         packet.subarray(offset + 16, offset + length),
         offset === lastData,
+        owned && 2 * (length - 16) >= packet.length,
       );
       if (direct) a.onData(chunk, source);
       else a.emit('data', chunk, source);
     } else {
       const gaps = packet.readUInt16BE(offset + 12);
       const dups = packet.readUInt16BE(offset + 14);
-      const gapBlocks: Array<{ start: number; finish: number }> = [];
+      // The handlers only read these lists: the common empty ones are shared.
+      const gapBlocks: Array<{ start: number; finish: number }> = gaps === 0 ? NO_GAPS : [];
       let o = offset + 16;
       for (let i = 0; i < gaps; i++, o += 4) gapBlocks.push({ start: packet.readUInt16BE(o), finish: packet.readUInt16BE(o + 2) });
-      const duplicates: number[] = [];
+      const duplicates: number[] = dups === 0 ? NO_DUPLICATES : [];
       for (let i = 0; i < dups; i++, o += 4) duplicates.push(packet.readUInt32BE(o));
       const chunk = new FastSack(packet.readUInt32BE(offset + 4), packet.readUInt32BE(offset + 8), { gap_blocks: gapBlocks, duplicate_tsn: duplicates });
       if (direct) a.onSack(chunk, source);

@@ -276,6 +276,21 @@ class Link implements SctpTransportLike {
     return true;
   }
 
+  /**
+   * Sends one SCTP packet built in a single buffer (see `sendFramed` of the
+   * repairs): fills in the common header and the CRC32c and hands the buffer
+   * to the socket as it is (one I/O vector entry, no packet object).
+   */
+  sendFramed(packet: Buffer, vTag: number): void {
+    packet.writeUInt16BE(this.view.localPort, 0);
+    packet.writeUInt16BE(this.sctpPort, 2);
+    packet.writeUInt32BE(vTag, 4);
+    packet.writeUInt32LE(0, 8);
+    packet.writeUInt32LE(crc32c(packet) >>> 0, 8);
+    this.lastSend = performance.now();
+    this.endpoint.transmit(this.socket, this.connected, packet, this.udpPort, this.address, undefined, this);
+  }
+
   unallocate(): void {}
 
   register(): undefined {
@@ -792,7 +807,8 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
     this.stats.packetsReceived++;
     if (fast) {
       try {
-        receiveFast(sctp, data, target.address);
+        // Each datagram from a socket is a buffer of its own that nothing else keeps.
+        receiveFast(sctp, data, target.address, true);
       } catch (error) {
         this.protocolFailure(target, error);
       }

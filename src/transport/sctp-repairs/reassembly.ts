@@ -65,9 +65,26 @@ interface RxState {
   /** Extra bytes allowed for the next in-order fragment beyond the window. */
   overflow: number;
   streams: number;
+  /** Takes complete messages directly (see {@link setDirectReceiver}); else the `'data'` event. */
+  receiver: DirectReceiver | undefined;
 }
 
+/** Receives one complete message: payload, stream, PPID, unordered flag. */
+export type DirectReceiver = (data: Buffer, stream: number, ppid: number, unordered: boolean) => void;
+
 const RX = Symbol.for('rserpool.sctp.rx');
+
+/**
+ * Hands complete messages of reassembly `r` straight to `receiver` instead
+ * of emitting `'data'` (which the association relays through `_deliver`, with
+ * the unordered flag as a property added to each buffer); `undefined`
+ * restores the event. Kept across `init()`.
+ */
+export function setDirectReceiver(r: Loose, receiver: DirectReceiver | undefined): void {
+  r.rspReceiver = receiver;
+  const s = rx(r);
+  if (s) s.receiver = receiver;
+}
 
 function rx(r: Loose): RxState | undefined {
   return r[RX];
@@ -103,6 +120,10 @@ function sameMessage(a: Loose, b: Loose): boolean {
 }
 
 function emitMessage(r: Loose, s: RxState, streamId: number, msg: HeldMessage): void {
+  if (s.receiver !== undefined && (r._paused === undefined || !r._paused[streamId])) {
+    s.receiver(msg.data, streamId, msg.ppid, msg.unordered);
+    return;
+  }
   if (r._paused && r._paused[streamId]) {
     let q = s.held.get(streamId);
     if (!q) {
@@ -208,6 +229,7 @@ export function installReassemblyRepair(): void {
       capacity,
       overflow: typeof this.rspOverflow === 'number' ? this.rspOverflow : 65_536,
       streams: Math.max(1, Math.min(0xffff, (options && options.streams) || 0xffff)),
+      receiver: typeof this.rspReceiver === 'function' ? this.rspReceiver : undefined,
     };
     s.cum = cum;
     s.maxTsn = cum;
@@ -268,9 +290,14 @@ export function installReassemblyRepair(): void {
       return true;
     }
     if (chunk.flags.B && chunk.flags.E) {
-      // A whole message in one chunk (the common case): no fragment bookkeeping.
-      const data = Buffer.allocUnsafe(length);
-      chunk.user_data.copy(data, 0);
+      // A whole message in one chunk (the common case): no fragment bookkeeping, and no copy
+      // when the receive path says the payload's buffer is the message's alone (`owned`).
+      let data: Buffer;
+      if (chunk.owned === true) data = chunk.user_data;
+      else {
+        data = Buffer.allocUnsafe(length);
+        chunk.user_data.copy(data, 0);
+      }
       deliver(this, s, chunk.stream_id, { data, ppid: chunk.ppid >>> 0, unordered: !!chunk.flags.U }, chunk.ssn);
       updateWindow(this, s);
       return true;

@@ -40,11 +40,12 @@
  */
 import { AssociationClass, ChunkClass, override, type Loose } from './internals.js';
 import { tsnAdd } from './serial.js';
-import { st, now, sendRaw, OutChunk, OutMessage, type AssocState, type MessageReceiver, type SendCallback } from './state.js';
+import { st, now, sendRaw, sendFramed, COMMON_HEADER, OutChunk, OutMessage, type AssocState, type MessageReceiver, type SendCallback } from './state.js';
 import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
 import { scheduleFlush } from './scheduler.js';
+import { setDirectReceiver } from './reassembly.js';
 
 /** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
 const DATA_FLAG_I = 0x08;
@@ -80,12 +81,14 @@ const COPY_LIMIT = 4096;
 /**
  * Encodes the chunks of one packet. Control chunks come encoded; DATA chunks
  * are written here from their fields. A packet of small pieces becomes one
- * buffer; a large DATA payload is not copied but sent as a 16-byte header
- * plus a view of the message (the packet encoders pad every piece to 4
- * bytes, which for the header is a no-op and for the payload is the
+ * buffer with room for the common header in front (sent with
+ * {@link sendFramed}); a packet with a large DATA payload is not copied but
+ * returned as pieces without the common header: a 16-byte header plus a
+ * view of the message per DATA chunk (the packet encoders pad every piece to
+ * 4 bytes, which for the header is a no-op and for the payload is the
  * chunk's padding).
  */
-function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): Buffer[] {
+function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): Buffer | Buffer[] {
   let large = false;
   for (const p of pieces) if (!Buffer.isBuffer(p) && p.payload.length > COPY_LIMIT) large = true;
   if (large) {
@@ -100,8 +103,8 @@ function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): B
     }
     return out;
   }
-  const area = Buffer.allocUnsafe(size - 12);
-  let o = 0;
+  const area = Buffer.allocUnsafe(size);
+  let o = COMMON_HEADER;
   for (const p of pieces) {
     let end: number;
     if (Buffer.isBuffer(p)) {
@@ -113,25 +116,32 @@ function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): B
       end = o + 16 + p.payload.length;
     }
     o = (end + 3) & ~3;
-    area.fill(0, end, o);
+    if (o > end) area.fill(0, end, o);
   }
-  return [area];
+  return area;
 }
 
-/** Encodes a SACK chunk (RFC 4960 3.3.4) from `Reassembly.sackInfo()`. */
-export function encodeSack(info: Loose): Buffer {
-  const gaps: Array<{ start: number; finish: number }> = info.sack_info?.gap_blocks ?? [];
-  const dups: number[] = info.sack_info?.duplicate_tsn ?? [];
+const NO_GAPS: ReadonlyArray<{ start: number; finish: number }> = Object.freeze([]);
+const NO_DUPLICATES: readonly number[] = Object.freeze([]);
+
+/**
+ * Encodes a SACK chunk (RFC 4960 3.3.4) from `Reassembly.sackInfo()`, after
+ * `headroom` bytes left free (for the common header of a framed packet).
+ */
+export function encodeSack(info: Loose, headroom = 0): Buffer {
+  const gaps: ReadonlyArray<{ start: number; finish: number }> = info.sack_info?.gap_blocks ?? NO_GAPS;
+  const dups: readonly number[] = info.sack_info?.duplicate_tsn ?? NO_DUPLICATES;
   const length = 16 + 4 * gaps.length + 4 * dups.length;
-  const b = Buffer.allocUnsafe(length);
-  b[0] = 3;
-  b[1] = 0;
-  b.writeUInt16BE(length, 2);
-  b.writeUInt32BE(info.c_tsn_ack >>> 0, 4);
-  b.writeUInt32BE(Math.max(0, Math.min(0xffffffff, info.a_rwnd | 0)) >>> 0, 8);
-  b.writeUInt16BE(gaps.length, 12);
-  b.writeUInt16BE(dups.length, 14);
-  let o = 16;
+  const b = Buffer.allocUnsafe(headroom + length);
+  const h = headroom;
+  b[h] = 3;
+  b[h + 1] = 0;
+  b.writeUInt16BE(length, h + 2);
+  b.writeUInt32BE(info.c_tsn_ack >>> 0, h + 4);
+  b.writeUInt32BE(Math.max(0, Math.min(0xffffffff, info.a_rwnd | 0)) >>> 0, h + 8);
+  b.writeUInt16BE(gaps.length, h + 12);
+  b.writeUInt16BE(dups.length, h + 14);
+  let o = h + 16;
   for (const g of gaps) {
     b.writeUInt16BE(g.start, o);
     b.writeUInt16BE(g.finish, o + 2);
@@ -152,7 +162,7 @@ export function acknowledgedTsn(a: Loose): number {
   return st(a).cumAck;
 }
 
-function buildSack(a: Loose): Buffer | undefined {
+function buildSack(a: Loose, headroom = 0): Buffer | undefined {
   const s = st(a);
   s.sackNeeded = false;
   // The delayed-SACK timer stays armed and finds nothing due: no timer churn per message.
@@ -160,7 +170,7 @@ function buildSack(a: Loose): Buffer | undefined {
   s.packetsSinceSack = 0;
   if (!a.reassembly || typeof a.reassembly.sackInfo !== 'function' || a.peer_tag === undefined) return undefined;
   s.everSentSack = true;
-  return encodeSack(a.reassembly.sackInfo());
+  return encodeSack(a.reassembly.sackInfo(), headroom);
 }
 
 /** Sends everything that is queued and allowed by the windows. */
@@ -178,7 +188,9 @@ export function flush(a: Loose): void {
   const done: OutMessage[] = [];
   const emit = (): void => {
     if (bufs.length > 0) {
-      sendRaw(a, encodePacket(bufs, size));
+      const packet = encodePacket(bufs, size);
+      if (Buffer.isBuffer(packet)) sendFramed(a, packet);
+      else sendRaw(a, packet);
       bufs = [];
       size = 12;
     }
@@ -396,8 +408,8 @@ function onData(this: Loose, chunk: Loose): void {
     // every second packet, now. The socket delivers several datagrams per event-loop turn, and
     // one SACK coalesced per turn was a single point of failure for a whole window (its loss
     // left the sender to T3) and gave the sender one miss indication where it needs three.
-    const sack = buildSack(this);
-    if (sack) sendRaw(this, [sack]);
+    const sack = buildSack(this, COMMON_HEADER);
+    if (sack) sendFramed(this, sack);
     return;
   }
   if (immediate) {
@@ -451,7 +463,20 @@ function deliverData(this: Loose, data: Loose, stream: number, ppid: number, uno
  * behind a `'DATA ARRIVE'` event; `undefined` restores the events.
  */
 export function setReceiver(a: Loose, receiver: MessageReceiver | undefined): void {
-  st(a).receiver = receiver;
+  const s = st(a);
+  s.receiver = receiver;
+  // The reassembly calls it directly (no event, no property on each buffer); deliveries stop
+  // once the association is closed, as through `_deliver`.
+  if (a.reassembly) {
+    setDirectReceiver(
+      a.reassembly,
+      receiver === undefined
+        ? undefined
+        : (data: Buffer, stream: number, ppid: number, unordered: boolean): void => {
+            if (!s.closed) receiver(data, stream, ppid, unordered);
+          },
+    );
+  }
 }
 
 /** Installs the send-path repair. */

@@ -331,6 +331,39 @@ export function sendRaw(a: Loose, buffers: Buffer[], vTag?: number): boolean {
   }
 }
 
+/** Bytes in front of a framed packet for the SCTP common header (ports, verification tag, checksum). */
+export const COMMON_HEADER = 12;
+
+/**
+ * A transport that takes a whole SCTP packet in one buffer: the first
+ * {@link COMMON_HEADER} bytes are left for it to fill in (ports, `vTag`,
+ * CRC32c). The UDP links implement it; others get the chunks through
+ * sctp's `Endpoint._sendPacket`.
+ */
+interface FramingTransport {
+  sendFramed?(packet: Buffer, vTag: number): void;
+}
+
+/**
+ * Sends one packet built in a single buffer whose first {@link COMMON_HEADER}
+ * bytes are reserved for the common header: no packet object, no second
+ * copy, one I/O vector entry.
+ */
+export function sendFramed(a: Loose, packet: Buffer): boolean {
+  const endpoint = a.endpoint;
+  if (!endpoint || a.mute) return false;
+  const vTag = (a.peer_tag ?? 0) >>> 0;
+  try {
+    const transport = endpoint.transport as FramingTransport | undefined;
+    if (transport !== undefined && transport.sendFramed !== undefined) transport.sendFramed(packet, vTag);
+    else endpoint._sendPacket(a.remoteAddress, a.remotePort, vTag, [packet.subarray(COMMON_HEADER)], undefined);
+    return true;
+  } catch (error) {
+    a.debugger?.warn?.('send failed %O', error);
+    return false;
+  }
+}
+
 export function clearTimer(t: NodeJS.Timeout | undefined): undefined {
   if (t) clearTimeout(t);
   return undefined;
