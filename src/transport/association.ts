@@ -17,6 +17,7 @@ import { pathMtuInfo, sctpRepairsInstalled } from './sctp-repairs/index.js';
 import { acknowledgedTsn, flush as flushSctp, queueMessage, setReceiver } from './sctp-repairs/send-path.js';
 import { OutMessage } from './sctp-repairs/state.js';
 import { Ring } from './ring.js';
+import { copyForSend } from './slab.js';
 import { tsnLe } from './sctp-repairs/serial.js';
 import type {
   Association,
@@ -222,7 +223,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     if (invalid) return invalid;
     const stream = options.stream ?? 0;
     // Copy: SCTP keeps the bytes for retransmission; the caller may reuse its buffer.
-    return this.enqueue(Buffer.from(data), options, stream);
+    return this.enqueue(copyForSend(data), options, stream);
   }
 
   /**

@@ -496,6 +496,8 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   /** Skip the CRC32c check of DATA/SACK packets from loopback addresses (see {@link UdpEndpointOptions.verifyLoopbackChecksums}). */
   private readonly trustLoopback: boolean;
   private readonly links = new Map<string, Link | Link[]>();
+  /** The entry of {@link links} found last, by its key's parts; cleared whenever the table changes. */
+  private lastLookup: { address: string; udpPort: number; sctpPort: number; entry: Link | Link[] } | undefined = undefined;
   private readonly associations = new Set<SctpTransportAssociation>();
   private readonly sockets = new Set<dgram.Socket>();
   private listening: boolean;
@@ -847,7 +849,15 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   }
 
   private lookup(address: string, udpPort: number, sctpPort: number, vTag: number, summary: ChunkSummary): Link | undefined {
-    const entry = this.links.get(linkKey(address, udpPort, sctpPort));
+    // Consecutive packets mostly come from the same peer: the last entry found is compared
+    // field by field before a key string is built for the table.
+    const last = this.lastLookup;
+    let entry: Link | Link[] | undefined;
+    if (last !== undefined && last.udpPort === udpPort && last.sctpPort === sctpPort && last.address === address) entry = last.entry;
+    else {
+      entry = this.links.get(linkKey(address, udpPort, sctpPort));
+      if (entry !== undefined) this.lastLookup = { address, udpPort, sctpPort, entry };
+    }
     if (!entry) return undefined;
     if (!Array.isArray(entry)) return this.match(entry, vTag, summary);
     for (const link of entry) {
@@ -1018,6 +1028,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   private register(link: Link): void {
     if (link.registered || link.connected) return;
     link.registered = true;
+    this.lastLookup = undefined;
     const key = link.key;
     const entry = this.links.get(key);
     if (!entry) this.links.set(key, link);
@@ -1028,6 +1039,7 @@ export class UdpEndpoint extends EventEmitter<EndpointEvents> implements Endpoin
   private release(link: Link): void {
     if (link.registered) {
       link.registered = false;
+      this.lastLookup = undefined;
       const key = link.key;
       const entry = this.links.get(key);
       if (entry === link) this.links.delete(key);
