@@ -51,6 +51,7 @@ export interface AssociationSettings {
 }
 
 const NOOP = (): void => {};
+const RESOLVED = Promise.resolve();
 
 /**
  * One message from `send()` until the peer's cumulative TSN ack covers it:
@@ -455,7 +456,9 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // exchange does not wait for a loop iteration on each side.
       if (handed > 0 && this.pipelined && !this.flushQueued) {
         this.flushQueued = true;
-        queueMicrotask(this.flushNow);
+        // A reaction of a settled promise is a plain microtask; queueMicrotask() adds an async
+        // resource per call.
+        void RESOLVED.then(this.flushNow);
       }
     } finally {
       this.pumping = false;

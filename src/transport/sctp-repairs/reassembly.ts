@@ -120,8 +120,13 @@ function sameMessage(a: Loose, b: Loose): boolean {
 }
 
 function emitMessage(r: Loose, s: RxState, streamId: number, msg: HeldMessage): void {
+  emitParts(r, s, streamId, msg.data, msg.ppid, msg.unordered);
+}
+
+/** Emits (or, on a paused stream, holds) one complete message. */
+function emitParts(r: Loose, s: RxState, streamId: number, data: Buffer, ppid: number, unordered: boolean): void {
   if (s.receiver !== undefined && (r._paused === undefined || !r._paused[streamId])) {
-    s.receiver(msg.data, streamId, msg.ppid, msg.unordered);
+    s.receiver(data, streamId, ppid, unordered);
     return;
   }
   if (r._paused && r._paused[streamId]) {
@@ -130,23 +135,28 @@ function emitMessage(r: Loose, s: RxState, streamId: number, msg: HeldMessage): 
       q = [];
       s.held.set(streamId, q);
     }
-    q.push(msg);
-    s.buffered += msg.data.length;
+    q.push({ data, ppid, unordered });
+    s.buffered += data.length;
     return;
   }
-  (msg.data as Loose).unordered = msg.unordered;
-  r.emit('data', msg.data, streamId, msg.ppid, msg.unordered);
+  (data as Loose).unordered = unordered;
+  r.emit('data', data, streamId, ppid, unordered);
 }
 
-function deliver(r: Loose, s: RxState, streamId: number, msg: HeldMessage, ssn: number): void {
-  if (msg.unordered) {
-    emitMessage(r, s, streamId, msg);
+/**
+ * Delivers a complete message in stream order: at once when it is the next
+ * one of its stream (or unordered), else kept until the gap is filled. Only a
+ * message that has to wait gets an object of its own.
+ */
+function deliver(r: Loose, s: RxState, streamId: number, data: Buffer, ppid: number, unordered: boolean, ssn: number): void {
+  if (unordered) {
+    emitParts(r, s, streamId, data, ppid, true);
     return;
   }
   const expected = s.nextSsn.get(streamId) ?? 0;
   const ahead = (ssn - expected) & 0xffff;
   if (ahead === 0) {
-    emitMessage(r, s, streamId, msg);
+    emitParts(r, s, streamId, data, ppid, false);
     let next = (expected + 1) & 0xffff;
     const waiting = s.waiting.get(streamId);
     while (waiting && waiting.size > 0) {
@@ -165,8 +175,8 @@ function deliver(r: Loose, s: RxState, streamId: number, msg: HeldMessage, ssn: 
       s.waiting.set(streamId, waiting);
     }
     if (!waiting.has(ssn)) {
-      waiting.set(ssn, msg);
-      s.buffered += msg.data.length;
+      waiting.set(ssn, { data, ppid, unordered: false });
+      s.buffered += data.length;
     }
   }
   // else: an SSN already delivered (peer bug) - dropped.
@@ -206,7 +216,7 @@ function tryAssemble(r: Loose, s: RxState, tsn: number): void {
     t = tsnAdd(t, 1);
   }
   const data = Buffer.concat(parts);
-  deliver(r, s, first.stream_id, { data, ppid: first.ppid >>> 0, unordered: !!first.flags.U }, first.ssn);
+  deliver(r, s, first.stream_id, data, first.ppid >>> 0, !!first.flags.U, first.ssn);
 }
 
 /** Installs the reassembly repair. */
@@ -298,7 +308,7 @@ export function installReassemblyRepair(): void {
         data = Buffer.allocUnsafe(length);
         chunk.user_data.copy(data, 0);
       }
-      deliver(this, s, chunk.stream_id, { data, ppid: chunk.ppid >>> 0, unordered: !!chunk.flags.U }, chunk.ssn);
+      deliver(this, s, chunk.stream_id, data, chunk.ppid >>> 0, !!chunk.flags.U, chunk.ssn);
       updateWindow(this, s);
       return true;
     }

@@ -150,6 +150,8 @@ interface Block {
   finish: number;
 }
 
+const NO_BLOCKS: readonly Block[] = Object.freeze([]);
+
 /**
  * Applies a cumulative ack (and optional gap blocks and advertised window)
  * from a SACK or a SHUTDOWN.
@@ -158,14 +160,14 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
   const s = st(a);
   const highestSent = tsnAdd(s.nextTsn, -1);
   if (tsnLt(cum, s.cumAck) || tsnGt(cum, highestSent)) return;
-  s.lastReceived = now();
+  const t = now();
+  s.lastReceived = t;
   clearErrors(a);
   const mtu = s.packetSize;
   const flightBefore = s.flight;
   const advanced = tsnGt(cum, s.cumAck);
   let ackedBytes = 0;
   let htna: number | undefined;
-  const t = now();
   const sampleRtt = (tsn: number, transmissions: number): void => {
     if (s.rttProbe && s.rttProbe.tsn === tsn) {
       // Lone packets (nothing sent after them) acknowledged quickly, several times and never
@@ -200,7 +202,7 @@ export function applyAck(a: Loose, cum: number, gapBlocks: Block[] | undefined, 
     s.cumAck = cum;
   }
 
-  let blocks: Block[] = [];
+  let blocks: readonly Block[] = NO_BLOCKS;
   if (Array.isArray(gapBlocks) && gapBlocks.length > 0) {
     blocks = gapBlocks
       .filter((b) => b && Number.isInteger(b.start) && Number.isInteger(b.finish) && b.start >= 1 && b.start <= b.finish)
