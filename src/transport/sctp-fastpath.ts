@@ -24,6 +24,7 @@ import type { ChunkSummary } from './sctp-packet.js';
 import type { SctpAssociation } from './sctp-lib.js';
 import { dispatchesDirectly } from './sctp-slim.js';
 import { DOUBLE_ZERO } from './sctp-repairs/state.js';
+import { view } from './slab.js';
 
 const DATA = 0;
 const SACK = 3;
@@ -48,8 +49,9 @@ class FastData {
     readonly last_in_packet: boolean,
     /**
      * True when `user_data` may be delivered as it is, without a copy: the
-     * datagram belongs to this packet alone and the payload is most of it
-     * (so a message kept by the application keeps little else alive).
+     * datagram is this packet's own buffer, which nothing else holds or
+     * reuses. The message is then a view of the datagram (at most 64 KiB),
+     * as a chunk read from a TCP socket is in Node.
      */
     readonly owned: boolean,
   ) {
@@ -90,10 +92,9 @@ export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean
   while (offset + 4 <= packet.length) {
     const type = packet[offset]!;
     const length = packet.readUInt16BE(offset + 2);
-    if (type === DATA) {
-      if (length < 16) return false;
-    } else {
-      if (length < 16) return false;
+    if (length < 16 || offset + length > packet.length) return false;
+    if (type !== DATA) {
+      // SACK: the gap blocks and duplicate TSNs it announces fit in the chunk.
       const blocks = packet.readUInt16BE(offset + 12) + packet.readUInt16BE(offset + 14);
       if (16 + 4 * blocks > length) return false;
     }
@@ -106,8 +107,8 @@ export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean
  * Hands a validated DATA/SACK packet to its association (call only after
  * {@link fastPathEligible}). `source` is the peer's address, passed on as the
  * generic path does. `owned`: nobody else holds or reuses `packet` (a
- * datagram freshly received from a socket), so a message filling most of it
- * is delivered as a view instead of a copy.
+ * datagram freshly received from a socket), so single-chunk messages are
+ * delivered as views of it instead of copies.
  */
 export function receiveFast(association: SctpAssociation, packet: Buffer, source: string, owned = false): void {
   const a = association as unknown as Emitter;
@@ -131,9 +132,9 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
         packet.readUInt16BE(offset + 8),
         packet.readUInt16BE(offset + 10),
         packet.readUInt32BE(offset + 12),
-        packet.subarray(offset + 16, offset + length),
+        view(packet, offset + 16, offset + length),
         offset === lastData,
-        owned && 2 * (length - 16) >= packet.length,
+        owned,
       );
       if (direct) a.onData(chunk, source);
       else a.emit('data', chunk, source);
