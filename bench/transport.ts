@@ -6,7 +6,10 @@
  *     "tcp": n, "ratio_to_tcp": r }
  *
  * Figures: 100-byte request/response round trips per second, one-way 1 KiB
- * messages per second, bulk MB/s with 64 KiB messages (each also with the
+ * messages per second (both queued with `association.write()`, as the TCP
+ * baseline queues with `socket.write()`; the same figures with `send()`, a
+ * promise per message, are in the fields `send_value`, `send_ratio_to_tcp`
+ * and `send_cpu_us_per_op`), bulk MB/s with 64 KiB messages (each also with the
  * plain-UDP ceiling of the same run: `udp` and `ratio_to_udp`; the ceiling's
  * own lines, mode "udp-ceiling", come last: 100-byte datagram ping-pong and
  * one-way 1,200 / 9,000 / 65,000-byte datagrams), memory per idle
@@ -334,11 +337,20 @@ function reportCeiling(): void {
 
 // --- figures ----------------------------------------------------------------------------
 
-/** 100-byte request/response, one at a time. */
-async function roundTrips(mode: Mode): Promise<Figure> {
+/** How the SCTP figures queue messages: `write()` (no promise, like `net.Socket.write()`) or `send()`. */
+type Api = 'write' | 'send';
+
+/** Queues one message through `api` (errors of `send()` are ignored, as TCP's would be). */
+function put(association: Association, api: Api, data: Uint8Array, options: { ppid: number; stream?: number; unordered?: boolean }): void {
+  if (api === 'write' && association.write) association.write(data, options);
+  else association.send(data, options).catch(() => {});
+}
+
+/** SCTP 100-byte request/response, one at a time: round trips/s and CPU µs each. */
+async function sctpRoundTrips(mode: Mode, api: Api): Promise<{ rate: number; cpu: number }> {
   const payload = Buffer.alloc(100, 1);
   const { server, client, a, b } = await sctpPair(mode);
-  b.on('message', (d, info) => void b.send(d, info).catch(() => {}));
+  b.on('message', (d, info) => put(b, api, d, info));
   // warm-up
   for (let i = 0; i < 200; i++) {
     const back = new Promise((r) => a.once('message', r));
@@ -352,15 +364,29 @@ async function roundTrips(mode: Mode): Promise<Figure> {
   await new Promise<void>((resolve) => {
     a.on('message', () => {
       count++;
-      if (performance.now() < end) void a.send(payload, { ppid: 1 }).catch(() => {});
+      if (performance.now() < end) put(a, api, payload, { ppid: 1 });
       else resolve();
     });
-    void a.send(payload, { ppid: 1 });
+    put(a, api, payload, { ppid: 1 });
   });
-  const sctpRate = count / ((performance.now() - t0) / 1000);
-  const sctpCpu = cpuMicros(c0) / count;
+  const rate = count / ((performance.now() - t0) / 1000);
+  const cpu = cpuMicros(c0) / count;
   await client.close();
   await server.close();
+  return { rate, cpu };
+}
+
+/**
+ * 100-byte request/response, one at a time. The headline figure queues with
+ * `write()`, as the TCP baseline does with `socket.write()`; the same
+ * exchange with `send()` (a promise per message) is in the `send_*` fields.
+ */
+async function roundTrips(mode: Mode): Promise<Figure> {
+  const sctp = await sctpRoundTrips(mode, 'write');
+  const viaSend = await sctpRoundTrips(mode, 'send');
+  const sctpRate = sctp.rate;
+  const sctpCpu = sctp.cpu;
+  const payload = Buffer.alloc(100, 1);
 
   const tcp = await tcpPair();
   tcp.b.on('data', (d) => tcp.b.write(d));
@@ -393,12 +419,20 @@ async function roundTrips(mode: Mode): Promise<Figure> {
     tcp: tcpRate,
     udp: udp.rate,
     higherIsBetter: true,
-    extra: { cpu_us_per_op: round(sctpCpu), tcp_cpu_us_per_op: round(tcpCpu), udp_cpu_us_per_op: round(udp.cpu) },
+    extra: {
+      api: 'write',
+      cpu_us_per_op: round(sctpCpu),
+      tcp_cpu_us_per_op: round(tcpCpu),
+      udp_cpu_us_per_op: round(udp.cpu),
+      send_value: round(viaSend.rate),
+      send_ratio_to_tcp: round(viaSend.rate / tcpRate, 3),
+      send_cpu_us_per_op: round(viaSend.cpu),
+    },
   };
 }
 
-/** One-way stream of messages of `size` bytes; returns messages/s at the receiver. */
-async function oneWaySctp(mode: Mode, size: number): Promise<{ rate: number; cpu: number }> {
+/** One-way stream of messages of `size` bytes queued through `api`; returns messages/s at the receiver. */
+async function oneWaySctp(mode: Mode, size: number, api: Api = 'write'): Promise<{ rate: number; cpu: number }> {
   const { server, client, a, b } = await sctpPair(mode);
   const payload = Buffer.alloc(size, 2);
   let received = 0;
@@ -420,7 +454,7 @@ async function oneWaySctp(mode: Mode, size: number): Promise<{ rate: number; cpu
           stop = true;
           break;
         }
-        a.send(payload, { ppid: 1 }).catch(() => {});
+        put(a, api, payload, { ppid: 1 });
       }
       if (stop) resolve();
       else setImmediate(pump);
@@ -471,8 +505,10 @@ async function oneWayTcp(size: number): Promise<{ rate: number; cpu: number }> {
   return { rate, cpu };
 }
 
+/** One-way 1 KiB messages: headline with `write()` (as TCP's `socket.write()`), `send()` in the `send_*` fields. */
 async function oneWay(mode: Mode): Promise<Figure> {
-  const s = await oneWaySctp(mode, 1024);
+  const s = await oneWaySctp(mode, 1024, 'write');
+  const viaSend = await oneWaySctp(mode, 1024, 'send');
   const t = await oneWayTcp(1024);
   // Ceiling: one 1,200-byte datagram per message (no bundling).
   const u = await ceilingOneWay(1200);
@@ -483,7 +519,16 @@ async function oneWay(mode: Mode): Promise<Figure> {
     tcp: t.rate,
     udp: u.rate,
     higherIsBetter: true,
-    extra: { cpu_us_per_op: round(s.cpu), tcp_cpu_us_per_op: round(t.cpu), udp_cpu_us_per_op: round(u.cpu), udp_datagram: 1200 },
+    extra: {
+      api: 'write',
+      cpu_us_per_op: round(s.cpu),
+      tcp_cpu_us_per_op: round(t.cpu),
+      udp_cpu_us_per_op: round(u.cpu),
+      udp_datagram: 1200,
+      send_value: round(viaSend.rate),
+      send_ratio_to_tcp: round(viaSend.rate / t.rate, 3),
+      send_cpu_us_per_op: round(viaSend.cpu),
+    },
   };
 }
 

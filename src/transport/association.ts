@@ -51,6 +51,11 @@ export interface AssociationSettings {
 }
 
 const NOOP = (): void => {};
+
+/** `data` as a Buffer over the same memory (no copy). */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
 const RESOLVED = Promise.resolve();
 
 /**
@@ -220,11 +225,10 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   }
 
   send(data: Uint8Array, options: SendOptions): Promise<void> {
-    const invalid = this.check(data, options);
-    if (invalid) return invalid;
-    const stream = options.stream ?? 0;
+    const problem = this.check(data, options);
+    if (problem) return Promise.reject(problem);
     // Copy: SCTP keeps the bytes for retransmission; the caller may reuse its buffer.
-    return this.enqueue(copyForSend(data), options, stream);
+    return this.enqueue(copyForSend(data), options, options.stream ?? 0, true)!;
   }
 
   /**
@@ -234,18 +238,38 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
    * checks, errors and promise as {@link send}.
    */
   sendHandedOver(data: Uint8Array, options: SendOptions): Promise<void> {
-    const invalid = this.check(data, options);
-    if (invalid) return invalid;
-    const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return this.enqueue(buffer, options, options.stream ?? 0);
+    const problem = this.check(data, options);
+    if (problem) return Promise.reject(problem);
+    return this.enqueue(asBuffer(data), options, options.stream ?? 0, true)!;
   }
 
-  private enqueue(data: Buffer, options: SendOptions, stream: number): Promise<void> {
+  /**
+   * Queues one message like {@link send}, without a promise: the way
+   * `net.Socket.write()` queues bytes. Returns false when the queue has
+   * reached the high-water mark (wait for `drain` before writing more), true
+   * otherwise. Invalid arguments and writing to a closed association throw
+   * (the errors `send()` rejects with); a message the association could not
+   * transmit before it closed is listed by {@link unacknowledged}, and the
+   * `close` event says why. `options.signal` is not supported (a write
+   * cannot be cancelled). Use it for streams of messages where a promise per
+   * message would be wasted work.
+   */
+  write(data: Uint8Array, options: SendOptions): boolean {
+    const problem = this.check(data, options);
+    if (problem) throw problem;
+    if (options.signal !== undefined) throw new InvalidArgumentError('write() takes no AbortSignal; use send()');
+    this.enqueue(copyForSend(data), options, options.stream ?? 0, false);
+    return this.bufferedAmount < this.settings.highWaterMark;
+  }
+
+  private enqueue(data: Buffer, options: SendOptions, stream: number, withPromise: boolean): Promise<void> | undefined {
     const item = new QueuedSend(data, options, stream, this.onSent);
-    const promise = new Promise<void>((resolve, reject) => {
-      item.resolve = resolve;
-      item.reject = reject;
-    });
+    const promise = withPromise
+      ? new Promise<void>((resolve, reject) => {
+          item.resolve = resolve;
+          item.reject = reject;
+        })
+      : undefined;
     const signal = options.signal;
     if (signal) {
       item.onAbort = () => {
@@ -266,28 +290,20 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     return promise;
   }
 
-  /** A rejected promise when `send(data, options)` is not acceptable now, else undefined. */
-  private check(data: Uint8Array, options: SendOptions): Promise<void> | undefined {
-    if (this.phase === 'closed' || this.phase === 'closing') {
-      return Promise.reject(new ClosedError('Association is closed'));
-    }
-    if (!(data instanceof Uint8Array)) {
-      return Promise.reject(new InvalidArgumentError('data must be a Uint8Array'));
-    }
-    if (data.length === 0) return Promise.reject(new InvalidArgumentError('SCTP cannot carry an empty message'));
-    if (data.length > this.settings.maxMessageSize) {
-      return Promise.reject(new MessageTooLargeError(data.length, this.settings.maxMessageSize));
-    }
+  /** Why `send(data, options)` is not acceptable now, or undefined. */
+  private check(data: Uint8Array, options: SendOptions): Error | undefined {
+    if (this.phase === 'closed' || this.phase === 'closing') return new ClosedError('Association is closed');
+    if (!(data instanceof Uint8Array)) return new InvalidArgumentError('data must be a Uint8Array');
+    if (data.length === 0) return new InvalidArgumentError('SCTP cannot carry an empty message');
+    if (data.length > this.settings.maxMessageSize) return new MessageTooLargeError(data.length, this.settings.maxMessageSize);
     const ppid = options?.ppid;
-    if (!Number.isInteger(ppid) || ppid < 0 || ppid > 0xffffffff) {
-      return Promise.reject(new InvalidArgumentError(`Invalid PPID ${String(ppid)}`));
-    }
+    if (!Number.isInteger(ppid) || ppid < 0 || ppid > 0xffffffff) return new InvalidArgumentError(`Invalid PPID ${String(ppid)}`);
     const stream = options.stream ?? 0;
     if (!Number.isInteger(stream) || stream < 0 || stream > 0xffff || (this.phase === 'open' && stream >= this.sctp.OS)) {
-      return Promise.reject(new InvalidArgumentError(`Invalid stream ${String(stream)} (outbound streams: ${this.sctp.OS})`));
+      return new InvalidArgumentError(`Invalid stream ${String(stream)} (outbound streams: ${this.sctp.OS})`);
     }
     const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    if (signal?.aborted) return new AbortError(undefined, { cause: signal.reason });
     return undefined;
   }
 

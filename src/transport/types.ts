@@ -129,6 +129,16 @@ export interface Association extends EventEmitter<AssociationEvents> {
    */
   sendHandedOver?(data: Uint8Array, options: SendOptions): Promise<void>;
   /**
+   * Queues one message like {@link Association.send} but returns no promise,
+   * as `net.Socket.write()` does: false once the queue reached its
+   * high-water mark (wait for `drain`), else true. Throws what `send()`
+   * rejects with for invalid arguments or a closed association; a message
+   * not transmitted before the association closed is listed by
+   * {@link Association.unacknowledged}. No `signal`. Optional for other
+   * implementations (test doubles).
+   */
+  write?(data: Uint8Array, options: SendOptions): boolean;
+  /**
    * The messages given to `send()` that the peer's SCTP has not
    * acknowledged, in the order they were sent: transmitted ones whose last
    * TSN the peer's cumulative TSN ack does not cover yet, then the ones
