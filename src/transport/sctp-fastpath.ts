@@ -25,6 +25,13 @@ import type { SctpAssociation } from './sctp-lib.js';
 import { dispatchesDirectly } from './sctp-slim.js';
 import { DOUBLE_ZERO } from './sctp-repairs/state.js';
 import { view } from './slab.js';
+import { sctpRepairsInstalled } from './sctp-repairs/index.js';
+import { dataChunksTaken, takeWholeChunk } from './sctp-repairs/send-path.js';
+
+/** True when the repaired receive path runs (its handlers are the ones the inline path replicates). */
+function wholeChunksInline(): boolean {
+  return sctpRepairsInstalled('send-path') && sctpRepairsInstalled('reassembly');
+}
 
 const DATA = 0;
 const SACK = 3;
@@ -114,6 +121,10 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
   const a = association as unknown as Emitter;
   // The handlers themselves when nothing else listens (the usual case), else the events.
   const direct = dispatchesDirectly(association);
+  // Whole in-order messages skip the chunk object and the general handler (see takeWholeChunk).
+  const inline = direct && wholeChunksInline();
+  let pendingTaken = false;
+  let takenAsksSack = false;
   // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.
   let lastData = -1;
   let offset = 12;
@@ -126,8 +137,37 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
     const type = packet[offset]!;
     const length = packet.readUInt16BE(offset + 2);
     if (type === DATA) {
+      const flags = packet[offset + 1]!;
+      if (inline) {
+        const taken = takeWholeChunk(
+          association,
+          packet.readUInt32BE(offset + 4),
+          flags,
+          packet.readUInt16BE(offset + 8),
+          packet.readUInt16BE(offset + 10),
+          packet.readUInt32BE(offset + 12),
+          view(packet, offset + 16, offset + length),
+          owned,
+        );
+        if (taken !== 0) {
+          pendingTaken = true;
+          if (taken === 2) takenAsksSack = true;
+          if (offset === lastData) {
+            pendingTaken = false;
+            dataChunksTaken(association, takenAsksSack, true);
+          }
+          offset += (length + 3) & ~3;
+          continue;
+        }
+        if (pendingTaken) {
+          // The chunks taken so far are acknowledged by the rules of chunks inside a packet.
+          pendingTaken = false;
+          dataChunksTaken(association, takenAsksSack, false);
+          takenAsksSack = false;
+        }
+      }
       const chunk = new FastData(
-        DATA_FLAGS[packet[offset + 1]! & 15]!,
+        DATA_FLAGS[flags & 15]!,
         packet.readUInt32BE(offset + 4),
         packet.readUInt16BE(offset + 8),
         packet.readUInt16BE(offset + 10),

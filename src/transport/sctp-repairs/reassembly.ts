@@ -219,6 +219,34 @@ function tryAssemble(r: Loose, s: RxState, tsn: number): void {
   deliver(r, s, first.stream_id, data, first.ppid >>> 0, !!first.flags.U, first.ssn);
 }
 
+/**
+ * The common case of `process()` without a chunk object: a whole message
+ * (B and E set) whose TSN is the next one expected, while no gap and no
+ * fragment is pending. Records the TSN and delivers the message (`data`
+ * itself when `owned`, else a copy); returns false, having changed nothing,
+ * when any condition does not hold, and the caller then goes the general
+ * way.
+ */
+export function acceptNextWhole(r: Loose, tsn: number, streamId: number, ssn: number, ppid: number, unordered: boolean, payload: Buffer, owned: boolean): boolean {
+  const s = rx(r);
+  if (s === undefined || s.above.length !== 0 || s.fragments.size !== 0) return false;
+  if (((tsn - s.cum) >>> 0) !== 1 || streamId >= s.streams) return false;
+  const length = payload.length;
+  // The next TSN may use the overflow allowance beyond the window (see process()).
+  if (length === 0 || s.buffered + length > s.capacity + s.overflow) return false;
+  r.lastResult = 'new';
+  s.cum = tsn;
+  s.maxTsn = tsn;
+  let data = payload;
+  if (!owned) {
+    data = Buffer.allocUnsafe(length);
+    payload.copy(data, 0);
+  }
+  deliver(r, s, streamId, data, ppid >>> 0, unordered, ssn);
+  updateWindow(r, s);
+  return true;
+}
+
 /** Installs the reassembly repair. */
 export function installReassemblyRepair(): void {
   const proto = ReassemblyClass.prototype;

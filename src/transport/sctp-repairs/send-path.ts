@@ -45,7 +45,7 @@ import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
 import { scheduleFlush } from './scheduler.js';
-import { setDirectReceiver } from './reassembly.js';
+import { acceptNextWhole, setDirectReceiver } from './reassembly.js';
 
 /** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
 const DATA_FLAG_I = 0x08;
@@ -435,6 +435,50 @@ function onData(this: Loose, chunk: Loose): void {
     scheduleFlush(this);
   } else {
     armDelayedSack(this);
+  }
+}
+
+/**
+ * Receives one DATA chunk of an established association without a chunk
+ * object when it is a whole message with the next TSN (see
+ * `acceptNextWhole`). Returns 0 when the chunk must go through `onData`
+ * instead (nothing was changed), 1 when it was taken, 2 when it was taken
+ * and asks for an immediate SACK (I bit). After the last DATA chunk of the
+ * packet taken this way, or before `onData` gets a later one, call
+ * {@link dataChunksTaken}.
+ */
+export function takeWholeChunk(a: Loose, tsn: number, flags: number, streamId: number, ssn: number, ppid: number, payload: Buffer, owned: boolean): number {
+  if (a.state !== 'ESTABLISHED' || (flags & 3) !== 3) return 0;
+  const s = st(a);
+  if (s.closed) return 0;
+  if (!acceptNextWhole(a.reassembly, tsn, streamId, ssn, ppid, (flags & 4) !== 0, payload, owned)) return 0;
+  return (flags & DATA_FLAG_I) !== 0 ? 2 : 1;
+}
+
+/**
+ * The acknowledgement rules of `onData` for chunks taken by
+ * {@link takeWholeChunk}: `sackImmediately` when one of them had the I bit;
+ * `lastInPacket` when the packet's last DATA chunk was among them (the
+ * packet then counts for the every-second-packet SACK).
+ */
+export function dataChunksTaken(a: Loose, sackImmediately: boolean, lastInPacket: boolean): void {
+  const s = st(a);
+  s.lastReceived = now();
+  const r = a.reassembly;
+  let immediate = sackImmediately || !s.everSentSack || r.have_gaps || r.rwnd < 4 * s.packetSize;
+  if (lastInPacket) {
+    s.packetsSinceSack++;
+    if (s.packetsSinceSack >= 2 || r.have_gaps) {
+      const sack = buildSack(a, COMMON_HEADER);
+      if (sack) sendFramed(a, sack);
+      return;
+    }
+  }
+  if (immediate) {
+    s.sackNeeded = true;
+    scheduleFlush(a);
+  } else {
+    armDelayedSack(a);
   }
 }
 
