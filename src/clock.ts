@@ -5,6 +5,8 @@
  *
  * @module
  */
+// The global `performance` is an accessor property: bound once here, not looked up per call.
+import { performance } from 'node:perf_hooks';
 
 /** Opaque handle of a scheduled timer. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;

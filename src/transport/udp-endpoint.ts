@@ -27,6 +27,8 @@
  */
 import { checkRemote, positiveInt, tuningFrom } from './endpoint-options.js';
 import { needsLookup, resolveTransportAddress } from './resolve-host.js';
+// The global `performance` is an accessor property: bound once here, not looked up per packet.
+import { performance } from 'node:perf_hooks';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { crc32c } from '@node-rs/crc32';

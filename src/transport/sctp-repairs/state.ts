@@ -6,6 +6,8 @@
  *
  * @module
  */
+// The global `performance` is an accessor property: bound once here, not looked up per packet.
+import { performance } from 'node:perf_hooks';
 import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
 import type { PmtuSearch } from './plpmtud.js';
