@@ -14,7 +14,7 @@ import { AbortError, ClosedError, InvalidArgumentError, TimeoutError } from '../
 import { ConnectionRefusedError, MessageTooLargeError, TransportError } from './errors.js';
 import type { SctpAssociation } from './sctp-lib.js';
 import { pathMtuInfo, sctpRepairsInstalled } from './sctp-repairs/index.js';
-import { acknowledgedTsn, flush as flushSctp, queueMessage, setReceiver } from './sctp-repairs/send-path.js';
+import { acknowledgedTsn, cancelFlushPromise, flush as flushSctp, flushAtEndOfJob, queueMessage, setReceiver } from './sctp-repairs/send-path.js';
 import { OutMessage } from './sctp-repairs/state.js';
 import { Ring } from './ring.js';
 import { copyForSend } from './slab.js';
@@ -160,7 +160,10 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   private flushQueued = false;
   private readonly flushNow = (): void => {
     this.flushQueued = false;
-    if (this.phase === 'closed') return;
+    if (this.phase === 'closed') {
+      cancelFlushPromise(this.sctp);
+      return;
+    }
     try {
       flushSctp(this.sctp);
     } catch (error) {
@@ -472,6 +475,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // exchange does not wait for a loop iteration on each side.
       if (handed > 0 && this.pipelined && !this.flushQueued) {
         this.flushQueued = true;
+        flushAtEndOfJob(this.sctp);
         // A reaction of a settled promise is a plain microtask; queueMicrotask() adds an async
         // resource per call.
         void RESOLVED.then(this.flushNow);

@@ -19,6 +19,7 @@ function runFlush(a: Loose): void {
 /** Schedules one flush of the association's queues on the next event-loop turn. */
 export function scheduleFlush(a: Loose): void {
   const s = st(a);
-  if (s.flushImmediate || s.closed) return;
+  // A flush promised for the end of the current job (a message was just queued) sends it too.
+  if (s.flushImmediate || s.closed || s.flushPromised) return;
   s.flushImmediate = setImmediate(runFlush, a);
 }

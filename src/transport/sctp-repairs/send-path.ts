@@ -191,9 +191,29 @@ function buildSack(a: Loose, headroom = 0): Buffer | undefined {
   return encodeSack(a.reassembly.sackInfo(), headroom);
 }
 
+/**
+ * Promises that the caller will call {@link flush} at the end of the current
+ * job (the association does after queueing messages): until then a flush
+ * that the receive path asks for (an immediate SACK) is left to that call
+ * instead of an event-loop turn of its own, so it still rides on the data
+ * being queued. {@link cancelFlushPromise} withdraws the promise.
+ */
+export function flushAtEndOfJob(a: Loose): void {
+  st(a).flushPromised = true;
+}
+
+/** Withdraws {@link flushAtEndOfJob}: flushes asked for from now on get their own event-loop turn. */
+export function cancelFlushPromise(a: Loose): void {
+  const s = st(a);
+  if (!s.flushPromised) return;
+  s.flushPromised = false;
+  if (s.sackNeeded || s.control.length > 0 || s.pending.length > 0 || s.retransmitCount > 0) scheduleFlush(a);
+}
+
 /** Sends everything that is queued and allowed by the windows. */
 export function flush(a: Loose): void {
   const s = st(a);
+  s.flushPromised = false;
   if (s.flushImmediate) {
     clearImmediate(s.flushImmediate);
     s.flushImmediate = undefined;

@@ -156,6 +156,12 @@ export interface AssocState {
   ssn: Map<number, number>;
   control: Buffer[];
   flushImmediate: NodeJS.Immediate | undefined;
+  /**
+   * The owner of the association will call `flush()` at the end of the
+   * current job (see `flushAtEndOfJob` in send-path.ts): a flush asked for
+   * meanwhile needs no event-loop turn of its own.
+   */
+  flushPromised: boolean;
   // --- RTO
   rto: number;
   srtt: number;
@@ -266,6 +272,7 @@ export function st(a: Loose): AssocState {
       ssn: new Map(),
       control: [],
       flushImmediate: undefined,
+      flushPromised: false,
       rto: DOUBLE_ZERO,
       srtt: DOUBLE_ZERO,
       rttvar: DOUBLE_ZERO,
