@@ -247,6 +247,38 @@ export function acceptNextWhole(r: Loose, tsn: number, streamId: number, ssn: nu
   return true;
 }
 
+/**
+ * A SACK chunk (RFC 4960 3.3.4) after `headroom` free bytes, written straight
+ * from the receive state when there is neither a gap nor a duplicate to
+ * report (nearly always); undefined otherwise, and then `sackInfo()` gives
+ * the lists. Same cumulative TSN ack and window as `sackInfo()`.
+ */
+export function plainSack(r: Loose, headroom: number): Buffer | undefined {
+  const s = rx(r);
+  if (s === undefined || s.above.length !== 0 || (r.duplicates !== undefined && r.duplicates.length !== 0)) return undefined;
+  const b = Buffer.allocUnsafe(headroom + 16);
+  const cum = s.cum >>> 0;
+  const rwnd = Math.max(0, s.capacity - s.buffered) >>> 0;
+  const h = headroom;
+  b[h] = 3;
+  b[h + 1] = 0;
+  b[h + 2] = 0;
+  b[h + 3] = 16;
+  b[h + 4] = cum >>> 24;
+  b[h + 5] = (cum >>> 16) & 0xff;
+  b[h + 6] = (cum >>> 8) & 0xff;
+  b[h + 7] = cum & 0xff;
+  b[h + 8] = rwnd >>> 24;
+  b[h + 9] = (rwnd >>> 16) & 0xff;
+  b[h + 10] = (rwnd >>> 8) & 0xff;
+  b[h + 11] = rwnd & 0xff;
+  b[h + 12] = 0;
+  b[h + 13] = 0;
+  b[h + 14] = 0;
+  b[h + 15] = 0;
+  return b;
+}
+
 /** Installs the reassembly repair. */
 export function installReassemblyRepair(): void {
   const proto = ReassemblyClass.prototype;

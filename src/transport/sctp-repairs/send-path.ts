@@ -45,7 +45,7 @@ import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
 import { scheduleFlush } from './scheduler.js';
-import { acceptNextWhole, setDirectReceiver } from './reassembly.js';
+import { acceptNextWhole, plainSack, setDirectReceiver } from './reassembly.js';
 
 /** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
 const DATA_FLAG_I = 0x08;
@@ -188,7 +188,7 @@ function buildSack(a: Loose, headroom = 0): Buffer | undefined {
   s.packetsSinceSack = 0;
   if (!a.reassembly || typeof a.reassembly.sackInfo !== 'function' || a.peer_tag === undefined) return undefined;
   s.everSentSack = true;
-  return encodeSack(a.reassembly.sackInfo(), headroom);
+  return plainSack(a.reassembly, headroom) ?? encodeSack(a.reassembly.sackInfo(), headroom);
 }
 
 /**
