@@ -25,13 +25,10 @@ import type { SctpAssociation } from './sctp-lib.js';
 import { dispatchesDirectly } from './sctp-slim.js';
 import { DOUBLE_ZERO } from './sctp-repairs/state.js';
 import { view } from './slab.js';
-import { sctpRepairsInstalled } from './sctp-repairs/index.js';
+import { receivePathRepaired } from './sctp-repairs/index.js';
 import { dataChunksTaken, takeWholeChunk } from './sctp-repairs/send-path.js';
 
-/** True when the repaired receive path runs (its handlers are the ones the inline path replicates). */
-function wholeChunksInline(): boolean {
-  return sctpRepairsInstalled('send-path') && sctpRepairsInstalled('reassembly');
-}
+
 
 const DATA = 0;
 const SACK = 3;
@@ -122,7 +119,8 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
   // The handlers themselves when nothing else listens (the usual case), else the events.
   const direct = dispatchesDirectly(association);
   // Whole in-order messages skip the chunk object and the general handler (see takeWholeChunk).
-  const inline = direct && wholeChunksInline();
+  // (The repaired handlers are the ones the inline path replicates.)
+  const inline = direct && receivePathRepaired;
   let pendingTaken = false;
   let takenAsksSack = false;
   // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.

@@ -104,6 +104,12 @@ const installers: Record<RepairArea, () => void> = {
 };
 
 const installed = new Set<RepairArea>();
+/**
+ * True while the send-path and reassembly repairs are both installed: the
+ * receive fast path replicates their handlers and asks on every packet, so
+ * this is a plain variable instead of two set lookups.
+ */
+export let receivePathRepaired = false;
 let savedNetSctp: Record<string, unknown> | undefined;
 
 /**
@@ -122,6 +128,7 @@ export function installSctpRepairs(options: { only?: readonly RepairArea[] } = {
     installers[area]();
     installed.add(area);
   }
+  receivePathRepaired = installed.has('send-path') && installed.has('reassembly');
   if (!savedNetSctp) {
     // Process-wide table still read by untouched code (cookie life, endpoint a_rwnd).
     savedNetSctp = { ...defs.NET_SCTP };
@@ -137,6 +144,7 @@ export function installSctpRepairs(options: { only?: readonly RepairArea[] } = {
 export function uninstallSctpRepairs(): void {
   restoreOriginals();
   installed.clear();
+  receivePathRepaired = false;
   if (savedNetSctp) {
     Object.assign(defs.NET_SCTP, savedNetSctp);
     savedNetSctp = undefined;
