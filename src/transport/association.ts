@@ -56,6 +56,8 @@ const NOOP = (): void => {};
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/** Settled once: `RESOLVED.then(fn)` runs `fn` as a plain microtask. */
 const RESOLVED = Promise.resolve();
 
 /**

@@ -12,7 +12,10 @@
  * directly from the datagram and emits the same `'data'` / `'sack'` events
  * on the association, with objects of the shape the repaired handlers read
  * (send-path.ts `onData`, retransmission.ts `onSack`); when those handlers
- * are the only listeners (sctp-slim.ts), it calls them directly instead.
+ * are the only listeners (sctp-slim.ts), it calls them directly instead,
+ * and a whole message with the next expected TSN does not even get a chunk
+ * object: send-path.ts `takeWholeChunk` records and delivers it, and
+ * `dataChunksTaken` applies `onData`'s acknowledgement rules once per packet.
  * Anything else, or a
  * chunk too short for its fixed fields, goes the generic way (which rejects
  * or reports it).
@@ -27,8 +30,6 @@ import { DOUBLE_ZERO } from './sctp-repairs/state.js';
 import { view } from './slab.js';
 import { receivePathRepaired } from './sctp-repairs/index.js';
 import { dataChunksTaken, takeWholeChunk } from './sctp-repairs/send-path.js';
-
-
 
 const DATA = 0;
 const SACK = 3;
