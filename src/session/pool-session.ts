@@ -130,6 +130,13 @@ export function toBytes(data: string | Uint8Array): Uint8Array {
  * the session fail over to another PE of the pool transparently (see the
  * README for the delivery guarantee).
  */
+/**
+ * Resolutions asked again at once during one connect or failover when every
+ * PE of the registrar's answer had failed in this session or failed when
+ * tried (after that, the retry delay applies between rounds).
+ */
+const QUICK_RESOLVES = 8;
+
 export class PoolSession extends EventEmitter<PoolSessionEvents> {
   /** The pool handle (bytes). */
   readonly poolHandle: Uint8Array;
@@ -805,6 +812,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     let delay = this.options.retryDelay;
     let lastError: unknown;
     let attempts = 0;
+    // Answers that held only PEs this session saw fail, asked again without waiting (see below).
+    let quickResolves = 0;
     const linked = linkAbort(this.lifetime.signal, signal);
     try {
       for (let round = 0; round < 10_000; round++) {
@@ -812,9 +821,11 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         const remaining = deadline - this.clock.now();
         if (remaining <= 0) break;
         let candidates: PoolElementInfo[] = [];
+        let answered = false;
         const timed = this.timedSignal(linked.signal, remaining);
         try {
           candidates = await choosePoolElements(this.asap, this.poolHandle, this.preferred, this.failed, round > 0, timed.signal);
+          answered = true;
         } catch (err) {
           if (signal?.aborted || this.lifetime.signal.aborted) throw this.closing ? new ClosedError('Session closed') : toAbortError(linked.signal);
           if (failFast && (err instanceof PoolNotFoundError || err instanceof NoRegistrarError)) {
@@ -839,6 +850,14 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
             this.failed.add(pe.id);
             if (this.reports.shouldReport(pe.id)) this.asap.reportFailure(this.poolHandle, pe.id, { signal: this.lifetime.signal }).catch(() => undefined);
           }
+        }
+        if (answered && quickResolves < QUICK_RESOLVES) {
+          // The registrar answered, but only with PEs that failed here, before or just now (a PE
+          // killed moments ago stays registered until the registrar's probe of it times out).
+          // Its selection moves on between resolutions (round robin, random, ...): ask again at
+          // once, a few times, before waiting.
+          quickResolves++;
+          continue;
         }
         const wait = Math.min(delay, deadline - this.clock.now());
         if (wait > 0) await this.sleep(wait, linked.signal).catch(() => undefined);

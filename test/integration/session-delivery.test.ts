@@ -88,6 +88,31 @@ describe('session delivery across PE deaths (processes)', () => {
     expect(possiblyLost).toBe(0);
   }, 300_000);
 
+  it('failover reaches the one live PE while the registrar still lists five dead ones (resolved again at once, not after the retry delay)', async () => {
+    // Dead PEs stay registered: keep-alives are a minute apart and reports alone remove nothing.
+    const registrar = new Registrar({ asap: ['127.0.0.1:0'], announce: false, keepAliveInterval: 60_000, keepAliveTimeout: 60_000, maxBadPeReports: 100 });
+    await registrar.start();
+    cleanups.push(() => registrar.close());
+    const address = `${registrar.addresses[0]!.address}:${registrar.addresses[0]!.port}`;
+    const h = await host(address, 'DeliverD');
+    const ids: number[] = [];
+    for (let i = 0; i < 7; i++) ids.push(await h.start('echo'));
+    // A retry delay longer than the test's own limit: only asking the registrar again at once can
+    // find the live PE in time (each answer holds 3 of the 7 PEs, most of them dead).
+    const session = await realRsp.connect('DeliverD', { registrars: [address], retryDelay: 60_000, retryDelayMax: 60_000, failoverTimeout: 120_000 });
+    cleanups.push(() => session.close());
+    const serving = (await echo(session, 'warm')).pe;
+    // The PE registered last: not in the registrar's first answer (3 PEs in registration order).
+    const live = [...ids].reverse().find((id) => id !== serving)!;
+    for (const id of ids) if (id !== live) await h.kill(id);
+    const failovers: Array<{ to: number; attempts: number }> = [];
+    session.on('failover', (e) => failovers.push({ to: e.to, attempts: e.attempts }));
+    const after = await echo(session, 'after');
+    expect(after.pe).toBe(live);
+    expect(failovers).toHaveLength(1);
+    expect(failovers[0]!.to).toBe(live);
+  }, 20_000);
+
   it('real SIGKILL: a message sent right after the serving PE process was killed reaches the next PE', async () => {
     const registrar = await startRegistrar();
     const hosts = new Map<number, PeHost>();
