@@ -364,8 +364,10 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(toAbortError(signal));
-    // Our own copy: it may have to be sent again to another PE.
-    const copy = Uint8Array.from(bytes);
+    // Our own copy: it may have to be sent again to another PE. An encoded string is one already;
+    // bytes are copied with Buffer.from() (Node's pool for small ones: Uint8Array.from() walks
+    // the array element by element and cost about 0.8 µs for 100 bytes).
+    const copy = typeof data === 'string' ? bytes : Buffer.from(bytes);
     return new Promise<void>((resolve, reject) => {
       const m: Outgoing = {
         seq: this.nextSeq++,
