@@ -35,6 +35,7 @@
 import { ReassemblyClass, SerialNumberClass, override, sctpRepairStats, type Loose } from './internals.js';
 import { tsnAdd, tsnDiff, tsnGt } from './serial.js';
 import { DOUBLE_ZERO } from './state.js';
+import { putU16, putU32 } from './bytes.js';
 
 /** Largest distance above the cumulative TSN that can be acknowledged by a gap block. */
 export const MAX_TSN_WINDOW = 0xffff;
@@ -257,25 +258,14 @@ export function plainSack(r: Loose, headroom: number): Buffer | undefined {
   const s = rx(r);
   if (s === undefined || s.above.length !== 0 || (r.duplicates !== undefined && r.duplicates.length !== 0)) return undefined;
   const b = Buffer.allocUnsafe(headroom + 16);
-  const cum = s.cum >>> 0;
-  const rwnd = Math.max(0, s.capacity - s.buffered) >>> 0;
   const h = headroom;
   b[h] = 3;
   b[h + 1] = 0;
-  b[h + 2] = 0;
-  b[h + 3] = 16;
-  b[h + 4] = cum >>> 24;
-  b[h + 5] = (cum >>> 16) & 0xff;
-  b[h + 6] = (cum >>> 8) & 0xff;
-  b[h + 7] = cum & 0xff;
-  b[h + 8] = rwnd >>> 24;
-  b[h + 9] = (rwnd >>> 16) & 0xff;
-  b[h + 10] = (rwnd >>> 8) & 0xff;
-  b[h + 11] = rwnd & 0xff;
-  b[h + 12] = 0;
-  b[h + 13] = 0;
-  b[h + 14] = 0;
-  b[h + 15] = 0;
+  putU16(b, h + 2, 16);
+  putU32(b, h + 4, s.cum >>> 0);
+  putU32(b, h + 8, Math.max(0, s.capacity - s.buffered) >>> 0);
+  // No gap blocks, no duplicate TSNs.
+  putU32(b, h + 12, 0);
   return b;
 }
 

@@ -45,6 +45,7 @@ import { startT3 } from './retransmission.js';
 import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
 import { scheduleFlush } from './scheduler.js';
+import { putU16, putU32 } from './bytes.js';
 import { acceptNextWhole, plainSack, setDirectReceiver } from './reassembly.js';
 
 /** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
@@ -53,33 +54,15 @@ const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIV
 const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
 const QUEUE_STATES = new Set(['COOKIE-WAIT', 'COOKIE-ECHOED', 'ESTABLISHED']);
 
-/**
- * Writes the 16-byte header of a DATA chunk (RFC 4960 3.3.1) at `offset`,
- * byte by byte (the checked `Buffer` writers cost more than the rest of the
- * header together).
- */
+/** Writes the 16-byte header of a DATA chunk (RFC 4960 3.3.1) at `offset` (unchecked writes, see bytes.ts). */
 function writeDataHeader(b: Buffer, offset: number, c: OutChunk): void {
-  const length = 16 + c.payload.length;
-  const tsn = c.tsn >>> 0;
-  const ppid = c.ppid >>> 0;
-  const ssn = c.ssn & 0xffff;
-  const stream = c.streamId;
   b[offset] = 0;
   b[offset + 1] = c.flags;
-  b[offset + 2] = length >>> 8;
-  b[offset + 3] = length & 0xff;
-  b[offset + 4] = tsn >>> 24;
-  b[offset + 5] = (tsn >>> 16) & 0xff;
-  b[offset + 6] = (tsn >>> 8) & 0xff;
-  b[offset + 7] = tsn & 0xff;
-  b[offset + 8] = stream >>> 8;
-  b[offset + 9] = stream & 0xff;
-  b[offset + 10] = ssn >>> 8;
-  b[offset + 11] = ssn & 0xff;
-  b[offset + 12] = ppid >>> 24;
-  b[offset + 13] = (ppid >>> 16) & 0xff;
-  b[offset + 14] = (ppid >>> 8) & 0xff;
-  b[offset + 15] = ppid & 0xff;
+  putU16(b, offset + 2, 16 + c.payload.length);
+  putU32(b, offset + 4, c.tsn >>> 0);
+  putU16(b, offset + 8, c.streamId);
+  putU16(b, offset + 10, c.ssn & 0xffff);
+  putU32(b, offset + 12, c.ppid >>> 0);
 }
 
 /**
@@ -437,24 +420,32 @@ function onData(this: Loose, chunk: Loose): void {
   // nearly closed (the sender is then probing one chunk at a time).
   let immediate = !s.everSentSack || !accepted || this.reassembly.have_gaps || this.reassembly.rwnd < 4 * s.packetSize;
   if (chunk.flags?.I) immediate = true;
-  if (chunk.last_in_packet) {
+  acknowledgeData(this, s, immediate, !!chunk.last_in_packet);
+}
+
+/**
+ * When to acknowledge received DATA: a packet out of order gets one SACK
+ * now (RFC 9260 6.7), and in order at least every second packet does; else
+ * an immediate SACK (at the next flush) or the delayed-SACK timer. The
+ * socket delivers several datagrams per event-loop turn, and one SACK
+ * coalesced per turn was a single point of failure for a whole window (its
+ * loss left the sender to T3) and gave the sender one miss indication where
+ * it needs three.
+ */
+function acknowledgeData(a: Loose, s: AssocState, immediate: boolean, lastInPacket: boolean): void {
+  if (lastInPacket) {
     s.packetsSinceSack++;
-    if (s.packetsSinceSack >= 2) immediate = true;
-  }
-  if (chunk.last_in_packet && (this.reassembly.have_gaps || s.packetsSinceSack >= 2)) {
-    // Out of order: one SACK for every packet, now (RFC 9260 6.7); in order: one for at least
-    // every second packet, now. The socket delivers several datagrams per event-loop turn, and
-    // one SACK coalesced per turn was a single point of failure for a whole window (its loss
-    // left the sender to T3) and gave the sender one miss indication where it needs three.
-    const sack = buildSack(this, COMMON_HEADER);
-    if (sack) sendFramed(this, sack);
-    return;
+    if (s.packetsSinceSack >= 2 || a.reassembly.have_gaps) {
+      const sack = buildSack(a, COMMON_HEADER);
+      if (sack) sendFramed(a, sack);
+      return;
+    }
   }
   if (immediate) {
     s.sackNeeded = true;
-    scheduleFlush(this);
+    scheduleFlush(a);
   } else {
-    armDelayedSack(this);
+    armDelayedSack(a);
   }
 }
 
@@ -485,21 +476,7 @@ export function dataChunksTaken(a: Loose, sackImmediately: boolean, lastInPacket
   const s = st(a);
   s.lastReceived = now();
   const r = a.reassembly;
-  let immediate = sackImmediately || !s.everSentSack || r.have_gaps || r.rwnd < 4 * s.packetSize;
-  if (lastInPacket) {
-    s.packetsSinceSack++;
-    if (s.packetsSinceSack >= 2 || r.have_gaps) {
-      const sack = buildSack(a, COMMON_HEADER);
-      if (sack) sendFramed(a, sack);
-      return;
-    }
-  }
-  if (immediate) {
-    s.sackNeeded = true;
-    scheduleFlush(a);
-  } else {
-    armDelayedSack(a);
-  }
+  acknowledgeData(a, s, sackImmediately || !s.everSentSack || r.have_gaps || r.rwnd < 4 * s.packetSize, lastInPacket);
 }
 
 /** Makes a delayed SACK due in `sackTimeout` unless one is already due; arms the timer if it is not armed. */
