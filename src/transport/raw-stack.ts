@@ -23,6 +23,12 @@
  * - **IPv4 and IPv6**: one raw socket per family, both opened at start. IPv6
  *   raw sockets deliver no IP header, so the local address of an IPv6 packet
  *   is unknown and the kernel picks the source address of sent packets.
+ * - **The UDP endpoint's per-packet paths**: packets of only DATA and SACK
+ *   chunks for a known association (matching verification tag) go through
+ *   the receive fast path (sctp-fastpath.ts) instead of the package's packet
+ *   decoder and `'packet'` event, and small packets the send path built in
+ *   one buffer are sent as they are (`sendFramed`: header and CRC32c written
+ *   in place) instead of through the package's encoder.
  *
  * One stack per process is enough for any number of endpoints; several
  * stacks (processes) can share a host or namespace thanks to the port claims.
@@ -35,7 +41,10 @@ import { crc32c } from '@node-rs/crc32';
 import { RSerPoolError } from '../errors.js';
 import { claimPort, type PortClaim } from './raw-port-claim.js';
 import { pathMtuTo, sctpPacketSizeForIp } from './path-mtu.js';
-import type { PathMtuSetting } from './sctp-repairs/index.js';
+import { repairsComplete, type PathMtuSetting } from './sctp-repairs/index.js';
+import { scanChunks } from './sctp-packet.js';
+import { fastPathEligible, receiveFast } from './sctp-fastpath.js';
+import type { SctpAssociation } from './sctp-lib.js';
 import { loadRawSocket, rawModeUnavailableReason, type RawSocketHandle, type RawSocketModule } from './raw-socket-loader.js';
 
 /** IP protocol number of SCTP. */
@@ -105,6 +114,10 @@ interface SctpPacketClass {
 export interface SctpEndpointLike {
   localPort: number;
   localAddress?: string[];
+  /** Source address sctp gives its transport for every packet (undefined: any). */
+  localActiveAddress?: string;
+  /** sctp's table of this endpoint's associations, by `${remote address}:${remote port}`. */
+  associations_lookup?: Record<string, SctpAssociation | undefined>;
   transport?: unknown;
   emit(event: 'packet', packet: SctpPacket, source: string, destination: string): boolean;
 }
@@ -122,6 +135,8 @@ const Packet = require('sctp/lib/packet') as SctpPacketClass;
 /** The transport object handed to one sctp `Endpoint` as `endpoint.transport`. */
 export interface RawEndpointTransport {
   sendPacket(source: string | undefined, destination: string, packet: SctpPacket, callback?: (error?: Error | null) => void): boolean;
+  /** A packet the send path built in one buffer with the common header left free (see `sendFramed` of the repairs). */
+  sendFramed(packet: Buffer, vTag: number, association: { remoteAddress: string; remotePort: number }): void;
   unallocate(port: number): void;
 }
 
@@ -258,6 +273,14 @@ export class RawStack {
     this.bindings.set(claim.port, { endpoint, claim, addresses });
     const transport: RawEndpointTransport = {
       sendPacket: (source, destination, packet, callback) => this.sendPacket(source, destination, packet, callback),
+      sendFramed: (packet, vTag, association) => {
+        packet.writeUInt16BE(endpoint.localPort, 0);
+        packet.writeUInt16BE(association.remotePort, 2);
+        packet.writeUInt32BE(vTag, 4);
+        packet.writeUInt32LE(0, 8);
+        packet.writeUInt32LE(crc32c(packet) >>> 0, 8);
+        this.sendBuffer(endpoint.localActiveAddress, association.remoteAddress, packet, undefined);
+      },
       unallocate: (port) => this.unbind(port, endpoint),
     };
     endpoint.transport = transport;
@@ -402,6 +425,21 @@ export class RawStack {
       this.stats.droppedBadChecksum++;
       return;
     }
+    // DATA and SACK of a known association take the fast path, as over UDP (sctp-fastpath.ts),
+    // when the repaired handlers it calls run (the stack also serves the original package).
+    const summary = repairsComplete ? scanChunks(sctp) : undefined;
+    if (summary !== undefined && fastPathEligible(sctp, summary)) {
+      const association = binding.endpoint.associations_lookup?.[`${source}:${sctp.readUInt16BE(0)}`];
+      if (association !== undefined && (association as unknown as { my_tag?: number }).my_tag === sctp.readUInt32BE(4)) {
+        try {
+          // The private copy above is this packet's alone: messages may be views of it.
+          receiveFast(association, sctp, source, !this.options.unsafeNoCopy);
+        } catch {
+          this.stats.droppedMalformed++;
+        }
+        return;
+      }
+    }
     const packet = Packet.fromBuffer(sctp);
     if (!packet || !Array.isArray(packet.chunks)) {
       this.stats.droppedMalformed++;
@@ -420,7 +458,15 @@ export class RawStack {
       callback?.(new RSerPoolError('ERR_RSP_CLOSED', 'raw stack is closed'));
       return false;
     }
-    const payload = packet.toBuffer();
+    return this.sendBuffer(source, destination, packet.toBuffer(), callback);
+  }
+
+  /** Sends one encoded SCTP packet (checksum included) to `destination`. */
+  private sendBuffer(source: string | undefined, destination: string, payload: Buffer, callback: ((error?: Error | null) => void) | undefined): boolean {
+    if (this.closed) {
+      callback?.(new RSerPoolError('ERR_RSP_CLOSED', 'raw stack is closed'));
+      return false;
+    }
     this.pendingSends++;
     let finished = false;
     const done = (error: Error | null): void => {

@@ -110,6 +110,8 @@ const installed = new Set<RepairArea>();
  * this is a plain variable instead of two set lookups.
  */
 export let receivePathRepaired = false;
+/** True while every repair area is installed (the raw-IP stack's fast path needs the repaired handlers). */
+export let repairsComplete = false;
 let savedNetSctp: Record<string, unknown> | undefined;
 
 /**
@@ -129,6 +131,7 @@ export function installSctpRepairs(options: { only?: readonly RepairArea[] } = {
     installed.add(area);
   }
   receivePathRepaired = installed.has('send-path') && installed.has('reassembly');
+  repairsComplete = REPAIR_AREAS.every((a) => installed.has(a));
   if (!savedNetSctp) {
     // Process-wide table still read by untouched code (cookie life, endpoint a_rwnd).
     savedNetSctp = { ...defs.NET_SCTP };
@@ -145,6 +148,7 @@ export function uninstallSctpRepairs(): void {
   restoreOriginals();
   installed.clear();
   receivePathRepaired = false;
+  repairsComplete = false;
   if (savedNetSctp) {
     Object.assign(defs.NET_SCTP, savedNetSctp);
     savedNetSctp = undefined;

@@ -346,11 +346,12 @@ export const COMMON_HEADER = 12;
 /**
  * A transport that takes a whole SCTP packet in one buffer: the first
  * {@link COMMON_HEADER} bytes are left for it to fill in (ports, `vTag`,
- * CRC32c). The UDP links implement it; others get the chunks through
- * sctp's `Endpoint._sendPacket`.
+ * CRC32c) from `vTag` and the association's ports. The UDP links and the
+ * raw-IP stack implement it; others get the chunks through sctp's
+ * `Endpoint._sendPacket`.
  */
 interface FramingTransport {
-  sendFramed?(packet: Buffer, vTag: number): void;
+  sendFramed?(packet: Buffer, vTag: number, association: Loose): void;
 }
 
 /**
@@ -364,7 +365,7 @@ export function sendFramed(a: Loose, packet: Buffer): boolean {
   const vTag = (a.peer_tag ?? 0) >>> 0;
   try {
     const transport = endpoint.transport as FramingTransport | undefined;
-    if (transport !== undefined && transport.sendFramed !== undefined) transport.sendFramed(packet, vTag);
+    if (transport !== undefined && transport.sendFramed !== undefined) transport.sendFramed(packet, vTag, a);
     else endpoint._sendPacket(a.remoteAddress, a.remotePort, vTag, [packet.subarray(COMMON_HEADER)], undefined);
     return true;
   } catch (error) {
