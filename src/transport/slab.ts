@@ -22,7 +22,9 @@ type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length:
  * and checks its bounds in JavaScript first. The result is an ordinary
  * `Buffer`.
  */
-const FastBuffer: ViewConstructor | undefined = (Buffer as unknown as { [Symbol.species]?: ViewConstructor })[Symbol.species];
+const species = (Buffer as unknown as { [Symbol.species]?: ViewConstructor })[Symbol.species];
+// Never `Buffer` itself: its constructor is the deprecated one.
+const FastBuffer: ViewConstructor | undefined = species !== undefined && (species as unknown) !== Buffer ? species : undefined;
 
 /**
  * `buffer.subarray(start, end)` for bounds the caller has already checked
