@@ -534,7 +534,8 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     }
     item.settle(error ? new TransportError(`Send failed: ${error.message}`, { cause: error }) : undefined);
     this.checkDrain();
-    if (!this.pumping) this.pump();
+    // (pump() has work only with messages queued, or to start the shutdown once all is handed over.)
+    if (!this.pumping && (this.queue.length > 0 || this.phase === 'closing')) this.pump();
   }
 
   /** Forgets the transmitted messages that the peer's cumulative TSN ack covers (and with them their bytes). */

@@ -89,13 +89,12 @@ const COPY_LIMIT = 4096;
  * 4 bytes, which for the header is a no-op and for the payload is the
  * chunk's padding).
  */
-function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): Buffer | Buffer[] {
-  let large = false;
-  for (const p of pieces) if (!Buffer.isBuffer(p) && p.payload.length > COPY_LIMIT) large = true;
+function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number, large: boolean): Buffer | Buffer[] {
+  // (`instanceof OutChunk` is decided at the first prototype; a Buffer test walks four.)
   if (large) {
     const out: Buffer[] = [];
     for (const p of pieces) {
-      if (Buffer.isBuffer(p)) out.push(p);
+      if (!(p instanceof OutChunk)) out.push(p);
       else {
         const header = Buffer.allocUnsafe(16);
         writeDataHeader(header, 0, p);
@@ -108,13 +107,13 @@ function encodePacket(pieces: ReadonlyArray<Buffer | OutChunk>, size: number): B
   let o = COMMON_HEADER;
   for (const p of pieces) {
     let end: number;
-    if (Buffer.isBuffer(p)) {
-      area.set(p, o);
-      end = o + p.length;
-    } else {
+    if (p instanceof OutChunk) {
       writeDataHeader(area, o, p);
       area.set(p.payload, o + 16);
       end = o + 16 + p.payload.length;
+    } else {
+      area.set(p, o);
+      end = o + p.length;
     }
     o = (end + 3) & ~3;
     if (o > end) area.fill(0, end, o);
@@ -205,15 +204,18 @@ export function flush(a: Loose): void {
   const max = s.packetSize;
   let bufs: Array<Buffer | OutChunk> = [];
   let size = 12;
+  // The packet being built holds a DATA payload too large to copy into it.
+  let large = false;
   let dataSent = false;
   const done: OutMessage[] = [];
   const emit = (): void => {
     if (bufs.length > 0) {
-      const packet = encodePacket(bufs, size);
-      if (Buffer.isBuffer(packet)) sendFramed(a, packet);
-      else sendRaw(a, packet);
+      const packet = encodePacket(bufs, size, large);
+      if (Array.isArray(packet)) sendRaw(a, packet);
+      else sendFramed(a, packet);
       bufs = [];
       size = 12;
+      large = false;
     }
   };
   const add = (b: Buffer): void => {
@@ -227,6 +229,7 @@ export function flush(a: Loose): void {
     if (bufs.length > 0 && size + c.wire > max) emit();
     bufs.push(c);
     size += c.wire;
+    if (c.payload.length > COPY_LIMIT) large = true;
     lastData = c;
   };
 
