@@ -55,8 +55,8 @@ interface RxState {
   above: number[];
   /** Buffered fragments by TSN. */
   fragments: Map<number, Loose>;
-  /** Next expected SSN per stream. */
-  nextSsn: Map<number, number>;
+  /** Next expected stream sequence number per inbound stream (index: stream id; missing: 0). */
+  nextSsn: number[];
   /** Complete ordered messages waiting for earlier SSNs, per stream. */
   waiting: Map<number, Map<number, HeldMessage>>;
   /** Complete messages of paused streams. */
@@ -154,7 +154,7 @@ function deliver(r: Loose, s: RxState, streamId: number, data: Buffer, ppid: num
     emitParts(r, s, streamId, data, ppid, true);
     return;
   }
-  const expected = s.nextSsn.get(streamId) ?? 0;
+  const expected = s.nextSsn[streamId] ?? 0;
   const ahead = (ssn - expected) & 0xffff;
   if (ahead === 0) {
     emitParts(r, s, streamId, data, ppid, false);
@@ -168,7 +168,7 @@ function deliver(r: Loose, s: RxState, streamId: number, data: Buffer, ppid: num
       emitMessage(r, s, streamId, m);
       next = (next + 1) & 0xffff;
     }
-    s.nextSsn.set(streamId, next);
+    s.nextSsn[streamId] = next;
   } else if (ahead < 0x8000) {
     let waiting = s.waiting.get(streamId);
     if (!waiting) {
@@ -282,7 +282,7 @@ export function installReassemblyRepair(): void {
       maxTsn: DOUBLE_ZERO,
       above: [],
       fragments: new Map(),
-      nextSsn: new Map(),
+      nextSsn: [],
       waiting: new Map(),
       held: new Map(),
       buffered: 0,

@@ -50,9 +50,17 @@ import { acceptNextWhole, plainSack, setDirectReceiver } from './reassembly.js';
 
 /** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
 const DATA_FLAG_I = 0x08;
-const DATA_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-RECEIVED']);
-const RECEIVE_STATES = new Set(['ESTABLISHED', 'SHUTDOWN-PENDING', 'SHUTDOWN-SENT']);
-const QUEUE_STATES = new Set(['COOKIE-WAIT', 'COOKIE-ECHOED', 'ESTABLISHED']);
+// The states in which DATA may be sent, received, queued. Comparisons (ESTABLISHED first) rather
+// than sets: these run per message, and the state names are the package's constant strings.
+function dataState(state: string): boolean {
+  return state === 'ESTABLISHED' || state === 'SHUTDOWN-PENDING' || state === 'SHUTDOWN-RECEIVED';
+}
+function receiveState(state: string): boolean {
+  return state === 'ESTABLISHED' || state === 'SHUTDOWN-PENDING' || state === 'SHUTDOWN-SENT';
+}
+function queueState(state: string): boolean {
+  return state === 'ESTABLISHED' || state === 'COOKIE-WAIT' || state === 'COOKIE-ECHOED';
+}
 
 /** Writes the 16-byte header of a DATA chunk (RFC 4960 3.3.1) at `offset` (unchecked writes, see bytes.ts). */
 function writeDataHeader(b: Buffer, offset: number, c: OutChunk): void {
@@ -233,7 +241,7 @@ export function flush(a: Loose): void {
     lastData = c;
   };
 
-  const canData = DATA_STATES.has(a.state);
+  const canData = dataState(a.state);
   const wantsData = canData && (s.pending.length > 0 || s.retransmitCount > 0);
   if (s.sackNeeded || (s.sackDue !== 0 && wantsData)) {
     const sack = buildSack(a);
@@ -335,7 +343,7 @@ const EMPTY = Buffer.alloc(0);
 /** Why the association cannot queue a message for stream `streamId` now, or undefined. */
 function refusal(a: Loose, s: AssocState, streamId: number): string | undefined {
   if (s.closed || a.state === 'CLOSED') return 'association closed';
-  if (!QUEUE_STATES.has(a.state)) return 'not accepting new data in SHUTDOWN state';
+  if (!queueState(a.state)) return 'not accepting new data in SHUTDOWN state';
   const streams = typeof a.OS === 'number' && a.OS > 0 ? a.OS : 1;
   if (!Number.isInteger(streamId) || streamId < 0 || streamId >= streams) return `wrong stream id ${streamId}`;
   return undefined;
@@ -344,14 +352,14 @@ function refusal(a: Loose, s: AssocState, streamId: number): string | undefined 
 /** Assigns the stream sequence number and queues `m` for transmission; false above the send high-water mark. */
 function enqueue(a: Loose, s: AssocState, m: OutMessage, flushSoon: boolean): boolean {
   if (!m.unordered) {
-    const ssn = s.ssn.get(m.streamId) ?? 0;
-    s.ssn.set(m.streamId, (ssn + 1) & 0xffff);
+    const ssn = s.ssn[m.streamId] ?? 0;
+    s.ssn[m.streamId] = (ssn + 1) & 0xffff;
     m.ssn = ssn;
   }
   s.pending.push(m);
   s.pendingBytes += m.data.length;
   a.lastChunkSize = m.data.length;
-  if (flushSoon && DATA_STATES.has(a.state)) scheduleFlush(a);
+  if (flushSoon && dataState(a.state)) scheduleFlush(a);
   return s.pendingBytes < s.tuning.sendHighWaterMark;
 }
 
@@ -396,7 +404,7 @@ function SEND(this: Loose, buffer: Loose, options: Loose, callback?: (error?: Er
 
 function onData(this: Loose, chunk: Loose): void {
   const s = st(this);
-  if (s.closed || !RECEIVE_STATES.has(this.state) || !chunk) return;
+  if (s.closed || !receiveState(this.state) || !chunk) return;
   if (!Buffer.isBuffer(chunk.user_data) || chunk.user_data.length === 0) {
     failWithAbort(this, { error_causes: [{ cause: 'NO_USER_DATA', tsn: chunk.tsn >>> 0 }] }, 'abort');
     return;

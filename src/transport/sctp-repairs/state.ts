@@ -153,7 +153,8 @@ export interface AssocState {
   fastRecoveryExit: number;
   /** Bytes of fast retransmission allowed regardless of cwnd. */
   fastAllowance: number;
-  ssn: Map<number, number>;
+  /** Next stream sequence number per outbound stream (index: stream id; missing: 0). */
+  ssn: number[];
   control: Buffer[];
   flushImmediate: NodeJS.Immediate | undefined;
   /**
@@ -269,7 +270,7 @@ export function st(a: Loose): AssocState {
       fastRecovery: false,
       fastRecoveryExit: DOUBLE_ZERO,
       fastAllowance: 0,
-      ssn: new Map(),
+      ssn: [],
       control: [],
       flushImmediate: undefined,
       flushPromised: false,
