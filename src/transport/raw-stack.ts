@@ -27,8 +27,8 @@
  *   chunks for a known association (matching verification tag) go through
  *   the receive fast path (sctp-fastpath.ts) instead of the package's packet
  *   decoder and `'packet'` event, and small packets the send path built in
- *   one buffer are sent as they are (`sendFramed`: header and CRC32c written
- *   in place) instead of through the package's encoder.
+ *   one buffer are sent as they are (`sendEncoded`) instead of through the
+ *   package's encoder.
  *
  * One stack per process is enough for any number of endpoints; several
  * stacks (processes) can share a host or namespace thanks to the port claims.
@@ -135,8 +135,8 @@ const Packet = require('sctp/lib/packet') as SctpPacketClass;
 /** The transport object handed to one sctp `Endpoint` as `endpoint.transport`. */
 export interface RawEndpointTransport {
   sendPacket(source: string | undefined, destination: string, packet: SctpPacket, callback?: (error?: Error | null) => void): boolean;
-  /** A packet the send path built in one buffer with the common header left free (see `sendFramed` of the repairs). */
-  sendFramed(packet: Buffer, vTag: number, association: { remoteAddress: string; remotePort: number }): void;
+  /** An encoded packet of the send path (see `sendFramed` of the repairs), sent as it is to the association's peer. */
+  sendEncoded(packet: Buffer, association: { remoteAddress: string }): void;
   unallocate(port: number): void;
 }
 
@@ -273,14 +273,7 @@ export class RawStack {
     this.bindings.set(claim.port, { endpoint, claim, addresses });
     const transport: RawEndpointTransport = {
       sendPacket: (source, destination, packet, callback) => this.sendPacket(source, destination, packet, callback),
-      sendFramed: (packet, vTag, association) => {
-        packet.writeUInt16BE(endpoint.localPort, 0);
-        packet.writeUInt16BE(association.remotePort, 2);
-        packet.writeUInt32BE(vTag, 4);
-        packet.writeUInt32LE(0, 8);
-        packet.writeUInt32LE(crc32c(packet) >>> 0, 8);
-        this.sendBuffer(endpoint.localActiveAddress, association.remoteAddress, packet, undefined);
-      },
+      sendEncoded: (packet, association) => void this.sendBuffer(endpoint.localActiveAddress, association.remoteAddress, packet, undefined),
       unallocate: (port) => this.unbind(port, endpoint),
     };
     endpoint.transport = transport;

@@ -279,16 +279,10 @@ class Link implements SctpTransportLike {
   }
 
   /**
-   * Sends one SCTP packet built in a single buffer (see `sendFramed` of the
-   * repairs): fills in the common header and the CRC32c and hands the buffer
-   * to the socket as it is (one I/O vector entry, no packet object).
+   * Sends one encoded SCTP packet (see `sendFramed` of the repairs) as it is:
+   * one I/O vector entry, no packet object.
    */
-  sendFramed(packet: Buffer, vTag: number): void {
-    packet.writeUInt16BE(this.view.localPort, 0);
-    packet.writeUInt16BE(this.sctpPort, 2);
-    packet.writeUInt32BE(vTag, 4);
-    packet.writeUInt32LE(0, 8);
-    packet.writeUInt32LE(crc32c(packet) >>> 0, 8);
+  sendEncoded(packet: Buffer): void {
     this.lastSend = performance.now();
     this.endpoint.transmit(this.socket, this.connected, packet, this.udpPort, this.address, undefined, this);
   }

@@ -12,6 +12,7 @@ import type { Loose } from './internals.js';
 import { tuningOf, type SctpTuning } from './tuning.js';
 import type { PmtuSearch } from './plpmtud.js';
 import { Ring } from '../ring.js';
+import { fillSctpChecksum } from './checksum.js';
 
 /**
  * First value of number fields that can hold values outside V8's small-integer range: TSNs,
@@ -345,29 +346,36 @@ export function sendRaw(a: Loose, buffers: Buffer[], vTag?: number): boolean {
 export const COMMON_HEADER = 12;
 
 /**
- * A transport that takes a whole SCTP packet in one buffer: the first
- * {@link COMMON_HEADER} bytes are left for it to fill in (ports, `vTag`,
- * CRC32c) from `vTag` and the association's ports. The UDP links and the
- * raw-IP stack implement it; others get the chunks through sctp's
+ * A transport that sends an encoded SCTP packet as it is (common header and
+ * CRC32c filled in) to the association's peer. The UDP links and the raw-IP
+ * stack implement it; others get the chunks through sctp's
  * `Endpoint._sendPacket`.
  */
-interface FramingTransport {
-  sendFramed?(packet: Buffer, vTag: number, association: Loose): void;
+interface EncodedPacketTransport {
+  sendEncoded?(packet: Buffer, association: Loose): void;
 }
 
 /**
  * Sends one packet built in a single buffer whose first {@link COMMON_HEADER}
- * bytes are reserved for the common header: no packet object, no second
- * copy, one I/O vector entry.
+ * bytes are reserved for the common header: the header and the CRC32c are
+ * written here, in place (the same fields sctp's `Endpoint._sendPacket`
+ * uses), and the transport gets the buffer as it is: no packet object, no
+ * second copy, one I/O vector entry.
  */
 export function sendFramed(a: Loose, packet: Buffer): boolean {
   const endpoint = a.endpoint;
   if (!endpoint || a.mute) return false;
   const vTag = (a.peer_tag ?? 0) >>> 0;
   try {
-    const transport = endpoint.transport as FramingTransport | undefined;
-    if (transport !== undefined && transport.sendFramed !== undefined) transport.sendFramed(packet, vTag, a);
-    else endpoint._sendPacket(a.remoteAddress, a.remotePort, vTag, [packet.subarray(COMMON_HEADER)], undefined);
+    const transport = endpoint.transport as EncodedPacketTransport | undefined;
+    if (transport !== undefined && transport.sendEncoded !== undefined) {
+      packet.writeUInt16BE(endpoint.localPort, 0);
+      packet.writeUInt16BE(a.remotePort, 2);
+      packet.writeUInt32BE(vTag, 4);
+      transport.sendEncoded(fillSctpChecksum(packet), a);
+    } else {
+      endpoint._sendPacket(a.remoteAddress, a.remotePort, vTag, [packet.subarray(COMMON_HEADER)], undefined);
+    }
     return true;
   } catch (error) {
     a.debugger?.warn?.('send failed %O', error);
