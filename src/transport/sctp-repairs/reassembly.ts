@@ -35,7 +35,6 @@
 import { ReassemblyClass, SerialNumberClass, override, sctpRepairStats, type Loose } from './internals.js';
 import { tsnAdd, tsnDiff, tsnGt } from './serial.js';
 import { DOUBLE_ZERO } from './state.js';
-import { putU16, putU32 } from './bytes.js';
 
 /** Largest distance above the cumulative TSN that can be acknowledged by a gap block. */
 export const MAX_TSN_WINDOW = 0xffff;
@@ -248,27 +247,6 @@ export function acceptNextWhole(r: Loose, tsn: number, streamId: number, ssn: nu
   return true;
 }
 
-/**
- * A SACK chunk (RFC 4960 3.3.4) after `headroom` free bytes, written straight
- * from the receive state when there is neither a gap nor a duplicate to
- * report (nearly always); undefined otherwise, and then `sackInfo()` gives
- * the lists. Same cumulative TSN ack and window as `sackInfo()`.
- */
-export function plainSack(r: Loose, headroom: number): Buffer | undefined {
-  const s = rx(r);
-  if (s === undefined || s.above.length !== 0 || (r.duplicates !== undefined && r.duplicates.length !== 0)) return undefined;
-  const b = Buffer.allocUnsafe(headroom + 16);
-  const h = headroom;
-  b[h] = 3;
-  b[h + 1] = 0;
-  putU16(b, h + 2, 16);
-  putU32(b, h + 4, s.cum >>> 0);
-  putU32(b, h + 8, Math.max(0, s.capacity - s.buffered) >>> 0);
-  // No gap blocks, no duplicate TSNs.
-  putU32(b, h + 12, 0);
-  return b;
-}
-
 /** Installs the reassembly repair. */
 export function installReassemblyRepair(): void {
   const proto = ReassemblyClass.prototype;
@@ -382,6 +360,12 @@ export function installReassemblyRepair(): void {
   override(proto, 'sackInfo', function sackInfo(this: Loose) {
     const s = rx(this);
     if (!s) return { a_rwnd: Math.max(0, this.rwnd | 0), c_tsn_ack: 0 };
+    if (s.above.length === 0 && this.duplicates.length === 0) {
+      // Nothing above the cumulative TSN and no duplicate (nearly every SACK): no lists.
+      const plain: Loose = { a_rwnd: Math.max(0, s.capacity - s.buffered), c_tsn_ack: DOUBLE_ZERO };
+      plain.c_tsn_ack = s.cum;
+      return plain;
+    }
     const gapBlocks: Array<{ start: number; finish: number }> = [];
     let blockStart = -1;
     let blockEnd = -1;

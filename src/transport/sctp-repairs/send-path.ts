@@ -46,7 +46,7 @@ import { sendShutdownChunk, restartT2, restartT5 } from './shutdown-timers.js';
 import { clearErrors, failWithAbort } from './lifecycle.js';
 import { scheduleFlush } from './scheduler.js';
 import { putU16, putU32 } from './bytes.js';
-import { acceptNextWhole, plainSack, setDirectReceiver } from './reassembly.js';
+import { acceptNextWhole, setDirectReceiver } from './reassembly.js';
 
 /** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
 const DATA_FLAG_I = 0x08;
@@ -136,7 +136,7 @@ const NO_DUPLICATES: readonly number[] = Object.freeze([]);
  * Encodes a SACK chunk (RFC 4960 3.3.4) from `Reassembly.sackInfo()`, after
  * `headroom` bytes left free (for the common header of a framed packet).
  */
-export function encodeSack(info: Loose, headroom = 0): Buffer {
+function encodeSack(info: Loose, headroom = 0): Buffer {
   const gaps: ReadonlyArray<{ start: number; finish: number }> = info.sack_info?.gap_blocks ?? NO_GAPS;
   const dups: readonly number[] = info.sack_info?.duplicate_tsn ?? NO_DUPLICATES;
   const length = 16 + 4 * gaps.length + 4 * dups.length;
@@ -144,19 +144,19 @@ export function encodeSack(info: Loose, headroom = 0): Buffer {
   const h = headroom;
   b[h] = 3;
   b[h + 1] = 0;
-  b.writeUInt16BE(length, h + 2);
-  b.writeUInt32BE(info.c_tsn_ack >>> 0, h + 4);
-  b.writeUInt32BE(Math.max(0, Math.min(0xffffffff, info.a_rwnd | 0)) >>> 0, h + 8);
-  b.writeUInt16BE(gaps.length, h + 12);
-  b.writeUInt16BE(dups.length, h + 14);
+  putU16(b, h + 2, length);
+  putU32(b, h + 4, info.c_tsn_ack >>> 0);
+  putU32(b, h + 8, Math.max(0, Math.min(0xffffffff, info.a_rwnd | 0)) >>> 0);
+  putU16(b, h + 12, gaps.length);
+  putU16(b, h + 14, dups.length);
   let o = h + 16;
   for (const g of gaps) {
-    b.writeUInt16BE(g.start, o);
-    b.writeUInt16BE(g.finish, o + 2);
+    putU16(b, o, g.start & 0xffff);
+    putU16(b, o + 2, g.finish & 0xffff);
     o += 4;
   }
   for (const d of dups) {
-    b.writeUInt32BE(d >>> 0, o);
+    putU32(b, o, d >>> 0);
     o += 4;
   }
   return b;
@@ -178,7 +178,7 @@ function buildSack(a: Loose, headroom = 0): Buffer | undefined {
   s.packetsSinceSack = 0;
   if (!a.reassembly || typeof a.reassembly.sackInfo !== 'function' || a.peer_tag === undefined) return undefined;
   s.everSentSack = true;
-  return plainSack(a.reassembly, headroom) ?? encodeSack(a.reassembly.sackInfo(), headroom);
+  return encodeSack(a.reassembly.sackInfo(), headroom);
 }
 
 /**
