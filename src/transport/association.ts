@@ -139,7 +139,6 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   private queuedBytes = 0;
   /** Messages handed to SCTP whose completion callback has not come yet, in order. */
   private readonly handed = new Ring<QueuedSend>(4);
-  private inSctpCount = 0;
   private inSctpBytes = 0;
   /** Transmitted messages not yet known to be acknowledged, in TSN order. */
   private readonly unacked = new Ring<QueuedSend>(4);
@@ -461,7 +460,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // original machine has one callback slot, so it gets one message at a time.
       const limit = this.pipelined ? Infinity : 1;
       let handed = 0;
-      while (this.queue.length > 0 && this.inSctpCount < limit && (this.sctpAccepting || this.inSctpCount === 0)) {
+      while (this.queue.length > 0 && this.handed.length < limit && (this.sctpAccepting || this.handed.length === 0)) {
         const item = this.queue.shift()!;
         this.queuedBytes -= item.data.length;
         if (item.onAbort) {
@@ -485,12 +484,11 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     } finally {
       this.pumping = false;
     }
-    if (this.queue.length === 0 && this.inSctpCount === 0 && this.phase === 'closing') this.shutdownWhenAcked();
+    if (this.queue.length === 0 && this.handed.length === 0 && this.phase === 'closing') this.shutdownWhenAcked();
   }
 
   private handToSctp(item: QueuedSend): void {
     this.handed.push(item);
-    this.inSctpCount++;
     this.inSctpBytes += item.data.length;
     try {
       // Repaired send path: the item itself is the send path's queue entry, completed through
@@ -515,7 +513,6 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     if (error && this.sctp.state === 'CLOSED' && this.pipelined) return;
     if (index === 0) this.handed.shift();
     else this.handed.removeAt(index);
-    this.inSctpCount--;
     this.inSctpBytes -= item.data.length;
     if (!error && lastTsn !== undefined) {
       this.pruneAcknowledged();
@@ -636,7 +633,6 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     this.unacked.clear();
     const pending = [...this.handed.toArray(), ...this.queue.toArray()];
     this.handed.clear();
-    this.inSctpCount = 0;
     this.inSctpBytes = 0;
     this.queue.clear();
     this.queuedBytes = 0;

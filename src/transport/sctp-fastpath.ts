@@ -28,7 +28,7 @@ import type { SctpAssociation } from './sctp-lib.js';
 import { dispatchesDirectly } from './sctp-slim.js';
 import { DOUBLE_ZERO } from './sctp-repairs/state.js';
 import { view } from './slab.js';
-import { receivePathRepaired } from './sctp-repairs/index.js';
+import { repairsComplete } from './sctp-repairs/index.js';
 import { dataChunksTaken, takeWholeChunk } from './sctp-repairs/send-path.js';
 
 const DATA = 0;
@@ -121,7 +121,7 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
   const direct = dispatchesDirectly(association);
   // Whole in-order messages skip the chunk object and the general handler (see takeWholeChunk).
   // (The repaired handlers are the ones the inline path replicates.)
-  const inline = direct && receivePathRepaired;
+  const inline = direct && repairsComplete;
   let pendingTaken = false;
   let takenAsksSack = false;
   // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.

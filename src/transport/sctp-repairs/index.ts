@@ -105,12 +105,10 @@ const installers: Record<RepairArea, () => void> = {
 
 const installed = new Set<RepairArea>();
 /**
- * True while the send-path and reassembly repairs are both installed: the
- * receive fast path replicates their handlers and asks on every packet, so
- * this is a plain variable instead of two set lookups.
+ * True while every repair area is installed: the receive fast path calls and
+ * replicates the repaired handlers and asks on every packet, so this is a
+ * plain variable instead of set lookups.
  */
-export let receivePathRepaired = false;
-/** True while every repair area is installed (the raw-IP stack's fast path needs the repaired handlers). */
 export let repairsComplete = false;
 let savedNetSctp: Record<string, unknown> | undefined;
 
@@ -130,7 +128,6 @@ export function installSctpRepairs(options: { only?: readonly RepairArea[] } = {
     installers[area]();
     installed.add(area);
   }
-  receivePathRepaired = installed.has('send-path') && installed.has('reassembly');
   repairsComplete = REPAIR_AREAS.every((a) => installed.has(a));
   if (!savedNetSctp) {
     // Process-wide table still read by untouched code (cookie life, endpoint a_rwnd).
@@ -147,7 +144,6 @@ export function installSctpRepairs(options: { only?: readonly RepairArea[] } = {
 export function uninstallSctpRepairs(): void {
   restoreOriginals();
   installed.clear();
-  receivePathRepaired = false;
   repairsComplete = false;
   if (savedNetSctp) {
     Object.assign(defs.NET_SCTP, savedNetSctp);

@@ -237,14 +237,23 @@ export function acceptNextWhole(r: Loose, tsn: number, streamId: number, ssn: nu
   r.lastResult = 'new';
   s.cum = tsn;
   s.maxTsn = tsn;
+  deliverWhole(r, s, streamId, ssn, ppid, unordered, payload, owned);
+  return true;
+}
+
+/**
+ * Delivers a message that came whole in one chunk (no fragment bookkeeping):
+ * `payload` itself when the receive path says its buffer is the message's
+ * alone (`owned`), else a copy.
+ */
+function deliverWhole(r: Loose, s: RxState, streamId: number, ssn: number, ppid: number, unordered: boolean, payload: Buffer, owned: boolean): void {
   let data = payload;
   if (!owned) {
-    data = Buffer.allocUnsafe(length);
+    data = Buffer.allocUnsafe(payload.length);
     payload.copy(data, 0);
   }
   deliver(r, s, streamId, data, ppid >>> 0, unordered, ssn);
   updateWindow(r, s);
-  return true;
 }
 
 /** Installs the reassembly repair. */
@@ -328,16 +337,8 @@ export function installReassemblyRepair(): void {
       return true;
     }
     if (chunk.flags.B && chunk.flags.E) {
-      // A whole message in one chunk (the common case): no fragment bookkeeping, and no copy
-      // when the receive path says the payload's buffer is the message's alone (`owned`).
-      let data: Buffer;
-      if (chunk.owned === true) data = chunk.user_data;
-      else {
-        data = Buffer.allocUnsafe(length);
-        chunk.user_data.copy(data, 0);
-      }
-      deliver(this, s, chunk.stream_id, data, chunk.ppid >>> 0, !!chunk.flags.U, chunk.ssn);
-      updateWindow(this, s);
+      // A whole message in one chunk (the common case).
+      deliverWhole(this, s, chunk.stream_id, chunk.ssn, chunk.ppid, !!chunk.flags.U, chunk.user_data, chunk.owned === true);
       return true;
     }
     s.fragments.set(tsn, chunk);
