@@ -17,7 +17,7 @@ import { pathMtuInfo, sctpRepairsInstalled } from './sctp-repairs/index.js';
 import { acknowledgedTsn, cancelFlushPromise, flush as flushSctp, flushAtEndOfJob, queueMessage, setReceiver } from './sctp-repairs/send-path.js';
 import { OutMessage } from './sctp-repairs/state.js';
 import { Ring } from './ring.js';
-import { copyForSend } from './slab.js';
+import { asBuffer, copyForSend } from './slab.js';
 import { tsnLe } from './sctp-repairs/serial.js';
 import type {
   Association,
@@ -51,11 +51,6 @@ export interface AssociationSettings {
 }
 
 const NOOP = (): void => {};
-
-/** `data` as a Buffer over the same memory (no copy). */
-function asBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
 
 /** Settled once: `RESOLVED.then(fn)` runs `fn` as a plain microtask. */
 const RESOLVED = Promise.resolve();

@@ -1,5 +1,6 @@
 /**
- * Copies of small outgoing messages, carved from shared 64 KiB slabs.
+ * Buffers of the transport: copies of small outgoing messages, carved from
+ * shared 64 KiB slabs, and views without a copy.
  *
  * `send()` copies the caller's bytes because SCTP keeps them until the peer
  * acknowledges them. `Buffer.from()` takes such copies from Node's 8 KiB
@@ -33,6 +34,11 @@ const FastBuffer: ViewConstructor | undefined = species !== undefined && (specie
 export function view(buffer: Buffer, start: number, end: number): Buffer {
   if (FastBuffer === undefined) return buffer.subarray(start, end);
   return new FastBuffer(buffer.buffer, buffer.byteOffset + start, end - start);
+}
+
+/** `data` as a Buffer over the same memory (no copy; `data` itself when it is one). */
+export function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Size of one slab. */

@@ -20,12 +20,13 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { PacketClass, override, sctpRepairStats, type Loose } from './internals.js';
+import { asBuffer } from '../slab.js';
 
 const ZERO4 = Buffer.alloc(4);
 
 /** CRC32c of an SCTP packet with its checksum field taken as zero. */
 export function sctpChecksum(buffer: Uint8Array): number {
-  const b = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const b = asBuffer(buffer);
   let crc = crc32c(b.subarray(0, 8));
   crc = crc32c(ZERO4, crc);
   crc = crc32c(b.subarray(12), crc);
@@ -35,7 +36,7 @@ export function sctpChecksum(buffer: Uint8Array): number {
 /** True when `buffer` is at least an SCTP common header with a correct CRC32c. */
 export function verifySctpChecksum(buffer: Uint8Array): boolean {
   if (buffer.length < 12) return false;
-  const b = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const b = asBuffer(buffer);
   return b.readUInt32LE(8) === sctpChecksum(b);
 }
 

@@ -47,6 +47,7 @@ import { clearErrors, failWithAbort } from './lifecycle.js';
 import { scheduleFlush } from './scheduler.js';
 import { putU16, putU32 } from './bytes.js';
 import { acceptNextWhole, setDirectReceiver } from './reassembly.js';
+import { asBuffer } from '../slab.js';
 
 /** SACK-IMMEDIATELY flag of a DATA chunk (RFC 7053). */
 const DATA_FLAG_I = 0x08;
@@ -391,10 +392,8 @@ function SEND(this: Loose, buffer: Loose, options: Loose, callback?: (error?: Er
   const streamId = requested === undefined || requested === null || requested === false ? 0 : requested;
   const why = refusal(this, s, streamId);
   if (why !== undefined) return rejectSend(cb, undefined, why);
-  let data: Buffer;
-  if (Buffer.isBuffer(buffer)) data = buffer;
-  else if (buffer instanceof Uint8Array) data = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  else return rejectSend(cb, undefined, 'data must be a Buffer or Uint8Array');
+  if (!(buffer instanceof Uint8Array)) return rejectSend(cb, undefined, 'data must be a Buffer or Uint8Array');
+  const data = asBuffer(buffer);
   if (data.length === 0) return rejectSend(cb, undefined, 'empty message');
   let ppid = options.ppid;
   if (!Number.isInteger(ppid) && Number.isInteger((buffer as Loose).ppid)) ppid = (buffer as Loose).ppid;
