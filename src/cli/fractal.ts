@@ -27,19 +27,13 @@ import type { TransportAddress } from '../transport/types.js';
 import { addCspOptions, startCspFromCli, type CspCliOptions } from './csp-option.js';
 import { PeFleet } from './demo.js';
 import { addHttpOption, httpAllowedHosts, httpAddress, httpUrl } from './http-option.js';
-import { parseDuration, parseInteger } from './parse.js';
+import { parseDuration, parseInteger, parsePositiveNumber } from './parse.js';
 import { collectRegistrar, formatId as hexPeId, REGISTRAR_HELP } from './common.js';
 
 /** Adds `--fractal-rate` and `--fractal-max-work` to `rsp server`. */
 export function addFractalServerOption(cmd: Command): void {
   cmd.option('--fractal-rate <n>', 'fractal service: points computed per second per session (0 = as fast as possible; slow PEs let you watch failovers)', parseInteger, 0);
   cmd.option('--fractal-max-work <n>', 'fractal service: most work one request may ask for, width × height × iterations; larger requests end the session (default: 1e10)', parsePositiveNumber);
-}
-
-function parsePositiveNumber(text: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !(v > 0)) throw new InvalidArgumentError(`"${text}" is not a positive number.`);
-  return v;
 }
 
 /** The service `rsp server` runs: the fractal service gets `--fractal-rate`. */

@@ -17,6 +17,13 @@ export function parseInteger(text: string): number {
   return v;
 }
 
+/** Parses a positive number (`1e10`, `2.5`). */
+export function parsePositiveNumber(text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !(v > 0)) throw new InvalidArgumentError(`"${text}" is not a positive number.`);
+  return v;
+}
+
 /** Parses a duration in milliseconds (`500`, `500ms`, `5s`, `2m`). */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
