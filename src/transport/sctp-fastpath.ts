@@ -137,17 +137,13 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
     const length = packet.readUInt16BE(offset + 2);
     if (type === DATA) {
       const flags = packet[offset + 1]!;
+      const tsn = packet.readUInt32BE(offset + 4);
+      const streamId = packet.readUInt16BE(offset + 8);
+      const ssn = packet.readUInt16BE(offset + 10);
+      const ppid = packet.readUInt32BE(offset + 12);
+      const payload = view(packet, offset + 16, offset + length);
       if (inline) {
-        const taken = takeWholeChunk(
-          association,
-          packet.readUInt32BE(offset + 4),
-          flags,
-          packet.readUInt16BE(offset + 8),
-          packet.readUInt16BE(offset + 10),
-          packet.readUInt32BE(offset + 12),
-          view(packet, offset + 16, offset + length),
-          owned,
-        );
+        const taken = takeWholeChunk(association, tsn, flags, streamId, ssn, ppid, payload, owned);
         if (taken !== 0) {
           pendingTaken = true;
           if (taken === 2) takenAsksSack = true;
@@ -165,16 +161,7 @@ export function receiveFast(association: SctpAssociation, packet: Buffer, source
           takenAsksSack = false;
         }
       }
-      const chunk = new FastData(
-        DATA_FLAGS[flags & 15]!,
-        packet.readUInt32BE(offset + 4),
-        packet.readUInt16BE(offset + 8),
-        packet.readUInt16BE(offset + 10),
-        packet.readUInt32BE(offset + 12),
-        view(packet, offset + 16, offset + length),
-        offset === lastData,
-        owned,
-      );
+      const chunk = new FastData(DATA_FLAGS[flags & 15]!, tsn, streamId, ssn, ppid, payload, offset === lastData, owned);
       if (direct) a.onData(chunk, source);
       else a.emit('data', chunk, source);
     } else {
