@@ -17,6 +17,7 @@ import { pathMtuInfo, sctpRepairsInstalled } from './sctp-repairs/index.js';
 import { acknowledgedTsn, cancelFlushPromise, flush as flushSctp, flushAtEndOfJob, queueMessage, setReceiver } from './sctp-repairs/send-path.js';
 import { OutMessage } from './sctp-repairs/state.js';
 import { Ring } from './ring.js';
+import { flushAfterPacket } from './packet-job.js';
 import { asBuffer, copyForSend } from './slab.js';
 import { tsnLe } from './sctp-repairs/serial.js';
 import type {
@@ -472,9 +473,10 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       if (handed > 0 && this.pipelined && !this.flushQueued) {
         this.flushQueued = true;
         flushAtEndOfJob(this.sctp);
-        // A reaction of a settled promise is a plain microtask; queueMicrotask() adds an async
-        // resource per call.
-        void RESOLVED.then(this.flushNow);
+        // Queued while a received packet is processed (a listener answering): flushed when the
+        // packet is done. Else a reaction of a settled promise, a plain microtask
+        // (queueMicrotask() adds an async resource per call).
+        if (!flushAfterPacket(this.flushNow)) void RESOLVED.then(this.flushNow);
       }
     } finally {
       this.pumping = false;

@@ -30,6 +30,7 @@ import { DOUBLE_ZERO } from './sctp-repairs/state.js';
 import { view } from './slab.js';
 import { repairsComplete } from './sctp-repairs/index.js';
 import { dataChunksTaken, takeWholeChunk } from './sctp-repairs/send-path.js';
+import { beginPacket, endPacket } from './packet-job.js';
 
 const DATA = 0;
 const SACK = 3;
@@ -116,6 +117,16 @@ export function fastPathEligible(packet: Buffer, summary: ChunkSummary): boolean
  * delivered as views of it instead of copies.
  */
 export function receiveFast(association: SctpAssociation, packet: Buffer, source: string, owned = false): void {
+  // Messages queued by listeners while this packet is processed leave when it is done.
+  beginPacket();
+  try {
+    receiveChunks(association, packet, source, owned);
+  } finally {
+    endPacket();
+  }
+}
+
+function receiveChunks(association: SctpAssociation, packet: Buffer, source: string, owned: boolean): void {
   const a = association as unknown as Emitter;
   // The handlers themselves when nothing else listens (the usual case), else the events.
   const direct = dispatchesDirectly(association);
