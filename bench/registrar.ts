@@ -3,8 +3,12 @@
  * handle resolutions against a registrar running in its own process (the
  * `rsp registrar` command), with the registrar's own CPU time per operation
  * (`process.cpuUsage()` of that process, read over its IPC channel); and a
- * stability run with many PEs under default keep-alives, reporting PEs lost
- * and registrar RSS per PE.
+ * stability run with many PEs under default keep-alives, reporting PEs lost,
+ * registrar CPU and RSS per PE, and how often each PE is checked in the
+ * steady state: `stability_keep_alive_gap_at_pe` (mean time between two
+ * keep-alives of one PE, measured by the PEs) and `stability_check_period`
+ * (keep-alives plus re-registrations, which the registrar counts as proof
+ * of life instead of a keep-alive).
  *
  * Usage:
  *   tsx bench/registrar.ts [--pes 10000] [--resolutions 50000]
@@ -163,9 +167,22 @@ async function stabilityClient(): Promise<void> {
   const groups: Client[] = [];
   for (let off = 0; off < count; off += perAssoc) groups.push(await Client.connect(address));
   let acks = 0;
+  // Time between two keep-alives for the same PE, as the PE sees it.
+  const lastKeepAlive = new Float64Array(count);
+  let gapSum = 0;
+  let gaps = 0;
   for (const c of groups) {
     c.onKeepAlive = (m) => {
       acks++;
+      const i = m.peId! - base;
+      if (i >= 0 && i < count) {
+        const t = performance.now();
+        if (lastKeepAlive[i]! > 0) {
+          gapSum += t - lastKeepAlive[i]!;
+          gaps++;
+        }
+        lastKeepAlive[i] = t;
+      }
       c.send(encodeMessage({ protocol: 'asap', type: 'endpoint-keep-alive-ack', poolHandle: m.poolHandle, peId: m.peId! }));
     };
   }
@@ -200,7 +217,7 @@ async function stabilityClient(): Promise<void> {
   process.on('message', async (m: { cmd?: string }) => {
     if (m.cmd === 'stop') {
       clearInterval(timer);
-      process.send?.({ event: 'stopped', acks, closed: groups.filter((c) => c.closed).length });
+      process.send?.({ event: 'stopped', acks, gapSum, gaps, closed: groups.filter((c) => c.closed).length });
       await Promise.all(groups.map((c) => c.close()));
       process.exit(0);
     }
@@ -228,8 +245,12 @@ async function stability(): Promise<void> {
     }
     await Promise.all(registered);
     const tReg = performance.now() - t0;
+    out('stability_registration_time', tReg / 1000, 's', { pes: (await reg.stats()).stats.pes });
+    // The rates are taken in the steady state: the first keep-alive of each PE comes one interval
+    // after its registration, all within the registration time, so a window starting at once
+    // would see too few keep-alives at its start.
+    await sleep(5000);
     const afterReg = await reg.stats();
-    out('stability_registration_time', tReg / 1000, 's', { pes: afterReg.stats.pes });
     let minPes = afterReg.stats.pes!;
     const start = performance.now();
     const cpu0 = cpuMicros(afterReg.cpu);
@@ -245,12 +266,30 @@ async function stability(): Promise<void> {
     out('stability_pes', total, 'PEs', { clients, hold_s: Math.round(heldSeconds) });
     out('stability_pes_lost', total - minPes, 'PEs', { min_pes: minPes, keep_alive_timeouts: end.stats.keepAliveTimeouts, keep_alives_sent: end.stats.keepAlivesSent - afterReg.stats.keepAlivesSent! });
     const kas = end.stats.keepAlivesSent! - afterReg.stats.keepAlivesSent!;
-    out('stability_keep_alive_period', kas > 0 ? (total * heldSeconds) / kas : 0, 's per PE', { keep_alives_per_s: Math.round(kas / heldSeconds), note: 'flow control stretches the 5 s interval when peers answer slower' });
+    const rereg = end.stats.reRegistrations! - afterReg.stats.reRegistrations!;
+    const deferred = end.stats.keepAlivesDeferred! - afterReg.stats.keepAlivesDeferred!;
+    // A PE that re-registered within the interval is not sent a keep-alive at that turn (the
+    // registration proved it alive), so with the clients' 30 s re-registrations about one
+    // interval in six is a re-registration: the time between two checks of a PE counts both.
+    out('stability_check_period', kas + rereg > 0 ? (total * heldSeconds) / (kas + rereg) : 0, 's per PE', {
+      keep_alives_per_s: Math.round(kas / heldSeconds),
+      reregistrations_per_s: Math.round(rereg / heldSeconds),
+      keep_alives_deferred: deferred,
+      note: 'keep-alive or re-registration; configured interval 5 s; deferred = keep-alives that waited for a full per-association window',
+    });
+    out('stability_keep_alive_period', kas > 0 ? (total * heldSeconds) / kas : 0, 's per PE', { keep_alives_per_s: Math.round(kas / heldSeconds), note: 'keep-alives only (re-registrations replace some)' });
     out('stability_registrar_cpu', ((cpuMicros(end.cpu) - cpu0) / 1e6 / heldSeconds) * 100, '% of one core');
     out('stability_rss_per_pe', (maxRss - base0.memory.rss) / total / 1024, 'KiB/PE', { rss_mib: Math.round(maxRss / 1048576) });
     out('stability_heap_per_pe', (end.memory.heapUsed - base0.memory.heapUsed) / total, 'B/PE', { note: 'live heap after GC, incl. transport state of the client associations' });
     out('stability_rss_per_pe_after_gc', (end.memory.rss - base0.memory.rss) / total / 1024, 'KiB/PE');
+    const stopped = children.map(
+      (c) => new Promise<{ gapSum: number; gaps: number }>((r) => c.on('message', (m: { event?: string; gapSum: number; gaps: number }) => m.event === 'stopped' && r(m))),
+    );
     for (const c of children) c.send({ cmd: 'stop' });
+    const seen = await Promise.race([Promise.all(stopped), sleep(10_000).then(() => [])]);
+    const gapSum = seen.reduce((n, m) => n + m.gapSum, 0);
+    const gapCount = seen.reduce((n, m) => n + m.gaps, 0);
+    if (gapCount > 0) out('stability_keep_alive_gap_at_pe', gapSum / gapCount / 1000, 's', { samples: gapCount, note: 'mean time between two keep-alives of one PE, seen by the PEs' });
     await Promise.all(children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())))));
   } finally {
     await reg.stop();
