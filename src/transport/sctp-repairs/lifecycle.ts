@@ -131,7 +131,8 @@ export function destroyAssociation(a: Loose, error?: Error): void {
   clearTimeout(a.T3);
   clearTimeout(a.T5);
   clearTimeout(a._sack_timer);
-  const pending = s.pending.splice(0);
+  const pending = s.pending.toArray();
+  s.pending.clear();
   s.pendingBytes = 0;
   s.outstanding.clear();
   s.retransmitCount = 0;

@@ -282,7 +282,7 @@ export function flush(a: Loose): void {
     const maxPayload = (max - 12 - 16) & ~3;
     const sentAt = now();
     while (s.pending.length > 0 && s.retransmitCount === 0) {
-      const m = s.pending[0]!;
+      const m = s.pending.peek()!;
       const remaining = m.data.length - m.offset;
       let len = Math.min(remaining, maxPayload);
       // Fill the packet being built rather than start a new one for a large fragment (a 64 KiB

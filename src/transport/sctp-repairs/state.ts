@@ -137,7 +137,8 @@ export interface AssocState {
   closeReason: SctpLossReason | 'shutdown' | undefined;
   // --- send side
   nextTsn: number;
-  pending: OutMessage[];
+  /** Messages queued and not yet fully cut into chunks, in order (a ring: `Array.shift()` moved the array's start on every message sent). */
+  pending: Ring<OutMessage>;
   pendingBytes: number;
   outstanding: OutstandingQueue;
   /** Chunks marked for retransmission (count). */
@@ -257,7 +258,7 @@ export function st(a: Loose): AssocState {
       closed: false,
       closeReason: undefined,
       nextTsn: DOUBLE_ZERO,
-      pending: [],
+      pending: new Ring<OutMessage>(),
       pendingBytes: 0,
       outstanding: new OutstandingQueue(),
       retransmitCount: 0,
