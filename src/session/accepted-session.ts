@@ -121,9 +121,9 @@ export class AcceptedSession extends EventEmitter<AcceptedSessionEvents> {
     return this.received.shift(options.signal);
   }
 
-  /** Iterates over received messages until the session closes. */
-  async *[Symbol.asyncIterator](): AsyncIterator<SessionMessage> {
-    for (let m = await this.recv(); m !== null; m = await this.recv()) yield m;
+  /** Iterates over received messages until the session closes (as {@link recv} does, one at a time). */
+  [Symbol.asyncIterator](): AsyncIterator<SessionMessage> {
+    return this.received.iterate();
   }
 
   /** Sends a data message to the PU. Resolves once it was transmitted. */

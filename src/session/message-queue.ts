@@ -1,31 +1,93 @@
 /**
  * An unbounded FIFO with promise-based consumers: producers `push()`,
- * consumers `shift()` (waits when empty). Ending the queue resolves waiting
- * and future consumers with `null` once the queued items are drained, or
- * rejects them with the error it was ended with. Used for received
- * messages of sessions and for incoming sessions of a pool-element socket.
+ * consumers `shift()` (waits when empty) or iterate with `for await`
+ * ({@link MessageQueue.iterate}). Ending the queue resolves waiting and
+ * future consumers with `null` (iterators: done) once the queued items are
+ * drained, or rejects them with the error it was ended with. Used for
+ * received messages of sessions and for incoming sessions of a pool-element
+ * socket.
+ *
+ * Per item taken there is one promise and nothing else: no closure per
+ * waiting consumer, and the iterator is not an async generator (which
+ * awaits each `shift()` and then settles a promise of its own per item).
  *
  * @module
  */
 import { toAbortError } from '../asap/abortable.js';
+import { Ring } from '../transport/ring.js';
 
-interface Waiter<T> {
-  resolve: (value: T | null) => void;
-  reject: (error: Error) => void;
-  cleanup: () => void;
+/** One consumer waiting for an item. */
+class Waiter<T> {
+  /** The listener removed from `signal` once the waiter is settled. */
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly resolve: (value: T | null | IteratorResult<T, undefined>) => void,
+    readonly reject: (error: Error) => void,
+    /** Resolves with an iterator result (`{ value, done }`) instead of the item or `null`. */
+    readonly asResult: boolean,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Hands over `item` (`null`: the queue ended). */
+  give(item: T | null): void {
+    this.detach();
+    if (!this.asResult) this.resolve(item);
+    else this.resolve(item === null ? DONE : { value: item, done: false });
+  }
+
+  fail(error: Error): void {
+    this.detach();
+    this.reject(error);
+  }
+
+  private detach(): void {
+    if (this.onAbort !== undefined) {
+      this.signal?.removeEventListener('abort', this.onAbort);
+      this.onAbort = undefined;
+    }
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * An async iterator over a {@link MessageQueue}: each `next()` takes the
+ * oldest item; done once the queue ended cleanly and is drained (rejects
+ * with the end error instead); `return()` (a `for await` left early) ends
+ * this iterator only, not the queue.
+ */
+export class QueueIterator<T> implements AsyncIterableIterator<T> {
+  private finished = false;
+
+  /** @internal Made by {@link MessageQueue.iterate}. */
+  constructor(private readonly queue: MessageQueue<T>) {}
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.finished) return Promise.resolve(DONE);
+    return this.queue.nextResult();
+  }
+
+  return(): Promise<IteratorResult<T, undefined>> {
+    this.finished = true;
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 /** Async FIFO queue; see the module comment. */
 export class MessageQueue<T> {
-  private readonly items: T[] = [];
-  private head = 0;
-  private readonly waiters: Waiter<T>[] = [];
+  private readonly items = new Ring<T>(4);
+  private readonly waiters = new Ring<Waiter<T>>(4);
   private ended = false;
   private error: Error | undefined;
 
   /** Items queued and not yet taken. */
   get length(): number {
-    return this.items.length - this.head;
+    return this.items.length;
   }
 
   /** True once {@link MessageQueue.end} was called. */
@@ -37,12 +99,8 @@ export class MessageQueue<T> {
   push(item: T): void {
     if (this.ended) return;
     const w = this.waiters.shift();
-    if (w) {
-      w.cleanup();
-      w.resolve(item);
-      return;
-    }
-    this.items.push(item);
+    if (w) w.give(item);
+    else this.items.push(item);
   }
 
   /**
@@ -52,25 +110,27 @@ export class MessageQueue<T> {
    */
   shift(signal?: AbortSignal): Promise<T | null> {
     if (signal?.aborted) return Promise.reject(toAbortError(signal));
-    if (this.length > 0) return Promise.resolve(this.take());
+    if (this.items.length > 0) return Promise.resolve(this.items.shift()!);
     if (this.ended) return this.error ? Promise.reject(this.error) : Promise.resolve(null);
-    return new Promise<T | null>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(toAbortError(signal!));
-      };
-      const waiter: Waiter<T> = { resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
+    return this.wait(false, signal) as Promise<T | null>;
+  }
+
+  /** An async iterator over the items (see {@link QueueIterator}). */
+  iterate(): QueueIterator<T> {
+    return new QueueIterator(this);
+  }
+
+  /** @internal {@link shift} as an iterator result (for {@link QueueIterator}). */
+  nextResult(): Promise<IteratorResult<T, undefined>> {
+    if (this.items.length > 0) return Promise.resolve({ value: this.items.shift()!, done: false });
+    if (this.ended) return this.error ? Promise.reject(this.error) : Promise.resolve(DONE);
+    return this.wait(true, undefined) as Promise<IteratorResult<T, undefined>>;
   }
 
   /** Takes every queued item at once (the queue stays usable). */
   drain(): T[] {
-    const out = this.items.slice(this.head);
-    this.items.length = 0;
-    this.head = 0;
+    const out = this.items.toArray();
+    this.items.clear();
     return out;
   }
 
@@ -84,25 +144,24 @@ export class MessageQueue<T> {
     this.ended = true;
     this.error = error;
     if (discard) this.drain();
-    for (const w of this.waiters.splice(0)) {
-      w.cleanup();
-      if (error) w.reject(error);
-      else w.resolve(null);
+    for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
+      if (error) w.fail(error);
+      else w.give(null);
     }
   }
 
-  private take(): T {
-    const item = this.items[this.head]!;
-    this.items[this.head] = undefined as unknown as T;
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items.splice(0, this.head);
-      this.head = 0;
-    }
-    if (this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-    }
-    return item;
+  private wait(asResult: boolean, signal: AbortSignal | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const waiter = new Waiter<T>(resolve, reject, asResult, signal);
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.removeAt(i);
+          waiter.fail(toAbortError(signal));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+    });
   }
 }

@@ -199,9 +199,9 @@ export class PoolElementSocket extends EventEmitter<PoolElementSocketEvents> {
     return this.incoming.shift(options.signal);
   }
 
-  /** Iterates over incoming sessions until the socket closes. */
-  async *[Symbol.asyncIterator](): AsyncIterator<AcceptedSession> {
-    for (let s = await this.accept(); s !== null; s = await this.accept()) yield s;
+  /** Iterates over incoming sessions until the socket closes (as {@link accept} does, one at a time). */
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedSession> {
+    return this.incoming.iterate();
   }
 
   /**

@@ -20,8 +20,11 @@ import { createTransportEndpoint, type TransportEndpoint } from '../transport/en
 import { decodeControl, encodeBusinessCard, encodeCookieEcho, type BusinessCard, type BusinessCardInput } from './control-channel.js';
 import { choosePoolElements, FailedPeSet, NoPoolElementError, type FailoverEvent, type FailoverReason } from './failover.js';
 import { MessageQueue } from './message-queue.js';
+import { Ring } from '../transport/ring.js';
 import { ASAP_PPID, checkDataPpid, resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions, asapTransport } from './session-options.js';
 import { sendHandedOver } from '../transport/hand-over.js';
+
+const NOOP = (): void => undefined;
 
 /** A message received on a session. */
 export interface SessionMessage {
@@ -168,7 +171,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private readonly received = new MessageQueue<SessionMessage>();
   private readonly lifetime = new AbortController();
   private unsent: Outgoing[] = [];
-  private inFlight: Outgoing[] = [];
+  /** Handed to the association, completion not yet known; nearly always completed in order. */
+  private readonly inFlight = new Ring<Outgoing>(8);
   /** `replay: 'since-cookie'`: transmitted messages no cookie covers yet, in send order. */
   private replayLog: Outgoing[] = [];
   /** Leading replay-log entries the PE answered (one data message each) since the log's start. */
@@ -379,7 +383,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         settled: false,
         transmitted: false,
         token: undefined,
-        cleanup: () => undefined,
+        cleanup: NOOP,
         stamp: 0,
         request,
       };
@@ -440,9 +444,12 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     );
   }
 
-  /** Iterates over received messages until the session closes. */
-  async *[Symbol.asyncIterator](): AsyncIterator<SessionMessage> {
-    for (let m = await this.recv(); m !== null; m = await this.recv()) yield m;
+  /**
+   * Iterates over received messages until the session closes (as {@link recv}
+   * does, one at a time); throws the failure as `recv()` rejects with it.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<SessionMessage> {
+    return this.received.iterate();
   }
 
   /** Sends a business card to the PE (e.g. this PU's own pool and PEs, for reverse failover). */
@@ -504,6 +511,15 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
   }
 
+  /** Takes `m` off the in-flight list (its send completed or failed for good). */
+  private leaveInFlight(m: Outgoing): void {
+    if (this.inFlight.peek() === m) this.inFlight.shift();
+    else {
+      const i = this.inFlight.indexOf(m);
+      if (i >= 0) this.inFlight.removeAt(i);
+    }
+  }
+
   private dispatch(link: Link, m: Outgoing): void {
     const token = {};
     m.token = token;
@@ -513,8 +529,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     sendHandedOver(link.association, m.data, { ppid: m.ppid, stream: m.stream, tag: m }).then(
       () => {
         if (m.token !== token) return;
-        const i = this.inFlight.indexOf(m);
-        if (i >= 0) this.inFlight.splice(i, 1);
+        this.leaveInFlight(m);
         m.stamp = this.rxCount;
         if (this.link === link) this.sentSinceHeard++;
         if (!m.transmitted) {
@@ -531,8 +546,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         const code = (e as { code?: string }).code;
         if (code === 'ERR_RSP_INVALID_ARGUMENT' || code === 'ERR_RSP_LIMIT') {
           // The message itself is at fault: no failover.
-          const i = this.inFlight.indexOf(m);
-          if (i >= 0) this.inFlight.splice(i, 1);
+          this.leaveInFlight(m);
           this.settle(m, e);
           m.request?.reject(e);
           return;
@@ -764,7 +778,10 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
    */
   private planResend(lost: Association | undefined): { again: Outgoing[]; requests: PendingRequest[]; replayed: number; possiblyLost: number } {
     const pick = new Map<Outgoing, 'resend' | 'replay'>();
-    for (const m of this.inFlight) if (!m.transmitted) pick.set(m, 'resend');
+    for (let i = 0; i < this.inFlight.length; i++) {
+      const m = this.inFlight.at(i);
+      if (!m.transmitted) pick.set(m, 'resend');
+    }
     const leftover = lost?.unacknowledged?.() ?? [];
     const notAcked = new Set<Outgoing>();
     for (const u of leftover) {
@@ -786,7 +803,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     for (const m of new Set([...pick.keys(), ...notAcked])) if (m.transmitted && m.stamp === this.rxCount) coveredSinceHeard++;
     let possiblyLost = Math.max(0, this.sentSinceHeard - coveredSinceHeard);
     for (const m of notAcked) if (!pick.has(m)) possiblyLost++;
-    this.inFlight = [];
+    this.inFlight.clear();
     const again = [...pick.keys()].sort((a, b) => a.seq - b.seq);
     for (const m of again) m.token = undefined;
     const requests: PendingRequest[] = [];
@@ -955,7 +972,9 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       if (graceful) await link.association.close().catch(() => undefined);
       else link.association.abort('session closed');
     }
-    for (const m of this.inFlight.splice(0)) this.settle(m, rejection);
+    const inFlight = this.inFlight.toArray();
+    this.inFlight.clear();
+    for (const m of inFlight) this.settle(m, rejection);
     for (const r of this.requests.splice(0)) r.reject(rejection);
     if (this.failoverRun && !fromFailover) await this.failoverRun.catch(() => undefined);
     for (const t of this.timers) this.clock.clearTimeout(t);
