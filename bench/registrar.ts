@@ -289,7 +289,7 @@ async function stability(): Promise<void> {
     const seen = await Promise.race([Promise.all(stopped), sleep(10_000).then(() => [])]);
     const gapSum = seen.reduce((n, m) => n + m.gapSum, 0);
     const gapCount = seen.reduce((n, m) => n + m.gaps, 0);
-    if (gapCount > 0) out('stability_keep_alive_gap_at_pe', gapSum / gapCount / 1000, 's', { samples: gapCount, note: 'mean time between two keep-alives of one PE, seen by the PEs' });
+    if (gapCount > 0) out('stability_keep_alive_gap_at_pe', gapSum / gapCount / 1000, 's', { samples: gapCount, note: 'mean time between two keep-alives of one PE, seen by the PEs; a re-registration in between postpones the next keep-alive' });
     await Promise.all(children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())))));
   } finally {
     await reg.stop();
