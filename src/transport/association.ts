@@ -15,7 +15,7 @@ import { ConnectionRefusedError, MessageTooLargeError, TransportError } from './
 import type { SctpAssociation } from './sctp-lib.js';
 import { pathMtuInfo, sctpRepairsInstalled } from './sctp-repairs/index.js';
 import { acknowledgedTsn, cancelFlushPromise, flush as flushSctp, flushAtEndOfJob, queueMessage, setReceiver } from './sctp-repairs/send-path.js';
-import { OutMessage } from './sctp-repairs/state.js';
+import { OutMessage, st as repairState, type AssocState } from './sctp-repairs/state.js';
 import { Ring } from './ring.js';
 import { flushAfterPacket } from './packet-job.js';
 import { asBuffer, copyForSend } from './slab.js';
@@ -168,6 +168,8 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     }
   };
   private readonly pipelined = sctpRepairsInstalled('send-path');
+  /** The machine's repair state, kept once looked up (the lookup on sctp's objects can be a generic one). */
+  private repairState: AssocState | undefined;
   private needDrain = false;
   private lastUnordered = false;
   /** Reason learnt from the protocol machine or set locally, used when it is destroyed. */
@@ -491,7 +493,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // Repaired send path: the item itself is the send path's queue entry, completed through
       // the association's one callback. The original machine gets a copy of the fields.
       const accepting = this.pipelined
-        ? queueMessage(this.sctp, item, false)
+        ? queueMessage(this.sctp, item, false, (this.repairState ??= repairState(this.sctp)))
         : this.sctp.SEND(item.data, { stream_id: item.streamId, ppid: item.ppid, unordered: item.unordered }, (error, lastTsn) =>
             this.sent(item, error ?? undefined, lastTsn),
           );

@@ -26,7 +26,7 @@
 import type { ChunkSummary } from './sctp-packet.js';
 import type { SctpAssociation } from './sctp-lib.js';
 import { dispatchesDirectly } from './sctp-slim.js';
-import { DOUBLE_ZERO } from './sctp-repairs/state.js';
+import { DOUBLE_ZERO, st } from './sctp-repairs/state.js';
 import { view } from './slab.js';
 import { repairsComplete } from './sctp-repairs/index.js';
 import { dataChunksTaken, takeWholeChunk } from './sctp-repairs/send-path.js';
@@ -133,6 +133,9 @@ function receiveChunks(association: SctpAssociation, packet: Buffer, source: str
   // Whole in-order messages skip the chunk object and the general handler (see takeWholeChunk).
   // (The repaired handlers are the ones the inline path replicates.)
   const inline = direct && repairsComplete;
+  // The repair state, looked up once per packet (the sctp association objects go through many
+  // hidden classes, so the lookup can be a generic one).
+  const state = inline ? st(association) : undefined;
   let pendingTaken = false;
   let takenAsksSack = false;
   // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.
@@ -153,8 +156,8 @@ function receiveChunks(association: SctpAssociation, packet: Buffer, source: str
       const ssn = packet.readUInt16BE(offset + 10);
       const ppid = packet.readUInt32BE(offset + 12);
       const payload = view(packet, offset + 16, offset + length);
-      if (inline) {
-        const taken = takeWholeChunk(association, tsn, flags, streamId, ssn, ppid, payload, owned);
+      if (state !== undefined) {
+        const taken = takeWholeChunk(association, state, tsn, flags, streamId, ssn, ppid, payload, owned);
         if (taken !== 0) {
           pendingTaken = true;
           if (taken === 2) takenAsksSack = true;

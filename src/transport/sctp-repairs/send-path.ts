@@ -373,10 +373,10 @@ function enqueue(a: Loose, s: AssocState, m: OutMessage, flushSoon: boolean): bo
  * anyway) or when the message was refused (the callback then gets the error).
  * With `flushSoon` false the caller promises to call {@link flush} itself
  * (the association does, at the end of the current job), and no flush is
- * scheduled for the next event-loop turn.
+ * scheduled for the next event-loop turn. `s`: the association's repair
+ * state, when the caller keeps it (`st(a)` otherwise).
  */
-export function queueMessage(a: Loose, m: OutMessage, flushSoon = true): boolean {
-  const s = st(a);
+export function queueMessage(a: Loose, m: OutMessage, flushSoon = true, s: AssocState = st(a)): boolean {
   const why = refusal(a, s, m.streamId);
   if (why !== undefined) return rejectSend(m.callback, m, why);
   if (m.data.length === 0) return rejectSend(m.callback, m, 'empty message');
@@ -464,14 +464,13 @@ function acknowledgeData(a: Loose, s: AssocState, immediate: boolean, lastInPack
  * object when it is a whole message with the next TSN (see
  * `acceptNextWhole`). Returns 0 when the chunk must go through `onData`
  * instead (nothing was changed), 1 when it was taken, 2 when it was taken
- * and asks for an immediate SACK (I bit). After the last DATA chunk of the
- * packet taken this way, or before `onData` gets a later one, call
- * {@link dataChunksTaken}.
+ * and asks for an immediate SACK (I bit). `s` is the association's repair
+ * state (`st(a)`, looked up once per packet by the caller). After the last
+ * DATA chunk of the packet taken this way, or before `onData` gets a later
+ * one, call {@link dataChunksTaken}.
  */
-export function takeWholeChunk(a: Loose, tsn: number, flags: number, streamId: number, ssn: number, ppid: number, payload: Buffer, owned: boolean): number {
-  if (a.state !== 'ESTABLISHED' || (flags & 3) !== 3) return 0;
-  const s = st(a);
-  if (s.closed) return 0;
+export function takeWholeChunk(a: Loose, s: AssocState, tsn: number, flags: number, streamId: number, ssn: number, ppid: number, payload: Buffer, owned: boolean): number {
+  if (a.state !== 'ESTABLISHED' || (flags & 3) !== 3 || s.closed) return 0;
   if (!acceptNextWhole(a.reassembly, tsn, streamId, ssn, ppid, (flags & 4) !== 0, payload, owned)) return 0;
   return (flags & DATA_FLAG_I) !== 0 ? 2 : 1;
 }
