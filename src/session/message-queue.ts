@@ -155,8 +155,7 @@ export class MessageQueue<T> {
       const waiter = new Waiter<T>(resolve, reject, asResult, signal);
       if (signal) {
         waiter.onAbort = () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.removeAt(i);
+          this.waiters.remove(waiter);
           waiter.fail(toAbortError(signal));
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });

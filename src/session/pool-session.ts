@@ -511,15 +511,6 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     }
   }
 
-  /** Takes `m` off the in-flight list (its send completed or failed for good). */
-  private leaveInFlight(m: Outgoing): void {
-    if (this.inFlight.peek() === m) this.inFlight.shift();
-    else {
-      const i = this.inFlight.indexOf(m);
-      if (i >= 0) this.inFlight.removeAt(i);
-    }
-  }
-
   private dispatch(link: Link, m: Outgoing): void {
     const token = {};
     m.token = token;
@@ -529,7 +520,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     sendHandedOver(link.association, m.data, { ppid: m.ppid, stream: m.stream, tag: m }).then(
       () => {
         if (m.token !== token) return;
-        this.leaveInFlight(m);
+        this.inFlight.remove(m);
         m.stamp = this.rxCount;
         if (this.link === link) this.sentSinceHeard++;
         if (!m.transmitted) {
@@ -546,7 +537,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
         const code = (e as { code?: string }).code;
         if (code === 'ERR_RSP_INVALID_ARGUMENT' || code === 'ERR_RSP_LIMIT') {
           // The message itself is at fault: no failover.
-          this.leaveInFlight(m);
+          this.inFlight.remove(m);
           this.settle(m, e);
           m.request?.reject(e);
           return;

@@ -505,13 +505,10 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
 
   /** Completion of a message handed to SCTP: transmitted (`lastTsn`) or failed. */
   private sent(item: QueuedSend, error: Error | undefined, lastTsn: number | undefined): void {
-    const index = this.handed.peek() === item ? 0 : this.handed.indexOf(item);
-    if (index < 0) return; // already settled by finalise()
     // Failed because the association is going away: finalise() rejects it and lists it as never
     // transmitted in unacknowledged(), so the caller can send it elsewhere.
     if (error && this.sctp.state === 'CLOSED' && this.pipelined) return;
-    if (index === 0) this.handed.shift();
-    else this.handed.removeAt(index);
+    if (!this.handed.remove(item)) return; // already settled by finalise()
     this.inSctpBytes -= item.data.length;
     if (!error && lastTsn !== undefined) {
       this.pruneAcknowledged();

@@ -447,10 +447,7 @@ export class RawStack {
     packet: SctpPacket,
     callback?: (error?: Error | null) => void,
   ): boolean {
-    if (this.closed) {
-      callback?.(new RSerPoolError('ERR_RSP_CLOSED', 'raw stack is closed'));
-      return false;
-    }
+    // (A closed stack is refused by sendBuffer().)
     return this.sendBuffer(source, destination, packet.toBuffer(), callback);
   }
 

@@ -67,6 +67,21 @@ export class Ring<T> {
     this.count--;
   }
 
+  /**
+   * Removes `item` (the head at once, else found by a walk); false when it is
+   * not queued. For queues whose items nearly always leave in order.
+   */
+  remove(item: T): boolean {
+    if (this.count > 0 && this.items[this.head] === item) {
+      this.shift();
+      return true;
+    }
+    const i = this.indexOf(item);
+    if (i < 0) return false;
+    this.removeAt(i);
+    return true;
+  }
+
   /** Position of `item` from the head, or -1. */
   indexOf(item: T): number {
     for (let i = 0; i < this.count; i++) if (this.at(i) === item) return i;

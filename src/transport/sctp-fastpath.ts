@@ -130,12 +130,10 @@ function receiveChunks(association: SctpAssociation, packet: Buffer, source: str
   const a = association as unknown as Emitter;
   // The handlers themselves when nothing else listens (the usual case), else the events.
   const direct = dispatchesDirectly(association);
-  // Whole in-order messages skip the chunk object and the general handler (see takeWholeChunk).
-  // (The repaired handlers are the ones the inline path replicates.)
-  const inline = direct && repairsComplete;
-  // The repair state, looked up once per packet (the sctp association objects go through many
-  // hidden classes, so the lookup can be a generic one).
-  const state = inline ? st(association) : undefined;
+  // Whole in-order messages skip the chunk object and the general handler (see takeWholeChunk),
+  // when the repaired handlers that path replicates run. Their repair state is looked up once per
+  // packet (sctp's association objects go through many hidden classes: the lookup can be generic).
+  const state = direct && repairsComplete ? st(association) : undefined;
   let pendingTaken = false;
   let takenAsksSack = false;
   // Index of the last DATA chunk: the receiver counts packets for its delayed SACK there.
@@ -163,7 +161,7 @@ function receiveChunks(association: SctpAssociation, packet: Buffer, source: str
           if (taken === 2) takenAsksSack = true;
           if (offset === lastData) {
             pendingTaken = false;
-            dataChunksTaken(association, takenAsksSack, true);
+            dataChunksTaken(association, state, takenAsksSack, true);
           }
           offset += (length + 3) & ~3;
           continue;
@@ -171,7 +169,7 @@ function receiveChunks(association: SctpAssociation, packet: Buffer, source: str
         if (pendingTaken) {
           // The chunks taken so far are acknowledged by the rules of chunks inside a packet.
           pendingTaken = false;
-          dataChunksTaken(association, takenAsksSack, false);
+          dataChunksTaken(association, state, takenAsksSack, false);
           takenAsksSack = false;
         }
       }

@@ -479,10 +479,10 @@ export function takeWholeChunk(a: Loose, s: AssocState, tsn: number, flags: numb
  * The acknowledgement rules of `onData` for chunks taken by
  * {@link takeWholeChunk}: `sackImmediately` when one of them had the I bit;
  * `lastInPacket` when the packet's last DATA chunk was among them (the
- * packet then counts for the every-second-packet SACK).
+ * packet then counts for the every-second-packet SACK). `s` as for
+ * {@link takeWholeChunk}.
  */
-export function dataChunksTaken(a: Loose, sackImmediately: boolean, lastInPacket: boolean): void {
-  const s = st(a);
+export function dataChunksTaken(a: Loose, s: AssocState, sackImmediately: boolean, lastInPacket: boolean): void {
   s.lastReceived = now();
   const r = a.reassembly;
   acknowledgeData(a, s, sackImmediately || !s.everSentSack || r.have_gaps || r.rwnd < 4 * s.packetSize, lastInPacket);
