@@ -18,7 +18,7 @@ import { acknowledgedTsn, cancelFlushPromise, flush as flushSctp, flushAtEndOfJo
 import { OutMessage, st as repairState, type AssocState } from './sctp-repairs/state.js';
 import { Ring } from './ring.js';
 import { flushAfterPacket } from './packet-job.js';
-import { asBuffer, copyForSend } from './slab.js';
+import { asBuffer, copyForSend, recycleSendCopy } from './slab.js';
 import { tsnLe } from './sctp-repairs/serial.js';
 import type {
   Association,
@@ -70,11 +70,19 @@ class QueuedSend extends OutMessage {
   onAbort: (() => void) | undefined = undefined;
   readonly signal: AbortSignal | undefined;
   readonly tag: unknown;
+  /**
+   * `data` is the association's own copy ({@link copyForSend}) that no one
+   * else has seen: its buffer is recycled once the peer acknowledged it.
+   * Cleared when {@link SctpTransportAssociation.unacknowledged} hands the
+   * bytes out.
+   */
+  ownCopy: boolean;
 
-  constructor(data: Buffer, options: SendOptions, stream: number, callback: (error: Error | undefined, lastTsn: number, m: OutMessage) => void) {
+  constructor(data: Buffer, options: SendOptions, stream: number, callback: (error: Error | undefined, lastTsn: number, m: OutMessage) => void, ownCopy: boolean) {
     super(data, stream, options.ppid >>> 0, !!options.unordered, callback);
     this.signal = options.signal;
     this.tag = options.tag;
+    this.ownCopy = ownCopy;
   }
 
   settle(error: Error | undefined): void {
@@ -230,7 +238,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     const problem = this.check(data, options);
     if (problem) return Promise.reject(problem);
     // Copy: SCTP keeps the bytes for retransmission; the caller may reuse its buffer.
-    return this.enqueue(copyForSend(data), options, options.stream ?? 0, true)!;
+    return this.enqueue(copyForSend(data), options, options.stream ?? 0, true, true)!;
   }
 
   /**
@@ -242,7 +250,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
   sendHandedOver(data: Uint8Array, options: SendOptions): Promise<void> {
     const problem = this.check(data, options);
     if (problem) return Promise.reject(problem);
-    return this.enqueue(asBuffer(data), options, options.stream ?? 0, true)!;
+    return this.enqueue(asBuffer(data), options, options.stream ?? 0, true, false)!;
   }
 
   /**
@@ -260,12 +268,12 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     const problem = this.check(data, options);
     if (problem) throw problem;
     if (options.signal !== undefined) throw new InvalidArgumentError('write() takes no AbortSignal; use send()');
-    this.enqueue(copyForSend(data), options, options.stream ?? 0, false);
+    this.enqueue(copyForSend(data), options, options.stream ?? 0, false, true);
     return this.bufferedAmount < this.settings.highWaterMark;
   }
 
-  private enqueue(data: Buffer, options: SendOptions, stream: number, withPromise: boolean): Promise<void> | undefined {
-    const item = new QueuedSend(data, options, stream, this.onSent);
+  private enqueue(data: Buffer, options: SendOptions, stream: number, withPromise: boolean, ownCopy: boolean): Promise<void> | undefined {
+    const item = new QueuedSend(data, options, stream, this.onSent, ownCopy);
     const promise = withPromise
       ? new Promise<void>((resolve, reject) => {
           item.resolve = resolve;
@@ -314,6 +322,8 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     this.pruneAcknowledged();
     const out: UnacknowledgedMessage[] = [];
     const add = (item: QueuedSend, transmitted: boolean): void => {
+      // The caller keeps these bytes: never recycle them.
+      item.ownCopy = false;
       out.push({ data: item.data, ppid: item.ppid, stream: item.streamId, unordered: item.unordered, transmitted, tag: item.tag });
     };
     for (let i = 0; i < this.unacked.length; i++) add(this.unacked.at(i), true);
@@ -472,7 +482,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // Transmit at the end of the current job instead of on the next event-loop turn:
       // messages sent in one synchronous run are still bundled, and a request/response
       // exchange does not wait for a loop iteration on each side.
-      if (handed > 0 && this.pipelined && !this.flushQueued) {
+      if (handed > 0 && this.pipelined && !this.flushQueued && !this.refilling) {
         this.flushQueued = true;
         flushAtEndOfJob(this.sctp);
         // Queued while a received packet is processed (a listener answering): flushed when the
@@ -486,6 +496,32 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     if (this.queue.length === 0 && this.handed.length === 0 && this.phase === 'closing') this.shutdownWhenAcked();
   }
 
+  /** Looks up the send path's state once and registers {@link refill} with it. */
+  private initRepairState(): AssocState {
+    const state = repairState(this.sctp);
+    state.refill = this.refill;
+    this.repairState = state;
+    return state;
+  }
+
+  /**
+   * The send path ran out of messages while building a packet: hand it what
+   * the write queue holds (as the next completion would), so it fills the packet.
+   */
+  private readonly refill = (): void => {
+    if (this.queue.length === 0 || this.pumping) return;
+    // Its queue is empty, so below its high-water mark; the flush running now sends what is handed.
+    this.sctpAccepting = true;
+    this.refilling = true;
+    try {
+      this.pump();
+    } finally {
+      this.refilling = false;
+    }
+  };
+  /** {@link refill} is handing messages to a flush that is running: no flush to schedule. */
+  private refilling = false;
+
   private handToSctp(item: QueuedSend): void {
     this.handed.push(item);
     this.inSctpBytes += item.data.length;
@@ -493,7 +529,7 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
       // Repaired send path: the item itself is the send path's queue entry, completed through
       // the association's one callback. The original machine gets a copy of the fields.
       const accepting = this.pipelined
-        ? queueMessage(this.sctp, item, false, (this.repairState ??= repairState(this.sctp)))
+        ? queueMessage(this.sctp, item, false, this.repairState ?? this.initRepairState())
         : this.sctp.SEND(item.data, { stream_id: item.streamId, ppid: item.ppid, unordered: item.unordered }, (error, lastTsn) =>
             this.sent(item, error ?? undefined, lastTsn),
           );
@@ -536,7 +572,13 @@ export class SctpTransportAssociation extends EventEmitter<AssociationEvents> im
     const unacked = this.unacked;
     if (unacked.length === 0) return;
     const cum = acknowledgedTsn(this.sctp);
-    while (unacked.length > 0 && tsnLe(unacked.peek()!.lastTsn, cum)) unacked.shift();
+    // With the repaired send path nothing reads an acknowledged message's bytes again (a packet
+    // still queued with them is a duplicate the peer drops): its own copy goes back to the pool.
+    const recycle = this.pipelined;
+    while (unacked.length > 0 && tsnLe(unacked.peek()!.lastTsn, cum)) {
+      const item = unacked.shift()!;
+      if (recycle && item.ownCopy) recycleSendCopy(item.data);
+    }
   }
 
   private checkDrain(): void {

@@ -9,7 +9,9 @@
  * sixty-four. The copies live only until the peer's cumulative ack covers
  * them (or, for messages listed by `unacknowledged()`, as long as whoever
  * re-sends them keeps them), so a slab is released soon after its last
- * message was acknowledged. Larger messages get a buffer of their own.
+ * message was acknowledged. Larger messages get a buffer of their own, up to
+ * 1 MiB from a pool of recycled buffers that the association refills when
+ * the peer acknowledged a message ({@link recycleSendCopy}).
  *
  * @module
  * @internal
@@ -43,17 +45,44 @@ export function asBuffer(data: Uint8Array): Buffer {
 
 /** Size of one slab. */
 const SLAB_SIZE = 64 * 1024;
-/** Largest message copied into a slab; larger ones get their own buffer. */
+/** Largest message copied into a slab; larger ones get a buffer of their own. */
 const SLAB_MAX = 4096;
+/** Largest message whose buffer comes from (and returns to) the recycled pool. */
+const POOL_MAX = 1024 * 1024;
+/** Bytes the recycled pool keeps at most, over all sizes. */
+const POOL_BYTES = 4 * 1024 * 1024;
 
 let slab: Buffer | undefined;
 let used = SLAB_SIZE;
+
+/**
+ * Recycled buffers of messages larger than a slab share, by size class
+ * (powers of two from 8 KiB to 1 MiB, index = log2 of the size). A fresh
+ * 64 KiB buffer costs its allocation, memory the cache has not seen, and a
+ * share of the garbage collections that external memory triggers; one that
+ * a bulk transfer released a moment ago costs none of that.
+ */
+const pool: ArrayBuffer[][] = [];
+let pooledBytes = 0;
+
+/** The size class (a power of two) of a message of `n` bytes, `SLAB_MAX < n <= POOL_MAX`. */
+function sizeClass(n: number): number {
+  return 32 - Math.clz32(n - 1);
+}
 
 /** A copy of `data` that the caller may keep (and that nothing else writes to). */
 export function copyForSend(data: Uint8Array): Buffer {
   const n = data.length;
   if (n > SLAB_MAX) {
-    const own = Buffer.allocUnsafeSlow(n);
+    let own: Buffer;
+    if (n <= POOL_MAX && FastBuffer !== undefined) {
+      const free = pool[sizeClass(n)];
+      const recycled = free?.pop();
+      if (recycled) pooledBytes -= recycled.byteLength;
+      own = new FastBuffer(recycled ?? Buffer.allocUnsafeSlow(1 << sizeClass(n)).buffer, 0, n);
+    } else {
+      own = Buffer.allocUnsafeSlow(n);
+    }
     own.set(data);
     return own;
   }
@@ -66,4 +95,27 @@ export function copyForSend(data: Uint8Array): Buffer {
   used = (used + n + 7) & ~7;
   copy.set(data);
   return copy;
+}
+
+/**
+ * Gives the buffer of a {@link copyForSend} copy back for reuse. Only for a
+ * copy that nothing can read any more: the peer has acknowledged the message
+ * (so any packet still carrying it is a duplicate the peer drops) and it was
+ * never handed to anyone else. Copies from a slab, and buffers the pool is
+ * full without, are left to the garbage collector.
+ */
+export function recycleSendCopy(copy: Buffer): void {
+  const n = copy.length;
+  if (n <= SLAB_MAX || n > POOL_MAX || copy.byteOffset !== 0) return;
+  const buffer = copy.buffer;
+  const size = buffer.byteLength;
+  const k = sizeClass(n);
+  if (size !== 1 << k || !(buffer instanceof ArrayBuffer) || pooledBytes + size > POOL_BYTES) return;
+  (pool[k] ??= []).push(buffer);
+  pooledBytes += size;
+}
+
+/** Bytes held by the recycled pool (for tests and diagnostics). */
+export function sendPoolBytes(): number {
+  return pooledBytes;
 }

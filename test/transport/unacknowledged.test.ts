@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Association } from '../../src/transport/types.js';
+import { copyForSend, sendPoolBytes } from '../../src/transport/slab.js';
 import { closeAll, closed, endpoint, messages, nextAssociation, until } from './udp-helpers.js';
 
 afterEach(closeAll);
@@ -98,6 +99,47 @@ describe('Association.unacknowledged()', () => {
     expect(list[0]!.data).toBe(handed);
     expect(list[1]!.data).not.toBe(given);
     expect(Buffer.from(list[1]!.data).equals(given)).toBe(true);
+  });
+
+  it('large messages arrive intact while their buffers are recycled, and the ones listed keep their bytes', async () => {
+    const { client, server } = await pair();
+    // 300 messages of 64 KiB, each with its own content: the association's copies are given back
+    // for reuse as the peer acknowledges them, so a buffer reused too early would show here.
+    const count = 300;
+    const content = (i: number): Buffer => Buffer.alloc(65_536, i & 0xff).fill((i * 7) & 0xff, 0, 4);
+    const got = messages(server, count);
+    for (let i = 0; i < count; i++) {
+      client.write!(content(i), { ppid: PPID, tag: i });
+      if (i % 16 === 15) await until(() => client.bufferedAmount < 1024 * 1024, 10_000, 'queue drained');
+    }
+    const received = await got;
+    received.forEach((m, i) => expect(Buffer.from(m.data).equals(content(i)), `message ${i}`).toBe(true));
+    await until(() => client.unacknowledged!().length === 0, 10_000, 'all acknowledged');
+
+    // Now the peer stops acknowledging: what unacknowledged() lists is the caller's from then on,
+    // and stays intact however many messages come after it.
+    mute(server);
+    const listedReceived = messages(server, 2);
+    client.write!(content(1000), { ppid: PPID, tag: 'a' });
+    client.write!(content(1001), { ppid: PPID, tag: 'b' });
+    await listedReceived;
+    const listed = client.unacknowledged!();
+    expect(listed.map((m) => m.tag)).toEqual(['a', 'b']);
+    (server as unknown as { sctp: { mute: boolean } }).sctp.mute = false;
+    const more = messages(server, 50);
+    for (let i = 0; i < 50; i++) client.write!(content(2000 + i), { ppid: PPID });
+    await more;
+    // Empty the process's pool, so that the buffers given back next (when the acknowledgement is
+    // noticed) are certain to be there for the copies after it.
+    while (sendPoolBytes() > 0) copyForSend(Buffer.alloc(65_536));
+    await until(() => client.unacknowledged!().length === 0, 10_000, 'all acknowledged');
+    // Had the listed ones gone back to the pool, these copies (taken at once, more than the pool
+    // holds) would overwrite them.
+    const last = messages(server, 80);
+    for (let i = 0; i < 80; i++) client.write!(content(3000 + i), { ppid: PPID });
+    await last;
+    expect(Buffer.from(listed[0]!.data).equals(content(1000))).toBe(true);
+    expect(Buffer.from(listed[1]!.data).equals(content(1001))).toBe(true);
   });
 
   it('sendHandedOver() checks its input like send()', async () => {

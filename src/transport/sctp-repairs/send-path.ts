@@ -82,6 +82,9 @@ function writeDataHeader(b: Buffer, offset: number, c: OutChunk): void {
  */
 const MAX_OUTSTANDING_CHUNKS = 1024;
 
+/** How often one flush asks the owner for more messages when its queue ran empty. */
+const MAX_REFILLS = 4;
+
 /** Smallest room in a packet worth filling with a fragment of a larger message. */
 const FILL_MIN = 4096;
 
@@ -281,7 +284,15 @@ export function flush(a: Loose): void {
     // DATA chunks are padded to 4 bytes: a full packet must stay within `max` with the padding.
     const maxPayload = (max - 12 - 16) & ~3;
     const sentAt = now();
-    while (s.pending.length > 0 && s.retransmitCount === 0) {
+    let refills = 0;
+    while (s.retransmitCount === 0) {
+      if (s.pending.length === 0) {
+        // The owner's queue may hold more messages that were waiting for room here: take them
+        // now (bounded), so this packet leaves full rather than as a small tail of its own.
+        if (s.refill === undefined || refills++ >= MAX_REFILLS) break;
+        s.refill();
+        if (s.pending.length === 0) break;
+      }
       const m = s.pending.peek()!;
       const remaining = m.data.length - m.offset;
       let len = Math.min(remaining, maxPayload);
@@ -291,6 +302,14 @@ export function flush(a: Loose): void {
       if (len > room && room >= FILL_MIN) len = room;
       const chunkSize = 16 + len;
       if (s.flight > 0 && (s.flight + chunkSize > s.cwnd || chunkSize > s.peerRwnd || s.outstanding.size >= MAX_OUTSTANDING_CHUNKS)) break;
+      // Sender-side silly window avoidance (RFC 9260, 6.1): a short chunk that would open a packet
+      // the windows cannot let grow to full size waits, when more is queued behind it, for the
+      // SACK that the data in flight is sure to bring. A message that is all there is still goes
+      // at once, as does anything behind an empty flight.
+      if (s.flight > 0 && len < maxPayload && s.pendingBytes > len && (bufs.length === 0 || size + chunkSize > max)) {
+        if (Math.min(s.cwnd - s.flight, s.peerRwnd) < max) break;
+      }
+
       const first = m.offset === 0;
       const last = len === remaining;
       const flags = (m.unordered ? 4 : 0) | (first ? 2 : 0) | (last ? 1 : 0);

@@ -140,6 +140,12 @@ export interface AssocState {
   /** Messages queued and not yet fully cut into chunks, in order (a ring: `Array.shift()` moved the array's start on every message sent). */
   pending: Ring<OutMessage>;
   pendingBytes: number;
+  /**
+   * Called by `flush()` when `pending` runs empty: the owner may queue more
+   * messages at once (synchronously, with {@link queueMessage}), so the
+   * packet being built is filled instead of leaving with a small tail.
+   */
+  refill: (() => void) | undefined;
   outstanding: OutstandingQueue;
   /** Chunks marked for retransmission (count). */
   retransmitCount: number;
@@ -260,6 +266,7 @@ export function st(a: Loose): AssocState {
       nextTsn: DOUBLE_ZERO,
       pending: new Ring<OutMessage>(),
       pendingBytes: 0,
+      refill: undefined,
       outstanding: new OutstandingQueue(),
       retransmitCount: 0,
       gapAckedCount: 0,
