@@ -5,6 +5,7 @@
  * small tail of its own. Real SCTP over UDP on loopback (packets of ~64 KiB).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SctpTransportAssociation } from '../../src/transport/association.js';
 import { closeAll, endpoint, messages, nextAssociation } from './udp-helpers.js';
 
 afterEach(closeAll);
@@ -14,7 +15,7 @@ describe('packet filling across the write queue', () => {
     const s = await endpoint({ address: '127.0.0.1', port: 0, listen: true });
     const c = await endpoint({ address: '127.0.0.1', port: 0 });
     const accepted = nextAssociation(s);
-    const client = await c.connect(s.local);
+    const client = (await c.connect(s.local)) as SctpTransportAssociation;
     const server = await accepted;
     const size = 65_536;
     const count = 16;
