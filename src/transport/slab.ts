@@ -76,10 +76,10 @@ export function copyForSend(data: Uint8Array): Buffer {
   if (n > SLAB_MAX) {
     let own: Buffer;
     if (n <= POOL_MAX && FastBuffer !== undefined) {
-      const free = pool[sizeClass(n)];
-      const recycled = free?.pop();
+      const k = sizeClass(n);
+      const recycled = pool[k]?.pop();
       if (recycled) pooledBytes -= recycled.byteLength;
-      own = new FastBuffer(recycled ?? Buffer.allocUnsafeSlow(1 << sizeClass(n)).buffer, 0, n);
+      own = new FastBuffer(recycled ?? Buffer.allocUnsafeSlow(1 << k).buffer, 0, n);
     } else {
       own = Buffer.allocUnsafeSlow(n);
     }

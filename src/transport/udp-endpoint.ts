@@ -365,16 +365,12 @@ function literalLookup(
 /** The common header plus the chunks of an sctp packet object, CRC32c filled in. */
 function packetBuffers(packet: SctpPacket): Buffer[] {
   const chunks = packet.chunks ?? [];
-  let total = 12;
   let largest = 0;
-  for (const chunk of chunks) {
-    total += chunk.length;
-    if (chunk.length > largest) largest = chunk.length;
-  }
-  // Small packets, and packets of many small pieces (bundled messages): one buffer (one I/O
-  // vector entry, one checksum call). Packets with a large piece keep the payload views of the
-  // send path however many pieces they have, so a bulk transfer is never copied here.
-  if (total <= SMALL_PACKET || largest <= SMALL_PACKET) return [packetBuffer(packet, chunks)];
+  for (const chunk of chunks) if (chunk.length > largest) largest = chunk.length;
+  // Packets of small pieces (small packets, bundled messages): one buffer (one I/O vector entry,
+  // one checksum call). Packets with a large piece keep the payload views of the send path however
+  // many pieces they have, so a bulk transfer is never copied here.
+  if (largest <= SMALL_PACKET) return [packetBuffer(packet, chunks)];
   const header = Buffer.allocUnsafe(12);
   header.writeUInt16BE(packet.src_port, 0);
   header.writeUInt16BE(packet.dst_port, 2);

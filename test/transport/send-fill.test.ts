@@ -6,17 +6,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SctpTransportAssociation } from '../../src/transport/association.js';
-import { closeAll, endpoint, messages, nextAssociation } from './udp-helpers.js';
+import { closeAll, connectedPair, messages } from './udp-helpers.js';
 
 afterEach(closeAll);
 
 describe('packet filling across the write queue', () => {
   it('sends 16 messages of 64 KiB in as many packets as their bytes need, plus at most one', async () => {
-    const s = await endpoint({ address: '127.0.0.1', port: 0, listen: true });
-    const c = await endpoint({ address: '127.0.0.1', port: 0 });
-    const accepted = nextAssociation(s);
-    const client = (await c.connect(s.local)) as SctpTransportAssociation;
-    const server = await accepted;
+    const { connecting: c, client: association, server } = await connectedPair();
+    const client = association as SctpTransportAssociation;
     const size = 65_536;
     const count = 16;
     // Fragments of one message in a packet: 16-byte DATA header, payload padded to 4.

@@ -28,6 +28,18 @@ export function nextAssociation(server: UdpEndpoint, ms = 5000): Promise<Associa
   return withDeadline(new Promise((resolve) => server.once('association', resolve)), ms, 'association');
 }
 
+/**
+ * A listening and a connecting endpoint on 127.0.0.1 (closed by {@link closeAll}) and the
+ * association between them: `client` on the connecting side, `server` as accepted.
+ */
+export async function connectedPair(): Promise<{ listening: UdpEndpoint; connecting: UdpEndpoint; client: Association; server: Association }> {
+  const listening = await endpoint({ address: '127.0.0.1', port: 0, listen: true });
+  const connecting = await endpoint({ address: '127.0.0.1', port: 0 });
+  const accepted = nextAssociation(listening);
+  const client = await connecting.connect(listening.local);
+  return { listening, connecting, client, server: await accepted };
+}
+
 /** Resolves with the close reason of an association. */
 export function closed(a: Association, ms = 5000): Promise<{ reason: CloseReason; error: Error | undefined; at: number }> {
   return withDeadline(

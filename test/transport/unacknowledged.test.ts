@@ -9,23 +9,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Association } from '../../src/transport/types.js';
 import { copyForSend, sendPoolBytes } from '../../src/transport/slab.js';
-import { closeAll, closed, endpoint, messages, nextAssociation, until } from './udp-helpers.js';
+import { closeAll, closed, connectedPair, endpoint, messages, nextAssociation, until } from './udp-helpers.js';
 
 afterEach(closeAll);
 
 const PPID = 51;
 
-async function pair(): Promise<{ client: Association; server: Association }> {
-  const s = await endpoint({ address: '127.0.0.1', port: 0, listen: true });
-  const c = await endpoint({ address: '127.0.0.1', port: 0 });
-  const accepted = nextAssociation(s);
-  const client = await c.connect(s.local);
-  return { client, server: await accepted };
-}
+const pair = connectedPair;
 
-/** Stops the peer's protocol machine from sending anything (no SACK, no HEARTBEAT-ACK). */
-function mute(a: Association): void {
-  (a as unknown as { sctp: { mute: boolean } }).sctp.mute = true;
+/** Stops the peer's protocol machine from sending anything (no SACK, no HEARTBEAT-ACK), or (`false`) lets it again. */
+function mute(a: Association, silent = true): void {
+  (a as unknown as { sctp: { mute: boolean } }).sctp.mute = silent;
 }
 
 describe('Association.unacknowledged()', () => {
@@ -125,7 +119,7 @@ describe('Association.unacknowledged()', () => {
     await listedReceived;
     const listed = client.unacknowledged!();
     expect(listed.map((m) => m.tag)).toEqual(['a', 'b']);
-    (server as unknown as { sctp: { mute: boolean } }).sctp.mute = false;
+    mute(server, false);
     const more = messages(server, 50);
     for (let i = 0; i < 50; i++) client.write!(content(2000 + i), { ppid: PPID });
     await more;

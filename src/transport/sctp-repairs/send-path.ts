@@ -306,10 +306,8 @@ export function flush(a: Loose): void {
       // the windows cannot let grow to full size waits, when more is queued behind it, for the
       // SACK that the data in flight is sure to bring. A message that is all there is still goes
       // at once, as does anything behind an empty flight.
-      if (s.flight > 0 && len < maxPayload && s.pendingBytes > len && (bufs.length === 0 || size + chunkSize > max)) {
-        if (Math.min(s.cwnd - s.flight, s.peerRwnd) < max) break;
-      }
-
+      const opensPacket = bufs.length === 0 || size + ((chunkSize + 3) & ~3) > max;
+      if (s.flight > 0 && len < maxPayload && s.pendingBytes > len && opensPacket && Math.min(s.cwnd - s.flight, s.peerRwnd) < max) break;
       const first = m.offset === 0;
       const last = len === remaining;
       const flags = (m.unordered ? 4 : 0) | (first ? 2 : 0) | (last ? 1 : 0);
